@@ -1,0 +1,189 @@
+"""lptest - helpers for integration tests: start the real linepool-server on port 0 of
+127.0.0.1, find its ports from its stdout, talk to it over real sockets, always stop it.
+
+Each test file is run as `python3 FILE CASE`; CASE names a function `case_<CASE>`.
+A case fails by raising (assert); every wait is bounded.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("LP_BUILD_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+SOURCE = os.environ.get("LP_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+SERVER = os.path.join(BUILD, "server", "linepool-server")
+CLIENT = os.path.join(BUILD, "client", "linepool-client")
+PLUGIN_DIR = os.path.join(BUILD, "plugins")
+SANITIZED = bool(os.environ.get("LP_SANITIZE"))
+# Sanitizer builds run several times slower: scale time bounds, never assertions on data.
+SLOW = 4 if SANITIZED else 1
+
+LISTEN_RE = re.compile(r"^listening on (\S+):(\d+) \((.*)\)$")
+
+
+class Server:
+    """A running linepool-server. Use as a context manager; stop() returns (rc, stderr)."""
+
+    def __init__(self, *args, expect_listeners=None, env=None, preexec_fn=None, wait=True):
+        self.args = [SERVER] + list(args)
+        self.stderr_file = tempfile.NamedTemporaryFile(prefix="lp-stderr-", delete=False)
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
+                                     stderr=self.stderr_file, env=full_env,
+                                     preexec_fn=preexec_fn)
+        self.listeners = []  # (host, port, plugins)
+        self.stdout_lines = []
+        self.rc = None
+        if wait:
+            n = expect_listeners
+            if n is None:
+                n = sum(1 for a in args if a == "--listen") or 3
+            self._await_listeners(n)
+
+    def _await_listeners(self, n, timeout=10 * SLOW):
+        deadline = time.monotonic() + timeout
+        while len(self.listeners) < n:
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError("server did not print %d listening lines; stderr:\n%s"
+                                     % (n, self.stderr()))
+            line = self.proc.stdout.readline().decode()
+            if not line:
+                rc = self.proc.wait(timeout=5)
+                raise AssertionError("server exited (%s) before listening; stderr:\n%s"
+                                     % (rc, self.stderr()))
+            self.stdout_lines.append(line.rstrip("\n"))
+            m = LISTEN_RE.match(line.strip())
+            if m:
+                host = m.group(1).strip("[]")
+                self.listeners.append((host, int(m.group(2)), m.group(3)))
+
+    @property
+    def port(self):
+        return self.listeners[0][1]
+
+    def port_of(self, plugins):
+        for host, port, p in self.listeners:
+            if p == plugins:
+                return port
+        raise KeyError(plugins)
+
+    def stderr(self):
+        with open(self.stderr_file.name, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Signals the server, waits for exit; returns (rc, stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.rc = self.proc.wait(timeout=timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("server did not exit within %ss; stderr:\n%s"
+                                 % (timeout * SLOW, self.stderr()))
+        rest = self.proc.stdout.read().decode(errors="replace")
+        self.stdout_lines += rest.splitlines()
+        return self.rc, self.stderr()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def open_fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        try:
+            os.unlink(self.stderr_file.name)
+        except OSError:
+            pass
+        return False
+
+
+def connect(port, host="127.0.0.1", timeout=5 * SLOW):
+    s = socket.create_connection((host, port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def recv_lines(sock, n, timeout=5 * SLOW):
+    """Reads until n complete lines arrived; returns them without '\\n' (bytes)."""
+    sock.settimeout(timeout)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while buf.count(b"\n") < n:
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for %d lines, got %r" % (n, buf[:200]))
+        chunk = sock.recv(1 << 20)
+        if not chunk:
+            raise AssertionError("connection closed after %r" % buf[:200])
+        buf += chunk
+    lines = buf.split(b"\n")
+    assert len(lines) - 1 == n, "more lines than expected: %r" % buf[:200]
+    return lines[:n]
+
+
+def recv_until_close(sock, timeout=5 * SLOW):
+    sock.settimeout(timeout)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        if time.monotonic() > deadline:
+            raise AssertionError("peer did not close; got %r" % buf[:200])
+        try:
+            chunk = sock.recv(1 << 20)
+        except ConnectionResetError:
+            return buf
+        if not chunk:
+            return buf
+        buf += chunk
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.monotonic() + timeout * SLOW
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def raise_fd_limit(n):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
+
+
+def main(module_globals):
+    if len(sys.argv) != 2 or "case_" + sys.argv[1] not in module_globals:
+        cases = sorted(k[5:] for k in module_globals if k.startswith("case_"))
+        sys.exit("usage: %s CASE\ncases: %s" % (sys.argv[0], " ".join(cases)))
+    module_globals["case_" + sys.argv[1]]()
+    print("ok", sys.argv[1])
