@@ -1,0 +1,53 @@
+/* config - command line to a struct. Pure: no sockets, no logging, no exit(); the caller
+ * prints the error line. */
+#ifndef LINEPOOL_CONFIG_H
+#define LINEPOOL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct listen_spec {
+    char *host;     /* as written, brackets removed: "127.0.0.1", "::1", "localhost" */
+    uint16_t port;  /* 0 = any free port */
+    char **plugins; /* chain, in order */
+    size_t nplugins;
+};
+
+struct config {
+    struct listen_spec *listens;
+    size_t nlistens;
+    char **plugin_specs; /* --plugin NAME[:ARGS], in order */
+    size_t nplugin_specs;
+    char **plugin_dirs; /* --plugin-dir, or the defaults */
+    size_t nplugin_dirs;
+    unsigned threads;      /* workers; 0 = number of CPUs */
+    size_t max_line;       /* bytes, '\n' not counted */
+    unsigned max_conns;    /* 0 = fit the fd limit */
+    size_t max_output;     /* queued reply bytes before reading pauses */
+    double write_timeout;  /* seconds a paused (slow-reading) client may stay stuck */
+    double idle_timeout;   /* seconds without traffic before a close; 0 = never */
+    double drain_timeout;  /* seconds granted to finish work at shutdown */
+    int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
+    int defaults_listens;  /* 1 when no --listen was given and the default set is used */
+};
+
+enum config_result { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
+
+/* Parses argv into cfg (zeroed first). Returns CONFIG_RUN, CONFIG_HELP or CONFIG_VERSION,
+ * or a negative errno with one line in err. cfg owns its strings: config_free. */
+int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses "HOST:PORT=PLUGIN[,PLUGIN...]" ("[::1]:PORT=..." for IPv6). */
+int config_parse_listen(struct listen_spec *out, const char *text, char *err, size_t errlen);
+
+/* "1048576", "64K", "1M", "1G" (powers of 1024). Returns 0 or -EINVAL / -ERANGE. */
+int config_parse_size(const char *text, size_t *out);
+
+/* Seconds: "2", "0.5", "1500ms", "2s". Returns 0 or -EINVAL. */
+int config_parse_seconds(const char *text, double *out);
+
+void config_usage(FILE *out);
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,28 @@
+/* connset - the set of open connections, so the main thread can count them, sweep timeouts
+ * and signal every one at shutdown. One mutex; taken on open, close and a sweep, never per
+ * message. A connection leaves the set before its fd is closed, so a sweep that holds the
+ * lock never touches a closed (and maybe reused) fd. */
+#ifndef LINEPOOL_CONNSET_H
+#define LINEPOOL_CONNSET_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct conn;
+
+struct connset {
+    pthread_mutex_t lock;
+    struct conn *head;
+    size_t count;
+};
+
+void connset_init(struct connset *set);
+void connset_destroy(struct connset *set);
+void connset_add(struct connset *set, struct conn *c);
+void connset_remove(struct connset *set, struct conn *c);
+size_t connset_count(struct connset *set);
+
+/* Calls fn for every connection with the lock held: fn must not block nor close. */
+void connset_foreach(struct connset *set, void (*fn)(struct conn *c, void *arg), void *arg);
+
+#endif

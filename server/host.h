@@ -1,0 +1,11 @@
+/* host - the function table plugins call (struct lp_host), backed by conn and log. */
+#ifndef LINEPOOL_HOST_H
+#define LINEPOOL_HOST_H
+
+#include <linepool.h>
+#include <stdatomic.h>
+
+/* The table, valid for the life of the process. `stopping` is the server's draining flag. */
+const struct lp_host *host_table(const _Atomic int *stopping);
+
+#endif

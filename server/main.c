@@ -1,0 +1,41 @@
+/* linepool-server: parse the command line, start, serve until a signal, drain, exit. */
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    char err[1024] = "";
+    int rc = config_parse(&cfg, argc, argv, err, sizeof err);
+    if (rc == CONFIG_HELP || rc == CONFIG_VERSION) {
+        if (rc == CONFIG_HELP)
+            config_usage(stdout);
+        else
+            printf("linepool-server %s\n", LP_VERSION);
+        config_free(&cfg);
+        return 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "linepool-server: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    log_set_level(cfg.verbosity < 0 ? LOG_WARN : cfg.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
+
+    struct server *s = server_start(&cfg, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "linepool-server: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    int status = server_run(s);
+    if (status != 0)
+        _exit(status); /* a worker may still be inside a plugin: no teardown under it */
+    server_free(s);
+    config_free(&cfg);
+    return 0;
+}

@@ -1,0 +1,445 @@
+/* server - startup, the accept/signal/timeout loop on the main thread, graceful shutdown. */
+#include "server.h"
+
+#include "conn.h"
+#include "connset.h"
+#include "host.h"
+#include "listener.h"
+#include "log.h"
+#include "pool.h"
+#include "registry.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct stats stats;
+
+#define READ_BUFFER      (256 * 1024) /* per worker, not per connection */
+#define ACCEPT_BURST     64           /* accepts per wake-up, so signals stay responsive */
+#define ACCEPT_PAUSE_NS  (100ull * 1000000ull)
+#define SWEEP_NS         (100ull * 1000000ull)
+#define FD_RESERVE       64 /* fds kept back from --max-conns for listeners, plugins, logs */
+#define NS_PER_S         1000000000.0
+
+struct listener_rt {
+    int fd;
+    char name[ADDR_TEXT_MAX];
+    struct chain chain;
+};
+
+struct server {
+    const struct config *cfg;
+    struct registry *reg;
+    struct pool *pool;
+    struct connset conns;
+    struct listener_rt *listeners;
+    size_t nlisteners;
+    int epfd, sigfd, reserve_fd;
+    _Atomic int draining;
+    uint64_t next_id;
+    unsigned max_conns;
+    int accept_paused;
+    uint64_t accept_resume_ns, next_sweep_ns, started_ns, drain_deadline_ns;
+};
+
+static unsigned raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur > 1000000 ? 1000000 : (unsigned)rl.rlim_cur;
+}
+
+static int load_plugins(struct server *s, char *err, size_t errlen)
+{
+    const char *const *dirs = (const char *const *)s->cfg->plugin_dirs;
+    for (size_t i = 0; i < s->cfg->nplugin_specs; i++) {
+        int rc = registry_load(s->reg, s->cfg->plugin_specs[i], dirs, s->cfg->nplugin_dirs, err,
+                               errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int build_chain(struct server *s, const struct listen_spec *spec, struct chain *chain,
+                       char *err, size_t errlen)
+{
+    const char *const *dirs = (const char *const *)s->cfg->plugin_dirs;
+    chain->plugins = calloc(spec->nplugins, sizeof *chain->plugins);
+    if (!chain->plugins)
+        return -ENOMEM;
+    for (size_t i = 0; i < spec->nplugins; i++) {
+        char why[512];
+        struct plugin *p = registry_get(s->reg, spec->plugins[i], dirs, s->cfg->nplugin_dirs,
+                                        why, sizeof why);
+        if (!p) {
+            snprintf(err, errlen, "--listen %s:%u: unknown plugin '%s': %s", spec->host,
+                     spec->port, spec->plugins[i], why);
+            return -ENOENT;
+        }
+        chain->plugins[i] = p;
+        chain->n++;
+    }
+    return 0;
+}
+
+static void print_listener(const struct listen_spec *spec, const char *name)
+{
+    printf("listening on %s (", name);
+    for (size_t i = 0; i < spec->nplugins; i++)
+        printf("%s%s", i ? "," : "", spec->plugins[i]);
+    printf(")\n");
+}
+
+static int open_listeners(struct server *s, char *err, size_t errlen)
+{
+    s->listeners = calloc(s->cfg->nlistens, sizeof *s->listeners);
+    if (!s->listeners)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->cfg->nlistens; i++) {
+        const struct listen_spec *spec = &s->cfg->listens[i];
+        struct listener_rt *l = &s->listeners[i];
+        l->fd = -1;
+        s->nlisteners++;
+        int rc = build_chain(s, spec, &l->chain, err, errlen);
+        if (rc)
+            return rc;
+        if ((l->fd = listener_open(spec->host, spec->port, l->name, err, errlen)) < 0)
+            return l->fd;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+            return -errno;
+    }
+    /* Print only once every listener is bound, so a script that sees the lines can connect. */
+    for (size_t i = 0; i < s->nlisteners; i++)
+        print_listener(&s->cfg->listens[i], s->listeners[i].name);
+    fflush(stdout);
+    return 0;
+}
+
+static int setup_signals(struct server *s)
+{
+    signal(SIGPIPE, SIG_IGN); /* a peer that vanished is an EPIPE, never a death */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+        return -EINVAL;
+    if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        return -errno;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->sigfd};
+    return epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0 ? -errno : 0;
+}
+
+static int start_workers(struct server *s)
+{
+    unsigned n = s->cfg->threads;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    if (!(s->pool = pool_new(n, READ_BUFFER, conn_ready, NULL)))
+        return -errno;
+    struct conn_env env = {
+        .pool = s->pool,
+        .set = &s->conns,
+        .read_size = READ_BUFFER,
+        .max_line = s->cfg->max_line,
+        .max_output = s->cfg->max_output,
+        .write_timeout_ns = (uint64_t)(s->cfg->write_timeout * NS_PER_S),
+        .draining = &s->draining,
+    };
+    conn_env_set(&env);
+    return 0;
+}
+
+static unsigned pick_max_conns(const struct config *cfg)
+{
+    unsigned fds = raise_fd_limit();
+    unsigned fit = fds > 2 * FD_RESERVE ? fds - FD_RESERVE : fds / 2;
+    return cfg->max_conns ? cfg->max_conns : fit;
+}
+
+struct server *server_start(const struct config *cfg, char *err, size_t errlen)
+{
+    struct server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->cfg = cfg;
+    s->epfd = s->sigfd = s->reserve_fd = -1;
+    s->started_ns = conn_now_ns();
+    s->max_conns = pick_max_conns(cfg);
+    connset_init(&s->conns);
+    int rc = -errno;
+    if (!(s->reg = registry_new(host_table(&s->draining))))
+        goto out_fail;
+    if ((rc = load_plugins(s, err, errlen)))
+        goto out_free;
+    if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || (rc = setup_signals(s)))
+        goto out_fail;
+    if ((rc = open_listeners(s, err, errlen)))
+        goto out_free;
+    /* Kept open only to be closed at EMFILE, so one pending client can be told why. */
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if ((rc = start_workers(s)))
+        goto out_fail;
+    log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes",
+             LP_VERSION, pool_threads(s->pool), s->max_conns, cfg->max_line);
+    return s;
+out_fail:
+    snprintf(err, errlen, "cannot start: %s", strerror(rc < 0 ? -rc : errno));
+out_free:
+    server_free(s);
+    return NULL;
+}
+
+static void reject(int fd, const char *line)
+{
+    ssize_t rc = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)rc; /* best effort: the client learns why, or at least sees the close */
+    close(fd);
+}
+
+static void pause_accepting(struct server *s, struct listener_rt *l, int err)
+{
+    /* Out of fds: tell one waiting client why, using the reserve fd, then stop polling the
+     * listeners for a while instead of spinning on a backlog we cannot accept. */
+    if (s->reserve_fd >= 0) {
+        close(s->reserve_fd);
+        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            reject(fd, "ERR server out of file descriptors\n");
+            stats_add(&stats.fd_limit_refusals, 1);
+        }
+        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (!s->accept_paused)
+        log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms",
+                 strerror(err), connset_count(&s->conns));
+    s->accept_paused = 1;
+    s->accept_resume_ns = conn_now_ns() + ACCEPT_PAUSE_NS;
+    for (size_t i = 0; i < s->nlisteners; i++)
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
+}
+
+static void resume_accepting(struct server *s)
+{
+    s->accept_paused = 0;
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->listeners[i]};
+        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev);
+    }
+}
+
+static void admit(struct server *s, struct listener_rt *l, int fd, const struct sockaddr *sa)
+{
+    if (connset_count(&s->conns) >= s->max_conns) {
+        stats_add(&stats.rejected, 1);
+        char line[64];
+        snprintf(line, sizeof line, "ERR too many connections (max %u)\n", s->max_conns);
+        reject(fd, line);
+        return;
+    }
+    int one = 1; /* replies are small and latency matters more than packet count */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct conn *c = conn_new(fd, sa, &l->chain, ++s->next_id);
+    if (!c) {
+        reject(fd, "ERR server out of memory\n");
+        return;
+    }
+    stats_add(&stats.connections, 1);
+    log_debug("conn %llu %s accepted on %s", (unsigned long long)c->id, conn_peer_text(c),
+              l->name);
+    conn_start(c);
+}
+
+static void accept_burst(struct server *s, struct listener_rt *l)
+{
+    for (int i = 0; i < ACCEPT_BURST; i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            admit(s, l, fd, (struct sockaddr *)&ss);
+        } else if (errno == EINTR || errno == ECONNABORTED) {
+            continue;
+        } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            pause_accepting(s, l, errno);
+            return;
+        } else {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_warn("accept on %s: %s", l->name, strerror(errno));
+            return;
+        }
+    }
+}
+
+static void kick_drain(struct conn *c, void *arg)
+{
+    (void)arg;
+    atomic_store_explicit(&c->kick, KICK_DRAIN, memory_order_relaxed);
+    /* Reads return what is already queued, then end of stream: the owner finishes every
+     * complete message, flushes, closes. Wakes idle connections too. */
+    shutdown(c->fd, SHUT_RD);
+}
+
+static void start_drain(struct server *s, const char *signame)
+{
+    log_info("%s: stopping; finishing %zu connections (deadline %.3f s)", signame,
+             connset_count(&s->conns), s->cfg->drain_timeout);
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
+        close(s->listeners[i].fd);
+        s->listeners[i].fd = -1;
+    }
+    s->drain_deadline_ns = conn_now_ns() + (uint64_t)(s->cfg->drain_timeout * NS_PER_S);
+    atomic_store(&s->draining, 1);
+    connset_foreach(&s->conns, kick_drain, NULL);
+}
+
+struct sweep {
+    uint64_t now, idle_ns;
+};
+
+static void sweep_one(struct conn *c, void *arg)
+{
+    const struct sweep *sw = arg;
+    uint64_t deadline = atomic_load_explicit(&c->deadline_ns, memory_order_relaxed);
+    uint64_t active = atomic_load_explicit(&c->last_active_ns, memory_order_relaxed);
+    int kick = KICK_NONE;
+    if (deadline && sw->now > deadline)
+        kick = KICK_SLOW;
+    else if (sw->idle_ns && sw->now > active + sw->idle_ns)
+        kick = KICK_IDLE;
+    int none = KICK_NONE;
+    if (kick && atomic_compare_exchange_strong(&c->kick, &none, kick))
+        shutdown(c->fd, SHUT_RDWR); /* wakes the connection so its owner closes it */
+}
+
+static void sweep(struct server *s, uint64_t now)
+{
+    struct sweep sw = {.now = now, .idle_ns = (uint64_t)(s->cfg->idle_timeout * NS_PER_S)};
+    connset_foreach(&s->conns, sweep_one, &sw);
+}
+
+/* Returns the signal's name when one arrived, else NULL. */
+static const char *read_signal(struct server *s)
+{
+    struct signalfd_siginfo si;
+    if (read(s->sigfd, &si, sizeof si) != sizeof si)
+        return NULL;
+    return si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+static void print_summary(struct server *s)
+{
+    double up = (double)(conn_now_ns() - s->started_ns) / NS_PER_S;
+    printf("linepool-server: stopped after %.3f s: connections=%llu messages=%llu bytes_in=%llu "
+           "bytes_out=%llu rejected=%llu\n",
+           up, (unsigned long long)stats_get(&stats.connections),
+           (unsigned long long)stats_get(&stats.messages),
+           (unsigned long long)stats_get(&stats.bytes_in),
+           (unsigned long long)stats_get(&stats.bytes_out),
+           (unsigned long long)(stats_get(&stats.rejected) + stats_get(&stats.fd_limit_refusals)));
+    fflush(stdout);
+}
+
+static void handle_event(struct server *s, void *ptr, int *forced)
+{
+    if (ptr == &s->sigfd) {
+        const char *sig = read_signal(s);
+        if (!sig)
+            return;
+        if (atomic_load(&s->draining)) {
+            log_warn("%s again: exiting now with %zu connections open", sig,
+                     connset_count(&s->conns));
+            *forced = 1;
+        } else {
+            start_drain(s, sig);
+        }
+    } else if (!atomic_load(&s->draining)) {
+        accept_burst(s, ptr);
+    }
+}
+
+int server_run(struct server *s)
+{
+    int forced = 0;
+    for (;;) {
+        struct epoll_event evs[16];
+        int timeout = atomic_load(&s->draining) ? 10 : 100;
+        int n = epoll_wait(s->epfd, evs, 16, timeout);
+        for (int i = 0; i < n && !forced; i++)
+            handle_event(s, evs[i].data.ptr, &forced);
+        uint64_t now = conn_now_ns();
+        if (s->accept_paused && now >= s->accept_resume_ns && !atomic_load(&s->draining))
+            resume_accepting(s);
+        if (now >= s->next_sweep_ns) {
+            sweep(s, now);
+            s->next_sweep_ns = now + SWEEP_NS;
+        }
+        if (forced)
+            break;
+        if (atomic_load(&s->draining)) {
+            if (connset_count(&s->conns) == 0)
+                break;
+            if (now > s->drain_deadline_ns) {
+                log_error("drain deadline passed with %zu connections still open; exiting",
+                          connset_count(&s->conns));
+                forced = 1;
+                break;
+            }
+        }
+    }
+    if (!forced) {
+        pool_stop(s->pool);
+        log_info("all connections finished; unloading plugins");
+        registry_free(s->reg);
+        s->reg = NULL;
+    }
+    print_summary(s);
+    return forced ? 1 : 0;
+}
+
+void server_free(struct server *s)
+{
+    if (!s)
+        return;
+    pool_free(s->pool);
+    registry_free(s->reg);
+    for (size_t i = 0; i < s->nlisteners; i++) {
+        if (s->listeners[i].fd >= 0)
+            close(s->listeners[i].fd);
+        free(s->listeners[i].chain.plugins);
+    }
+    free(s->listeners);
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    if (s->sigfd >= 0)
+        close(s->sigfd);
+    if (s->epfd >= 0)
+        close(s->epfd);
+    connset_destroy(&s->conns);
+    free(s);
+}

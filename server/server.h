@@ -1,0 +1,25 @@
+/* server - owns everything: plugins, listeners, the worker pool, the set of connections.
+ * Its main loop (on the main thread) accepts, handles signals, sweeps timeouts and drives
+ * the graceful shutdown; workers do all connection I/O (see conn.h, pool.h). */
+#ifndef LINEPOOL_SERVER_H
+#define LINEPOOL_SERVER_H
+
+#include "config.h"
+
+#include <stddef.h>
+
+struct server;
+
+/* Loads plugins, binds listeners (printing one 'listening on' line each on stdout), starts
+ * the workers. Returns NULL with one line in err. The config must outlive the server. */
+struct server *server_start(const struct config *cfg, char *err, size_t errlen);
+
+/* Serves until SIGINT/SIGTERM, then drains. Returns the exit status: 0 after a clean drain,
+ * 1 when the drain deadline passed or a second signal forced the stop (the process should
+ * then _exit: a worker may still be inside a plugin). */
+int server_run(struct server *s);
+
+/* Frees a server whose run returned 0, or one that never ran. */
+void server_free(struct server *s);
+
+#endif

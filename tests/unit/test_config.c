@@ -1,0 +1,222 @@
+/* Unit tests of command-line parsing: every option, its default, and a clear error for each
+ * kind of bad value. */
+#include "config.h"
+#include "cunit_main.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(struct config *cfg, char *err, size_t errlen, int argc, char **argv)
+{
+    return config_parse(cfg, argc, argv, err, errlen);
+}
+
+#define PARSE(cfg, err, ...)                                                                       \
+    parse(cfg, err, sizeof err, (int)(sizeof((char *[]){"linepool-server", __VA_ARGS__}) /         \
+                                      sizeof(char *)),                                             \
+          (char *[]){"linepool-server", __VA_ARGS__})
+
+static void defaults_when_no_options(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    char *argv[] = {"linepool-server"};
+    CU_ASSERT_EQUAL_FATAL(config_parse(&cfg, 1, argv, err, sizeof err), CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.defaults_listens, 1);
+    CU_ASSERT_EQUAL_FATAL(cfg.nlistens, 3);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].host, "127.0.0.1");
+    CU_ASSERT_EQUAL(cfg.listens[0].port, 5005);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].plugins[0], "rate-meter");
+    CU_ASSERT_EQUAL(cfg.listens[1].port, 5006);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[1].plugins[0], "echo");
+    CU_ASSERT_EQUAL(cfg.listens[2].port, 5007);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[2].plugins[0], "counter");
+    CU_ASSERT_EQUAL(cfg.max_line, 1024 * 1024);
+    CU_ASSERT_EQUAL(cfg.max_output, 1024 * 1024);
+    CU_ASSERT_EQUAL(cfg.threads, 0);
+    CU_ASSERT_EQUAL(cfg.max_conns, 0);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.drain_timeout, 2.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.idle_timeout, 300.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.write_timeout, 30.0, 1e-9);
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_dirs, 2);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[0], LP_BUILD_PLUGIN_DIR);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[1], LP_INSTALL_PLUGIN_DIR);
+    config_free(&cfg);
+}
+
+static void every_option_is_applied(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    int rc = PARSE(&cfg, err, "--listen", "127.0.0.1:0=counter,echo", "-l", "[::1]:7000=echo",
+                   "--plugin", "counter:marker=END", "--plugin-dir", "/opt/p", "--threads", "3",
+                   "--max-line", "64K", "--max-conns", "500", "--max-output", "2M",
+                   "--write-timeout", "1500ms", "--idle-timeout", "0", "--drain-timeout", "5s",
+                   "-v", "-v");
+    CU_ASSERT_EQUAL_FATAL(rc, CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.defaults_listens, 0);
+    CU_ASSERT_EQUAL_FATAL(cfg.nlistens, 2);
+    CU_ASSERT_EQUAL(cfg.listens[0].port, 0);
+    CU_ASSERT_EQUAL_FATAL(cfg.listens[0].nplugins, 2);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].plugins[0], "counter");
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].plugins[1], "echo");
+    CU_ASSERT_STRING_EQUAL(cfg.listens[1].host, "::1");
+    CU_ASSERT_EQUAL(cfg.listens[1].port, 7000);
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_specs, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_specs[0], "counter:marker=END");
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_dirs, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[0], "/opt/p");
+    CU_ASSERT_EQUAL(cfg.threads, 3);
+    CU_ASSERT_EQUAL(cfg.max_line, 65536);
+    CU_ASSERT_EQUAL(cfg.max_conns, 500);
+    CU_ASSERT_EQUAL(cfg.max_output, 2 * 1024 * 1024);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.write_timeout, 1.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.idle_timeout, 0.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.drain_timeout, 5.0, 1e-9);
+    CU_ASSERT_EQUAL(cfg.verbosity, 2);
+    config_free(&cfg);
+}
+
+static void quiet_sets_negative_verbosity(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(PARSE(&cfg, err, "-q"), CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.verbosity, -1);
+    config_free(&cfg);
+}
+
+static void help_and_version(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--help"), CONFIG_HELP);
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "-V"), CONFIG_VERSION);
+    config_free(&cfg);
+}
+
+/* Each bad command line is refused with an error line naming the culprit. */
+static void expect_error(const char *opt, const char *value, const char *fragment)
+{
+    struct config cfg;
+    char err[256] = "";
+    char *argv[] = {"linepool-server", (char *)opt, (char *)value};
+    int argc = value ? 3 : 2;
+    int rc = config_parse(&cfg, argc, argv, err, sizeof err);
+    CU_ASSERT_EQUAL(rc, -EINVAL);
+    if (!strstr(err, fragment)) {
+        CU_FAIL("error line does not name the problem");
+        fprintf(stderr, "\n  %s %s -> '%s' (wanted '%s')\n", opt, value ? value : "", err,
+                fragment);
+    }
+    config_free(&cfg);
+}
+
+static void bad_values_are_refused_clearly(void)
+{
+    expect_error("--listen", "127.0.0.1:5005", "HOST:PORT=PLUGIN");
+    expect_error("--listen", "127.0.0.1=echo", "missing :PORT");
+    expect_error("--listen", ":5005=echo", "empty host");
+    expect_error("--listen", "127.0.0.1:70000=echo", "bad port");
+    expect_error("--listen", "127.0.0.1:-1=echo", "bad port");
+    expect_error("--listen", "127.0.0.1:=echo", "bad port");
+    expect_error("--listen", "127.0.0.1:5005=", "empty plugin name");
+    expect_error("--listen", "127.0.0.1:5005=a,,b", "empty plugin name");
+    expect_error("--listen", "127.0.0.1:5005=a,", "empty plugin name");
+    expect_error("--listen", "::1:5005=echo", "[ADDR]:PORT");
+    expect_error("--listen", "[::1=echo", "[IPV6]:PORT");
+    expect_error("--threads", "0", "--threads 0");
+    expect_error("--threads", "two", "--threads two");
+    expect_error("--max-line", "0", "--max-line 0");
+    expect_error("--max-line", "12Q", "--max-line 12Q");
+    expect_error("--max-line", "-5", "--max-line -5");
+    expect_error("--max-output", "10", "at least 1024");
+    expect_error("--max-conns", "x", "--max-conns x");
+    expect_error("--drain-timeout", "soon", "--drain-timeout soon");
+    expect_error("--idle-timeout", "-1", "--idle-timeout -1");
+    expect_error("--plugin", ":args", "NAME[:ARGS]");
+    expect_error("--bogus", NULL, "unknown option '--bogus'");
+    expect_error("--listen", NULL, "needs a value");
+    expect_error("stray", NULL, "unexpected argument 'stray'");
+}
+
+static void sizes_and_seconds(void)
+{
+    size_t v;
+    CU_ASSERT_EQUAL(config_parse_size("300000", &v), 0);
+    CU_ASSERT_EQUAL(v, 300000);
+    CU_ASSERT_EQUAL(config_parse_size("1k", &v), 0);
+    CU_ASSERT_EQUAL(v, 1024);
+    CU_ASSERT_EQUAL(config_parse_size("1MiB", &v), 0);
+    CU_ASSERT_EQUAL(v, 1 << 20);
+    CU_ASSERT_EQUAL(config_parse_size("2G", &v), 0);
+    CU_ASSERT_EQUAL(v, (size_t)2 << 30);
+    CU_ASSERT_EQUAL(config_parse_size("99999999999999999999", &v), -ERANGE);
+    CU_ASSERT_EQUAL(config_parse_size("17179869184G", &v), -ERANGE);
+    CU_ASSERT_EQUAL(config_parse_size("", &v), -EINVAL);
+    CU_ASSERT_EQUAL(config_parse_size("1B", &v), -EINVAL);
+    double s;
+    CU_ASSERT_EQUAL(config_parse_seconds("0.25", &s), 0);
+    CU_ASSERT_DOUBLE_EQUAL(s, 0.25, 1e-12);
+    CU_ASSERT_EQUAL(config_parse_seconds("250ms", &s), 0);
+    CU_ASSERT_DOUBLE_EQUAL(s, 0.25, 1e-12);
+    CU_ASSERT_EQUAL(config_parse_seconds("nan", &s), -EINVAL);
+    CU_ASSERT_EQUAL(config_parse_seconds("inf", &s), -EINVAL);
+    CU_ASSERT_EQUAL(config_parse_seconds("3h", &s), -EINVAL);
+}
+
+static void listen_forms(void)
+{
+    struct listen_spec l;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(config_parse_listen(&l, "localhost:0=echo", err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(l.host, "localhost");
+    CU_ASSERT_EQUAL(l.port, 0);
+    free(l.host);
+    free(l.plugins[0]);
+    free(l.plugins);
+    CU_ASSERT_EQUAL_FATAL(config_parse_listen(&l, "[::]:5005=a,b,c", err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(l.host, "::");
+    CU_ASSERT_EQUAL(l.nplugins, 3);
+    CU_ASSERT_STRING_EQUAL(l.plugins[2], "c");
+    free(l.host);
+    for (size_t i = 0; i < l.nplugins; i++)
+        free(l.plugins[i]);
+    free(l.plugins);
+}
+
+static void parsing_twice_starts_fresh(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--threads", "4"), CONFIG_RUN);
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--max-conns", "9"), CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.threads, 0);
+    CU_ASSERT_EQUAL(cfg.max_conns, 9);
+    config_free(&cfg);
+}
+
+static CU_TestInfo config_tests[] = {
+    {"defaults_when_no_options", defaults_when_no_options},
+    {"every_option_is_applied", every_option_is_applied},
+    {"quiet_sets_negative_verbosity", quiet_sets_negative_verbosity},
+    {"help_and_version", help_and_version},
+    {"bad_values_are_refused_clearly", bad_values_are_refused_clearly},
+    {"sizes_and_seconds", sizes_and_seconds},
+    {"listen_forms", listen_forms},
+    {"parsing_twice_starts_fresh", parsing_twice_starts_fresh},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+    {.pName = "config", .pTests = config_tests},
+    CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+    return cunit_run(suites);
+}
