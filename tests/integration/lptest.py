@@ -80,8 +80,8 @@ class Server:
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
-        """Signals the server, waits for exit; returns (rc, stderr)."""
-        if self.proc.poll() is None:
+        """Signals the server (unless sig is None), waits for exit; returns (rc, stderr)."""
+        if sig is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
             self.rc = self.proc.wait(timeout=timeout * SLOW)

@@ -1,0 +1,480 @@
+"""Integration tests of linepool-server's core: listeners, framing, concurrency, limits,
+signals and logs, each against the real binary on port 0 of loopback."""
+import os
+import re
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lptest  # noqa: E402
+from lptest import Server, connect, recv_lines, recv_until_close, SLOW  # noqa: E402
+
+ECHO = ["--listen", "127.0.0.1:0=echo"]
+SLOW_PLUGIN = os.path.join(lptest.BUILD, "tests", "slow.so")
+
+
+def echo_roundtrip(port, text=b"ping"):
+    with connect(port) as s:
+        s.sendall(text + b"\n")
+        return recv_lines(s, 1)[0]
+
+
+# --- listeners -------------------------------------------------------------------------
+
+def case_listen_line_and_echo():
+    with Server(*ECHO) as srv:
+        assert re.match(r"^listening on 127\.0\.0\.1:\d+ \(echo\)$", srv.stdout_lines[0])
+        assert srv.port != 0
+        assert echo_roundtrip(srv.port, b"Hello, World!") == b"Hello, World!"
+        rc, err = srv.stop()
+        assert rc == 0, err
+
+
+def case_ipv6_and_localhost():
+    with Server("--listen", "[::1]:0=echo", "--listen", "localhost:0=echo") as srv:
+        v6 = srv.listeners[0]
+        assert v6[0] == "::1", srv.listeners
+        assert srv.stdout_lines[0].startswith("listening on [::1]:")
+        with connect(v6[1], host="::1") as s:
+            s.sendall(b"six\n")
+            assert recv_lines(s, 1) == [b"six"]
+        host, port, _ = srv.listeners[1]
+        with connect(port, host=host) as s:
+            s.sendall(b"local\n")
+            assert recv_lines(s, 1) == [b"local"]
+        assert srv.stop()[0] == 0
+
+
+def ports_free(ports):
+    held = []
+    try:
+        for p in ports:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", p))
+            held.append(s)
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in held:
+            s.close()
+
+
+def case_default_listeners():
+    """No --listen: 5005 rate-meter, 5006 echo, 5007 counter. If another program holds one
+    of those ports, the server must refuse with one clear line instead."""
+    if ports_free([5005, 5006, 5007]):
+        with Server() as srv:
+            assert [(h, p, pl) for h, p, pl in srv.listeners] == [
+                ("127.0.0.1", 5005, "rate-meter"), ("127.0.0.1", 5006, "echo"),
+                ("127.0.0.1", 5007, "counter")], srv.listeners
+            assert echo_roundtrip(5006) == b"ping"
+            assert srv.stop()[0] == 0
+    else:
+        proc = subprocess.run([lptest.SERVER], capture_output=True, timeout=10 * SLOW)
+        assert proc.returncode == 2, proc
+        assert b"cannot listen on 127.0.0.1:500" in proc.stderr, proc.stderr
+
+
+def case_port_in_use_is_a_clear_error():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = subprocess.run([lptest.SERVER, "--listen", "127.0.0.1:%d=echo" % port],
+                              capture_output=True, timeout=10 * SLOW)
+        assert proc.returncode == 2
+        line = proc.stderr.decode().strip()
+        assert line == "linepool-server: cannot listen on 127.0.0.1:%d: Address already in use" \
+            % port, line
+
+
+def case_restart_on_same_port_despite_time_wait():
+    with Server(*ECHO) as srv:
+        port = srv.port
+        # the server closes first (idle timeout), leaving its side in TIME_WAIT
+        for _ in range(5):
+            assert echo_roundtrip(port) == b"ping"
+        assert srv.stop()[0] == 0
+    with Server("--listen", "127.0.0.1:%d=echo" % port) as srv:
+        assert srv.port == port
+        assert echo_roundtrip(port) == b"ping"
+        assert srv.stop()[0] == 0
+
+
+# --- framing ---------------------------------------------------------------------------
+
+def case_message_split_into_single_bytes():
+    with Server(*ECHO) as srv, connect(srv.port) as s:
+        for b in b"split into bytes\nsecond\n":
+            s.send(bytes([b]))
+            time.sleep(0.001)
+        assert recv_lines(s, 2) == [b"split into bytes", b"second"]
+
+
+def case_many_messages_in_one_write_in_order():
+    with Server(*ECHO) as srv, connect(srv.port) as s:
+        msgs = [b"m%05d" % i for i in range(20000)]
+        s.sendall(b"\n".join(msgs) + b"\n")
+        assert recv_lines(s, len(msgs)) == msgs
+
+
+def case_nul_and_crlf_are_data():
+    with Server(*ECHO) as srv, connect(srv.port) as s:
+        s.sendall(b"a\x00b\r\n\x00\n")
+        assert recv_lines(s, 2) == [b"a\x00b\r", b"\x00"]
+
+
+def case_unterminated_tail_delivered_at_clean_eof():
+    with Server(*ECHO) as srv, connect(srv.port) as s:
+        s.sendall(b"one\nHello, World!")
+        s.shutdown(socket.SHUT_WR)
+        assert recv_until_close(s) == b"one\nHello, World!\n"
+
+
+def case_tail_dropped_and_logged_after_reset():
+    with Server(*ECHO) as srv:
+        s = connect(srv.port)
+        s.sendall(b"done\npartial without newline")
+        assert recv_lines(s, 1) == [b"done"]
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()  # RST
+        lptest.wait_for(lambda: "dropped 23 bytes of an unterminated message" in srv.stderr(),
+                        5, "the dropped-tail log line")
+        assert echo_roundtrip(srv.port) == b"ping"
+        rc, err = srv.stop()
+        assert rc == 0
+
+
+def case_line_too_long_gets_error_and_close_others_unaffected():
+    with Server("--listen", "127.0.0.1:0=echo", "--max-line", "1000") as srv:
+        other = connect(srv.port)
+        other.sendall(b"before\n")
+        assert recv_lines(other, 1) == [b"before"]
+        with connect(srv.port) as s:
+            s.sendall(b"fine\n" + b"x" * 1000 + b"\n" + b"y" * 1001 + b"\nnever\n")
+            data = recv_until_close(s)
+            assert data == b"fine\n" + b"x" * 1000 + b"\nERR line too long (max 1000 bytes)\n", \
+                data[-100:]
+        other.sendall(b"after\n")
+        assert recv_lines(other, 1) == [b"after"]
+        other.close()
+        assert srv.stop()[0] == 0
+
+
+def case_line_too_long_without_newline_keeps_memory_bounded():
+    with Server("--listen", "127.0.0.1:0=echo") as srv, connect(srv.port) as s:
+        before = srv.rss_kib()
+        chunk = b"z" * (1 << 20)
+        got = b""
+        try:
+            for _ in range(64):  # 64 MiB with no newline; the limit is 1 MiB
+                s.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        got = recv_until_close(s)
+        assert got == b"ERR line too long (max 1048576 bytes)\n", got
+        assert srv.rss_kib() - before < 16 * 1024, (before, srv.rss_kib())
+
+
+# --- concurrency -----------------------------------------------------------------------
+
+def case_pipelined_order_per_connection_under_threads():
+    with Server("--listen", "127.0.0.1:0=echo", "--threads", "4") as srv:
+        errors = []
+
+        def client(k):
+            try:
+                with connect(srv.port) as s:
+                    msgs = [b"c%d-%d" % (k, i) for i in range(2000)]
+                    s.sendall(b"\n".join(msgs) + b"\n")
+                    if recv_lines(s, len(msgs), timeout=20) != msgs:
+                        errors.append("out of order on %d" % k)
+            except Exception as e:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(e))
+        ts = [threading.Thread(target=client, args=(k,)) for k in range(20)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        assert not errors, errors
+        assert srv.stop()[0] == 0
+
+
+def case_ten_thousand_connections_within_memory_budget():
+    """10,000 concurrent connections, each answered; server memory per idle connection
+    (RSS delta / 10,000) within 0.5 KiB (ASan's allocator pads: 4 KiB there)."""
+    n = 10000
+    lptest.raise_fd_limit(n + 200)
+    with Server(*ECHO) as srv:
+        assert echo_roundtrip(srv.port) == b"ping"  # warm up workers and buffers
+        before = srv.rss_kib()
+        socks = []
+        for i in range(n):
+            s = socket.socket()
+            s.connect(("127.0.0.1", srv.port))
+            socks.append(s)
+        lptest.wait_for(lambda: srv.rss_kib() >= before, 5, "rss")
+        time.sleep(0.5)
+        per_conn = (srv.rss_kib() - before) * 1024 / n
+        budget = 4096 if lptest.SANITIZED else 512
+        assert per_conn <= budget, "%.0f bytes per idle connection" % per_conn
+        # every one is still served promptly
+        start = time.monotonic()
+        for i, s in enumerate(socks):
+            s.sendall(b"%d\n" % i)
+        for i, s in enumerate(socks):
+            assert recv_lines(s, 1, timeout=30) == [b"%d" % i]
+        elapsed = time.monotonic() - start
+        print("10000 connections: %.0f bytes/idle conn, all answered in %.2f s"
+              % (per_conn, elapsed))
+        for s in socks:
+            s.close()
+        rc, _ = srv.stop()
+        assert rc == 0
+
+
+def case_blocking_handler_does_not_delay_others():
+    """A handler stuck for 2 s on one connection; replies on others stay prompt."""
+    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN,
+                "--threads", "2") as srv:
+        stuck = connect(srv.port)
+        stuck.sendall(b"sleep 2000\n")
+        time.sleep(0.1)
+        worst = 0.0
+        with connect(srv.port) as s:
+            for i in range(200):
+                t = time.monotonic()
+                s.sendall(b"q%d\n" % i)
+                assert recv_lines(s, 1) == [b"q%d" % i]
+                worst = max(worst, time.monotonic() - t)
+        assert recv_lines(stuck, 1, timeout=10) == [b"slept 2000"]
+        print("worst reply while another handler blocked: %.2f ms" % (worst * 1000))
+        # generous bound: the point is "not 2 s", on a noisy 2-core machine
+        assert worst < 0.25 * SLOW, worst
+        stuck.close()
+        assert srv.stop()[0] == 0
+
+
+# --- signals ---------------------------------------------------------------------------
+
+def summary_of(srv):
+    lines = [l for l in srv.stdout_lines if l.startswith("linepool-server: stopped")]
+    assert len(lines) == 1, srv.stdout_lines
+    return dict(kv.split("=") for kv in lines[0].split(": ", 2)[2].split())
+
+
+def case_sigterm_finishes_received_messages():
+    """A backlog queued in the socket when SIGTERM arrives is answered in full."""
+    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN,
+                "--drain-timeout", "10") as srv:
+        s = connect(srv.port)
+        msgs = [b"sleep 500"] + [b"m%d" % i for i in range(500)]  # 500 queue behind a sleep
+        s.sendall(b"\n".join(msgs) + b"\n")
+        time.sleep(0.05)
+        t = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        got = recv_until_close(s, timeout=10)
+        rc, err = srv.stop(sig=None)
+        assert got == b"slept 500\n" + b"".join(b"m%d\n" % i for i in range(500)), got[-80:]
+        assert rc == 0, err
+        assert time.monotonic() - t < 2 * SLOW
+        summary = summary_of(srv)
+        assert summary["messages"] == "501", summary
+        assert "SIGTERM: stopping" in err
+
+
+def case_sigint_stops_idle_server_quickly():
+    with Server(*ECHO) as srv:
+        idle = [connect(srv.port) for _ in range(50)]
+        t = time.monotonic()
+        rc, err = srv.stop(signal.SIGINT)
+        assert rc == 0, err
+        assert time.monotonic() - t < 2 * SLOW
+        for s in idle:
+            assert recv_until_close(s) == b""
+        assert summary_of(srv)["connections"] == "50"
+
+
+def case_stuck_handler_cannot_hold_shutdown_past_deadline():
+    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN,
+                "--drain-timeout", "0.5") as srv:
+        s = connect(srv.port)
+        s.sendall(b"sleep 60000\n")
+        time.sleep(0.2)
+        t = time.monotonic()
+        rc, err = srv.stop(timeout=5)
+        took = time.monotonic() - t
+        assert rc == 1, (rc, err)
+        assert took < 0.5 + 1.0 * SLOW, took
+        assert "drain deadline passed with 1 connections still open" in err
+
+
+def case_second_signal_forces_exit():
+    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN,
+                "--drain-timeout", "30") as srv:
+        s = connect(srv.port)
+        s.sendall(b"sleep 60000\n")
+        time.sleep(0.2)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        assert srv.proc.poll() is None  # still draining
+        rc, err = srv.stop(signal.SIGINT, timeout=3)
+        assert rc == 1
+        assert "SIGINT again: exiting now" in err
+
+
+def case_sigpipe_never_kills():
+    with Server(*ECHO) as srv:
+        for _ in range(20):
+            s = connect(srv.port)
+            s.sendall((b"x" * 60000 + b"\n") * 50)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        time.sleep(0.3)
+        assert srv.proc.poll() is None
+        assert echo_roundtrip(srv.port) == b"ping"
+        assert srv.stop()[0] == 0
+
+
+# --- limits ----------------------------------------------------------------------------
+
+def case_max_conns_answers_extra_clients_with_error():
+    with Server("--listen", "127.0.0.1:0=echo", "--max-conns", "3") as srv:
+        held = [connect(srv.port) for _ in range(3)]
+        for s in held:
+            s.sendall(b"hi\n")
+            assert recv_lines(s, 1) == [b"hi"]
+        with connect(srv.port) as extra:
+            assert recv_until_close(extra) == b"ERR too many connections (max 3)\n"
+        held[0].close()
+        lptest.wait_for(lambda: _can_echo(srv.port), 5, "a free slot")
+        for s in held[1:]:
+            s.close()
+        assert srv.stop()[0] == 0
+
+
+def _can_echo(port):
+    try:
+        return echo_roundtrip(port) == b"ping"
+    except AssertionError:
+        return False
+
+
+def _limit_fds(n):
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
+def case_fd_limit_keeps_serving_without_spinning():
+    """Hard fd limit 256 and --max-conns above it: accept hits EMFILE. Existing clients
+    are served, the server does not spin, and accepts resume once fds free up."""
+    with Server("--listen", "127.0.0.1:0=echo", "--max-conns", "5000",
+                preexec_fn=_limit_fds(256)) as srv:
+        first = [connect(srv.port) for _ in range(100)]
+        cpu0 = srv.cpu_seconds()
+        flood = []
+        for _ in range(2000):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", srv.port))
+            except BlockingIOError:
+                pass
+            flood.append(s)
+        t0 = time.monotonic()
+        for i, s in enumerate(first):
+            s.sendall(b"still %d\n" % i)
+            assert recv_lines(s, 1) == [b"still %d" % i]
+        time.sleep(2)
+        cpu = srv.cpu_seconds() - cpu0
+        wall = time.monotonic() - t0
+        print("at the fd limit: %.2f s CPU in %.2f s" % (cpu, wall))
+        assert cpu < 0.5 * wall, "server spins at the fd limit: %.2f s CPU" % cpu
+        assert "Too many open files" in srv.stderr()
+        for s in flood:
+            s.close()
+        for s in first:
+            s.close()
+        lptest.wait_for(lambda: _can_echo(srv.port), 10, "accepts to resume")
+        assert srv.stop()[0] == 0
+
+
+def case_slow_reader_is_bounded_and_closed():
+    """A client that sends to echo and never reads: the server stops reading it at
+    --max-output, closes it after --write-timeout; other clients are unaffected."""
+    with Server("--listen", "127.0.0.1:0=echo", "--max-output", "256K",
+                "--write-timeout", "1") as srv:
+        before = srv.rss_kib()
+        hog = connect(srv.port)
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hog.setblocking(False)
+        line = b"h" * 1023 + b"\n"
+        sent = 0
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            try:
+                sent += hog.send(line * 64)
+            except BlockingIOError:
+                time.sleep(0.01)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        assert sent < 100 * 1024 * 1024
+        assert echo_roundtrip(srv.port, b"other") == b"other"
+        assert srv.rss_kib() - before < 8 * 1024, (before, srv.rss_kib())
+        lptest.wait_for(lambda: "past --write-timeout; closing" in srv.stderr(), 5,
+                        "the slow reader to be closed")
+        hog.close()
+        rc, err = srv.stop()
+        assert rc == 0, err
+
+
+def case_idle_timeout_closes_silent_connections():
+    with Server("--listen", "127.0.0.1:0=echo", "--idle-timeout", "0.3") as srv:
+        s = connect(srv.port)
+        t = time.monotonic()
+        assert recv_until_close(s, timeout=5) == b""
+        assert 0.25 < time.monotonic() - t < 3
+        assert "idle past --idle-timeout" in srv.stderr()
+        assert srv.stop()[0] == 0
+
+
+# --- logs and help -----------------------------------------------------------------------
+
+LOG_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (ERROR|WARN |INFO |DEBUG) ")
+
+
+def case_logs_have_timestamp_and_level_and_obey_v_q():
+    with Server("--listen", "127.0.0.1:0=echo", "-v") as srv:
+        echo_roundtrip(srv.port)
+        rc, err = srv.stop()
+        lines = err.strip().splitlines()
+        assert lines and all(LOG_RE.match(l) for l in lines), lines
+        assert any(" DEBUG " in l and "accepted" in l for l in lines), lines
+    with Server("--listen", "127.0.0.1:0=echo", "-q") as srv:
+        echo_roundtrip(srv.port)
+        rc, err = srv.stop()
+        assert err.strip() == "", err
+
+
+def case_help_documents_every_option_with_default():
+    out = subprocess.run([lptest.SERVER, "--help"], capture_output=True, timeout=10).stdout
+    text = out.decode()
+    for opt in ["--listen", "--plugin ", "--plugin-dir", "--threads", "--max-line",
+                "--max-conns", "--max-output", "--write-timeout", "--idle-timeout",
+                "--drain-timeout", "--verbose", "--quiet", "--help", "--version"]:
+        assert opt in text, opt
+    assert text.count("default") >= 9, text
+    bad = subprocess.run([lptest.SERVER, "--threads", "zero"], capture_output=True, timeout=10)
+    assert bad.returncode == 2
+    assert bad.stderr.decode().startswith("linepool-server: --threads zero: expected")
+
+
+if __name__ == "__main__":
+    lptest.main(globals())
