@@ -19,5 +19,10 @@ lp_add_integration_tests(test_server.py TIMEOUT 120 CASES
   fd_limit_keeps_serving_without_spinning slow_reader_is_bounded_and_closed
   idle_timeout_closes_silent_connections logs_have_timestamp_and_level_and_obey_v_q
   help_documents_every_option_with_default)
-# The default-port case binds 5005-5007: never run it beside another test that might.
-set_tests_properties(test_server.default_listeners PROPERTIES RUN_SERIAL TRUE)
+# The default-port case binds 5005-5007; the others measure memory, CPU or latency, which a
+# test running beside them would distort.
+set_tests_properties(test_server.default_listeners
+  test_server.ten_thousand_connections_within_memory_budget
+  test_server.blocking_handler_does_not_delay_others
+  test_server.fd_limit_keeps_serving_without_spinning
+  test_server.slow_reader_is_bounded_and_closed PROPERTIES RUN_SERIAL TRUE)
