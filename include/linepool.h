@@ -103,8 +103,8 @@ struct lp_plugin {
     /* One message: the bytes before '\n' (a '\r' before it is kept), borrowed for the call
      * only; may contain NUL. A final unterminated message is delivered at a clean end of
      * stream. Returns LP_NEXT or LP_STOP. */
-    enum lp_verdict (*message)(void *state, struct lp_conn *conn, void *conn_state,
-                               const char *msg, size_t len);
+    enum lp_verdict (*message)(void *state, struct lp_conn *conn, void *conn_state, const char *msg,
+                               size_t len);
 };
 
 /* The symbol the loader looks up. */

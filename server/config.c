@@ -1,6 +1,7 @@
 /* config - parses the command line; every option and its default is documented in usage. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -55,13 +56,11 @@ int config_parse_size(const char *text, size_t *out)
     unsigned long long v = strtoull(text, &end, 10);
     if (end == text || errno)
         return errno == ERANGE ? -ERANGE : -EINVAL;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
-    }
+    static const char units[] = "kmg"; /* powers of 1024 */
+    const char *unit = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+    unsigned shift = unit ? 10 * (unsigned)(unit - units + 1) : 0;
+    if (unit)
+        end++;
     if (*end == 'i' && shift) /* accept "KiB"-style too */
         end++;
     if ((*end == 'b' || *end == 'B') && shift)
@@ -144,8 +143,7 @@ int config_parse_listen(struct listen_spec *out, const char *text, char *err, si
             return fail(err, errlen, -EINVAL, "--listen %s: missing :PORT", text);
         host_end = colon;
         if (memchr(colon + 1, ':', (size_t)(eq - colon - 1)))
-            return fail(err, errlen, -EINVAL, "--listen %s: write IPv6 hosts as [ADDR]:PORT",
-                        text);
+            return fail(err, errlen, -EINVAL, "--listen %s: write IPv6 hosts as [ADDR]:PORT", text);
     }
     if (host_end == host)
         return fail(err, errlen, -EINVAL, "--listen %s: empty host", text);
@@ -188,15 +186,15 @@ static int add_listen(struct config *cfg, const char *text, char *err, size_t er
     return 0;
 }
 
-static int parse_count(const char *opt, const char *text, unsigned min, unsigned max,
-                       unsigned *out, char *err, size_t errlen)
+static int parse_count(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
+                       char *err, size_t errlen)
 {
     char *end;
     errno = 0;
     unsigned long v = strtoul(text, &end, 10);
     if (!*text || *text == '-' || *end || errno || v < min || v > max)
-        return fail(err, errlen, -EINVAL, "%s %s: expected a whole number from %u to %u", opt,
-                    text, min, max);
+        return fail(err, errlen, -EINVAL, "%s %s: expected a whole number from %u to %u", opt, text,
+                    min, max);
     *out = (unsigned)v;
     return 0;
 }
@@ -220,8 +218,16 @@ static int parse_seconds_opt(const char *opt, const char *text, double *out, cha
     return 0;
 }
 
-enum { OPT_MAX_LINE = 256, OPT_MAX_CONNS, OPT_MAX_OUTPUT, OPT_WRITE_TIMEOUT, OPT_IDLE_TIMEOUT,
-       OPT_DRAIN_TIMEOUT, OPT_PLUGIN_DIR, OPT_PLUGIN };
+enum {
+    OPT_MAX_LINE = 256,
+    OPT_MAX_CONNS,
+    OPT_MAX_OUTPUT,
+    OPT_WRITE_TIMEOUT,
+    OPT_IDLE_TIMEOUT,
+    OPT_DRAIN_TIMEOUT,
+    OPT_PLUGIN_DIR,
+    OPT_PLUGIN
+};
 
 static const struct option long_options[] = {
     {"listen", required_argument, NULL, 'l'},
@@ -244,14 +250,18 @@ static const struct option long_options[] = {
 static int apply_option(struct config *cfg, int opt, const char *arg, char *err, size_t errlen)
 {
     switch (opt) {
-    case 'l': return add_listen(cfg, arg, err, errlen);
+    case 'l':
+        return add_listen(cfg, arg, err, errlen);
     case OPT_PLUGIN:
         if (!*arg || *arg == ':')
             return fail(err, errlen, -EINVAL, "--plugin %s: expected NAME[:ARGS]", arg);
         return push_string(&cfg->plugin_specs, &cfg->nplugin_specs, arg);
-    case OPT_PLUGIN_DIR: return push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, arg);
-    case 't': return parse_count("--threads", arg, 1, 1024, &cfg->threads, err, errlen);
-    case OPT_MAX_LINE: return parse_size_opt("--max-line", arg, 1, &cfg->max_line, err, errlen);
+    case OPT_PLUGIN_DIR:
+        return push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, arg);
+    case 't':
+        return parse_count("--threads", arg, 1, 1024, &cfg->threads, err, errlen);
+    case OPT_MAX_LINE:
+        return parse_size_opt("--max-line", arg, 1, &cfg->max_line, err, errlen);
     case OPT_MAX_CONNS:
         return parse_count("--max-conns", arg, 1, 10000000, &cfg->max_conns, err, errlen);
     case OPT_MAX_OUTPUT:
@@ -262,9 +272,14 @@ static int apply_option(struct config *cfg, int opt, const char *arg, char *err,
         return parse_seconds_opt("--idle-timeout", arg, &cfg->idle_timeout, err, errlen);
     case OPT_DRAIN_TIMEOUT:
         return parse_seconds_opt("--drain-timeout", arg, &cfg->drain_timeout, err, errlen);
-    case 'v': cfg->verbosity = cfg->verbosity < 0 ? 1 : cfg->verbosity + 1; return 0;
-    case 'q': cfg->verbosity = -1; return 0;
-    default: return fail(err, errlen, -EINVAL, "unknown option (see --help)");
+    case 'v':
+        cfg->verbosity = cfg->verbosity < 0 ? 1 : cfg->verbosity + 1;
+        return 0;
+    case 'q':
+        cfg->verbosity = -1;
+        return 0;
+    default:
+        return fail(err, errlen, -EINVAL, "unknown option (see --help)");
     }
 }
 
@@ -299,8 +314,7 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
         if (opt == 'h' || opt == 'V')
             return opt == 'h' ? CONFIG_HELP : CONFIG_VERSION;
         if (opt == '?')
-            rc = fail(err, errlen, -EINVAL, "unknown option '%s' (see --help)",
-                      argv[optind - 1]);
+            rc = fail(err, errlen, -EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
         else if (opt == ':')
             rc = fail(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
         else
@@ -329,47 +343,54 @@ void config_free(struct config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
+/* clang-format off: the help text is laid out as it prints */
 void config_usage(FILE *out)
 {
-    fprintf(out,
-"Usage: linepool-server [OPTIONS]\n"
-"Accepts TCP connections, frames each byte stream into newline-terminated messages and\n"
-"passes every message through the plugins chained on its listener.\n"
-"\n"
-"  -l, --listen HOST:PORT=PLUGIN[,PLUGIN...]\n"
-"                          listen on HOST:PORT and run each message through the plugins in\n"
-"                          order; repeatable. HOST: IPv4, [IPv6] or a name (first address).\n"
-"                          PORT 0 picks a free port; each listener prints\n"
-"                          'listening on HOST:PORT (PLUGINS)' on stdout.\n"
-"                          default: 127.0.0.1:5005=rate-meter, 127.0.0.1:5006=echo,\n"
-"                          127.0.0.1:5007=counter\n"
-"      --plugin NAME[:ARGS]\n"
-"                          load plugin NAME (short name or path to a .so) with ARGS;\n"
-"                          repeatable. Plugins named only in --listen load with no ARGS.\n"
-"      --plugin-dir DIR    where short plugin names are looked up; repeatable.\n"
-"                          default: " LP_BUILD_PLUGIN_DIR ",\n"
-"                          then " LP_INSTALL_PLUGIN_DIR "\n"
-"  -t, --threads N         worker threads that read, frame and run handlers\n"
-"                          (default: number of CPUs)\n"
-"      --max-line BYTES    longest message; a longer line gets 'ERR line too long (max N\n"
-"                          bytes)' and the connection is closed (default: 1M)\n"
-"      --max-conns N       open connections; one more gets 'ERR too many connections' and is\n"
-"                          closed (default: the fd limit less 64)\n"
-"      --max-output BYTES  queued reply bytes per connection before the server stops reading\n"
-"                          from it until it drains (default: 1M)\n"
-"      --write-timeout SEC close a connection whose replies have not drained below\n"
-"                          --max-output for SEC seconds (default: 30)\n"
-"      --idle-timeout SEC  close a connection silent both ways for SEC seconds; 0 = never\n"
-"                          (default: 300)\n"
-"      --drain-timeout SEC at SIGINT/SIGTERM, time to finish received messages and flush\n"
-"                          replies before exiting anyway with status 1 (default: 2)\n"
-"  -v, --verbose           log more (debug lines, one per connection)\n"
-"  -q, --quiet             log warnings and errors only\n"
-"  -h, --help              this text\n"
-"  -V, --version           print the version\n"
-"\n"
-"Sizes take K, M, G suffixes (powers of 1024); times take s or ms (default seconds).\n"
-"Logs go to stderr; the listening lines and the exit summary go to stdout.\n"
-"Exit status: 0 after a clean stop, 1 when the drain deadline passed or a second signal\n"
-"forced the exit, 2 when the server could not start.\n");
+    fprintf(
+        out,
+        "Usage: linepool-server [OPTIONS]\n"
+        "Accepts TCP connections, frames each byte stream into newline-terminated messages and\n"
+        "passes every message through the plugins chained on its listener.\n"
+        "\n"
+        "  -l, --listen HOST:PORT=PLUGIN[,PLUGIN...]\n"
+        "                          listen on HOST:PORT and run each message through the plugins "
+        "in\n"
+        "                          order; repeatable. HOST: IPv4, [IPv6] or a name (first "
+        "address).\n"
+        "                          PORT 0 picks a free port; each listener prints\n"
+        "                          'listening on HOST:PORT (PLUGINS)' on stdout.\n"
+        "                          default: 127.0.0.1:5005=rate-meter, 127.0.0.1:5006=echo,\n"
+        "                          127.0.0.1:5007=counter\n"
+        "      --plugin NAME[:ARGS]\n"
+        "                          load plugin NAME (short name or path to a .so) with ARGS;\n"
+        "                          repeatable. Plugins named only in --listen load with no ARGS.\n"
+        "      --plugin-dir DIR    where short plugin names are looked up; repeatable.\n"
+        "                          default: " LP_BUILD_PLUGIN_DIR ",\n"
+        "                          then " LP_INSTALL_PLUGIN_DIR "\n"
+        "  -t, --threads N         worker threads that read, frame and run handlers\n"
+        "                          (default: number of CPUs)\n"
+        "      --max-line BYTES    longest message; a longer line gets 'ERR line too long (max N\n"
+        "                          bytes)' and the connection is closed (default: 1M)\n"
+        "      --max-conns N       open connections; one more gets 'ERR too many connections' and "
+        "is\n"
+        "                          closed (default: the fd limit less 64)\n"
+        "      --max-output BYTES  queued reply bytes per connection before the server stops "
+        "reading\n"
+        "                          from it until it drains (default: 1M)\n"
+        "      --write-timeout SEC close a connection whose replies have not drained below\n"
+        "                          --max-output for SEC seconds (default: 30)\n"
+        "      --idle-timeout SEC  close a connection silent both ways for SEC seconds; 0 = never\n"
+        "                          (default: 300)\n"
+        "      --drain-timeout SEC at SIGINT/SIGTERM, time to finish received messages and flush\n"
+        "                          replies before exiting anyway with status 1 (default: 2)\n"
+        "  -v, --verbose           log more (debug lines, one per connection)\n"
+        "  -q, --quiet             log warnings and errors only\n"
+        "  -h, --help              this text\n"
+        "  -V, --version           print the version\n"
+        "\n"
+        "Sizes take K, M, G suffixes (powers of 1024); times take s or ms (default seconds).\n"
+        "Logs go to stderr; the listening lines and the exit summary go to stdout.\n"
+        "Exit status: 0 after a clean stop, 1 when the drain deadline passed or a second signal\n"
+        "forced the exit, 2 when the server could not start.\n");
 }
+/* clang-format on */

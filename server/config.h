@@ -21,15 +21,15 @@ struct config {
     size_t nplugin_specs;
     char **plugin_dirs; /* --plugin-dir, or the defaults */
     size_t nplugin_dirs;
-    unsigned threads;      /* workers; 0 = number of CPUs */
-    size_t max_line;       /* bytes, '\n' not counted */
-    unsigned max_conns;    /* 0 = fit the fd limit */
-    size_t max_output;     /* queued reply bytes before reading pauses */
-    double write_timeout;  /* seconds a paused (slow-reading) client may stay stuck */
-    double idle_timeout;   /* seconds without traffic before a close; 0 = never */
-    double drain_timeout;  /* seconds granted to finish work at shutdown */
-    int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
-    int defaults_listens;  /* 1 when no --listen was given and the default set is used */
+    unsigned threads;     /* workers; 0 = number of CPUs */
+    size_t max_line;      /* bytes, '\n' not counted */
+    unsigned max_conns;   /* 0 = fit the fd limit */
+    size_t max_output;    /* queued reply bytes before reading pauses */
+    double write_timeout; /* seconds a paused (slow-reading) client may stay stuck */
+    double idle_timeout;  /* seconds without traffic before a close; 0 = never */
+    double drain_timeout; /* seconds granted to finish work at shutdown */
+    int verbosity;        /* -1 quiet, 0 normal, 1+ verbose */
+    int defaults_listens; /* 1 when no --listen was given and the default set is used */
 };
 
 enum config_result { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };

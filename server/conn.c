@@ -28,9 +28,9 @@ enum {
     C_LINGER = 1 << 5,  /* our side shut down; discarding input until the peer closes */
 };
 
-#define READ_BUDGET  8                     /* reads per event before yielding: fairness */
+#define READ_BUDGET  8                      /* reads per event before yielding: fairness */
 #define LINGER_NS    (2ull * 1000000000ull) /* how long to wait for the peer to close */
-#define OUT_KEEP_CAP 4096                  /* a drained reply buffer larger than this is freed */
+#define OUT_KEEP_CAP 4096                   /* a drained reply buffer larger than this is freed */
 
 static struct conn_env env;
 
@@ -46,8 +46,7 @@ uint64_t conn_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *chain,
-                      uint64_t id)
+struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *chain, uint64_t id)
 {
     struct conn *c = calloc(1, sizeof *c + chain->n * sizeof c->states[0]);
     if (!c)
@@ -109,8 +108,7 @@ static void destroy(struct conn *c, const char *why)
 {
     run_close_hooks(c);
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
-              conn_peer_text(c), why, (unsigned long long)c->msgs,
-              (unsigned long long)c->bytes_in);
+              conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
     connset_remove(env.set, c);
     close(c->fd);
     framer_reset(&c->in);
@@ -366,7 +364,8 @@ void conn_ready(void *ctx, void *source, uint32_t events, char *scratch)
         if (flush(c) < 0)
             return;
     }
-    if (!(c->flags & (C_PAUSED | C_EOF)) && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+    if (!(c->flags & (C_PAUSED | C_EOF)) &&
+        (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
         if (read_some(c, scratch, env.read_size) < 0)
             return;
     }

@@ -30,7 +30,7 @@ struct conn {
     struct conn *prev, *next; /* in the connset, under its lock */
     _Atomic int kick;         /* enum conn_kick, set by the main thread */
     int fd;
-    uint32_t flags; /* owner only */
+    uint32_t flags;                  /* owner only */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */
     uint64_t id;
@@ -63,8 +63,7 @@ struct conn_env {
 void conn_env_set(const struct conn_env *env);
 
 /* A connection for an accepted fd (taken over), not yet registered anywhere. NULL + errno. */
-struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *chain,
-                      uint64_t id);
+struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *chain, uint64_t id);
 
 /* Adds to the connset and arms it in the pool; the first worker event runs the open hooks.
  * On failure the connection is destroyed. Returns 0 or a negative errno. */

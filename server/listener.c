@@ -32,8 +32,7 @@ void addr_format(const struct sockaddr *sa, char out[ADDR_TEXT_MAX])
 
 static int bind_one(const struct addrinfo *ai)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
         return -errno;
     int one = 1;
@@ -51,7 +50,8 @@ static int bind_one(const struct addrinfo *ai)
 int listener_open(const char *host, uint16_t port, char name[ADDR_TEXT_MAX], char *err,
                   size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
     char service[8];

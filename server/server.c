@@ -26,12 +26,12 @@
 
 struct stats stats;
 
-#define READ_BUFFER      (256 * 1024) /* per worker, not per connection */
-#define ACCEPT_BURST     64           /* accepts per wake-up, so signals stay responsive */
-#define ACCEPT_PAUSE_NS  (100ull * 1000000ull)
-#define SWEEP_NS         (100ull * 1000000ull)
-#define FD_RESERVE       64 /* fds kept back from --max-conns for listeners, plugins, logs */
-#define NS_PER_S         1000000000.0
+#define READ_BUFFER     (256 * 1024) /* per worker, not per connection */
+#define ACCEPT_BURST    64           /* accepts per wake-up, so signals stay responsive */
+#define ACCEPT_PAUSE_NS (100ull * 1000000ull)
+#define SWEEP_NS        (100ull * 1000000ull)
+#define FD_RESERVE      64 /* fds kept back from --max-conns for listeners, plugins, logs */
+#define NS_PER_S        1000000000.0
 
 struct listener_rt {
     int fd;
@@ -71,8 +71,8 @@ static int load_plugins(struct server *s, char *err, size_t errlen)
 {
     const char *const *dirs = (const char *const *)s->cfg->plugin_dirs;
     for (size_t i = 0; i < s->cfg->nplugin_specs; i++) {
-        int rc = registry_load(s->reg, s->cfg->plugin_specs[i], dirs, s->cfg->nplugin_dirs, err,
-                               errlen);
+        int rc =
+            registry_load(s->reg, s->cfg->plugin_specs[i], dirs, s->cfg->nplugin_dirs, err, errlen);
         if (rc)
             return rc;
     }
@@ -88,11 +88,11 @@ static int build_chain(struct server *s, const struct listen_spec *spec, struct 
         return -ENOMEM;
     for (size_t i = 0; i < spec->nplugins; i++) {
         char why[512];
-        struct plugin *p = registry_get(s->reg, spec->plugins[i], dirs, s->cfg->nplugin_dirs,
-                                        why, sizeof why);
+        struct plugin *p =
+            registry_get(s->reg, spec->plugins[i], dirs, s->cfg->nplugin_dirs, why, sizeof why);
         if (!p) {
-            snprintf(err, errlen, "--listen %s:%u: unknown plugin '%s': %s", spec->host,
-                     spec->port, spec->plugins[i], why);
+            snprintf(err, errlen, "--listen %s:%u: unknown plugin '%s': %s", spec->host, spec->port,
+                     spec->plugins[i], why);
             return -ENOENT;
         }
         chain->plugins[i] = p;
@@ -204,8 +204,8 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if ((rc = start_workers(s)))
         goto out_fail;
-    log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes",
-             LP_VERSION, pool_threads(s->pool), s->max_conns, cfg->max_line);
+    log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes", LP_VERSION,
+             pool_threads(s->pool), s->max_conns, cfg->max_line);
     return s;
 out_fail:
     snprintf(err, errlen, "cannot start: %s", strerror(rc < 0 ? -rc : errno));
@@ -235,8 +235,8 @@ static void pause_accepting(struct server *s, struct listener_rt *l, int err)
         s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
     if (!s->accept_paused)
-        log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms",
-                 strerror(err), connset_count(&s->conns));
+        log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms", strerror(err),
+                 connset_count(&s->conns));
     s->accept_paused = 1;
     s->accept_resume_ns = conn_now_ns() + ACCEPT_PAUSE_NS;
     for (size_t i = 0; i < s->nlisteners; i++)
@@ -269,8 +269,7 @@ static void admit(struct server *s, struct listener_rt *l, int fd, const struct 
         return;
     }
     stats_add(&stats.connections, 1);
-    log_debug("conn %llu %s accepted on %s", (unsigned long long)c->id, conn_peer_text(c),
-              l->name);
+    log_debug("conn %llu %s accepted on %s", (unsigned long long)c->id, conn_peer_text(c), l->name);
     conn_start(c);
 }
 

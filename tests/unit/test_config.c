@@ -13,8 +13,8 @@ static int parse(struct config *cfg, char *err, size_t errlen, int argc, char **
 }
 
 #define PARSE(cfg, err, ...)                                                                       \
-    parse(cfg, err, sizeof err, (int)(sizeof((char *[]){"linepool-server", __VA_ARGS__}) /         \
-                                      sizeof(char *)),                                             \
+    parse(cfg, err, sizeof err,                                                                    \
+          (int)(sizeof((char *[]){"linepool-server", __VA_ARGS__}) / sizeof(char *)),              \
           (char *[]){"linepool-server", __VA_ARGS__})
 
 static void defaults_when_no_options(void)
@@ -49,11 +49,11 @@ static void every_option_is_applied(void)
 {
     struct config cfg;
     char err[256] = "";
-    int rc = PARSE(&cfg, err, "--listen", "127.0.0.1:0=counter,echo", "-l", "[::1]:7000=echo",
-                   "--plugin", "counter:marker=END", "--plugin-dir", "/opt/p", "--threads", "3",
-                   "--max-line", "64K", "--max-conns", "500", "--max-output", "2M",
-                   "--write-timeout", "1500ms", "--idle-timeout", "0", "--drain-timeout", "5s",
-                   "-v", "-v");
+    int rc =
+        PARSE(&cfg, err, "--listen", "127.0.0.1:0=counter,echo", "-l", "[::1]:7000=echo",
+              "--plugin", "counter:marker=END", "--plugin-dir", "/opt/p", "--threads", "3",
+              "--max-line", "64K", "--max-conns", "500", "--max-output", "2M", "--write-timeout",
+              "1500ms", "--idle-timeout", "0", "--drain-timeout", "5s", "-v", "-v");
     CU_ASSERT_EQUAL_FATAL(rc, CONFIG_RUN);
     CU_ASSERT_EQUAL(cfg.defaults_listens, 0);
     CU_ASSERT_EQUAL_FATAL(cfg.nlistens, 2);
