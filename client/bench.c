@@ -1,0 +1,317 @@
+/* bench - the load test's main thread: plans the run, starts one worker per thread, prints a
+ * progress line every second, merges the workers' histograms and counters, reports. */
+#include "bench.h"
+#include "commands.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define PATTERN_MAX (1024 * 1024) /* beyond this, batches take more than one send */
+#define SECOND      1000000000ull
+
+struct run {
+    const struct client_opts *o;
+    struct bench_plan plan;
+    char *pattern;
+    struct bench_thread *threads;
+    unsigned nthreads;
+    unsigned inited;  /* threads prepared by bench_thread_init, to free */
+    unsigned started; /* threads running, to join */
+    int donefd, sigfd;
+    FILE *json, *csv;
+    struct report_second *series;
+    size_t nseries, capseries;
+    struct report_counts last; /* totals at the previous series row */
+    uint64_t last_t;
+};
+
+static int build_pattern(struct run *r)
+{
+    const struct client_opts *o = r->o;
+    size_t len = o->message ? strlen(o->message) + 1 : (size_t)o->size;
+    size_t copies = PATTERN_MAX / len;
+    if (copies > o->pipeline + 1u)
+        copies = o->pipeline + 1u;
+    if (copies < 2)
+        copies = 2;
+    if (!(r->pattern = malloc(copies * len)))
+        return -ENOMEM;
+    for (size_t i = 0; i < copies; i++) {
+        char *req = r->pattern + i * len;
+        if (o->message)
+            memcpy(req, o->message, len - 1);
+        else
+            memset(req, 'X', len - 1);
+        req[len - 1] = '\n';
+    }
+    r->plan.pattern = r->pattern;
+    r->plan.req_len = len;
+    r->plan.pattern_len = copies * len;
+    return 0;
+}
+
+/* The share of total that falls to connections [from, from + n) of conns, so shares add up. */
+static uint64_t share(uint64_t total, unsigned from, unsigned n, unsigned conns)
+{
+    unsigned __int128 hi = (unsigned __int128)total * (from + n) / conns;
+    unsigned __int128 lo = (unsigned __int128)total * from / conns;
+    return (uint64_t)(hi - lo);
+}
+
+static int start_threads(struct run *r)
+{
+    const struct client_opts *o = r->o;
+    unsigned from = 0;
+    for (unsigned i = 0; i < r->nthreads; i++) {
+        struct bench_thread *t = &r->threads[i];
+        unsigned n = o->conns / r->nthreads + (i < o->conns % r->nthreads);
+        int rc = bench_thread_init(t, &r->plan, n, r->donefd);
+        r->inited = i + 1;
+        if (rc)
+            return rc;
+        uint64_t mine = o->requests ? share(o->requests, from, n, o->conns) : UINT64_MAX;
+        t->budget = o->rate > 0 ? UINT64_MAX : mine;
+        t->sched_left = o->rate > 0 ? mine : 0;
+        t->interval_ns = o->rate > 0 ? 1e9 * o->conns / (o->rate * n) : 0;
+        from += n;
+    }
+    r->plan.t_start = net_now_ns();
+    r->plan.t_end = o->duration > 0 ? r->plan.t_start + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+    for (unsigned i = 0; i < r->nthreads; i++) {
+        int rc = pthread_create(&r->threads[i].tid, NULL, bench_thread_main, &r->threads[i]);
+        if (rc)
+            return -rc;
+        r->started = i + 1;
+    }
+    return 0;
+}
+
+static void sum_published(const struct run *r, struct report_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    for (unsigned i = 0; i < r->nthreads; i++) {
+        const struct bench_pub *p = &r->threads[i].pub;
+        c->ok += atomic_load_explicit(&p->ok, memory_order_relaxed);
+        c->bytes_out += atomic_load_explicit(&p->bytes_out, memory_order_relaxed);
+        c->bytes_in += atomic_load_explicit(&p->bytes_in, memory_order_relaxed);
+        for (int k = 0; k < REPORT_ERROR_KINDS; k++)
+            c->errors[k] += atomic_load_explicit(&p->errors[k], memory_order_relaxed);
+    }
+}
+
+/* Appends the interval since the last row. Returns the row, or NULL when out of memory. */
+static struct report_second *add_row(struct run *r, const struct report_counts *now_c, uint64_t t)
+{
+    if (r->nseries == r->capseries) {
+        size_t cap = r->capseries ? 2 * r->capseries : 64;
+        struct report_second *grown = realloc(r->series, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        r->series = grown;
+        r->capseries = cap;
+    }
+    struct report_second *s = &r->series[r->nseries++];
+    s->t = (double)(t - r->plan.t_start) / 1e9;
+    s->dt = (double)(t - r->last_t) / 1e9;
+    s->c.ok = now_c->ok - r->last.ok;
+    s->c.bytes_out = now_c->bytes_out - r->last.bytes_out;
+    s->c.bytes_in = now_c->bytes_in - r->last.bytes_in;
+    for (int k = 0; k < REPORT_ERROR_KINDS; k++)
+        s->c.errors[k] = now_c->errors[k] - r->last.errors[k];
+    r->last = *now_c;
+    r->last_t = t;
+    return s;
+}
+
+static void stop_workers(struct run *r)
+{
+    atomic_store_explicit(&r->plan.stop, 1, memory_order_relaxed);
+    uint64_t one = 1;
+    for (unsigned i = 0; i < r->started; i++) {
+        if (write(r->threads[i].wakefd, &one, sizeof one) < 0) {
+            /* an eventfd write fails only on overflow, which still leaves it readable */
+        }
+    }
+}
+
+/* Main thread while the workers run: a progress row every second, until all are done. */
+static void watch(struct run *r)
+{
+    unsigned done = 0;
+    uint64_t next_tick = r->plan.t_start + SECOND;
+    r->last_t = r->plan.t_start;
+    while (done < r->nthreads) {
+        uint64_t now = net_now_ns();
+        int ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
+        struct pollfd pf[2] = {{.fd = r->donefd, .events = POLLIN},
+                               {.fd = r->sigfd, .events = POLLIN}};
+        int n = poll(pf, r->sigfd >= 0 ? 2 : 1, ms);
+        uint64_t v;
+        if (n > 0 && (pf[0].revents & POLLIN) && read(r->donefd, &v, sizeof v) == sizeof v)
+            done += (unsigned)v;
+        struct signalfd_siginfo si;
+        if (n > 0 && r->sigfd >= 0 && (pf[1].revents & POLLIN) &&
+            read(r->sigfd, &si, sizeof si) == sizeof si)
+            stop_workers(r); /* Ctrl-C: end early, still report */
+        now = net_now_ns();
+        if (now < next_tick || done == r->nthreads)
+            continue;
+        struct report_counts c;
+        sum_published(r, &c);
+        struct report_second *s = add_row(r, &c, next_tick);
+        next_tick += SECOND;
+        if (s && !r->o->quiet) {
+            char line[200];
+            report_progress(line, sizeof line, s);
+            fprintf(stderr, "%s\n", line);
+        }
+    }
+}
+
+/* After join: exact totals, merged histogram, the last (short) series row. */
+static void collect(struct run *r, struct report *rep, struct histogram *h)
+{
+    histogram_reset(h);
+    uint64_t t_done = r->plan.t_start;
+    for (unsigned i = 0; i < r->nthreads; i++) {
+        const struct bench_thread *t = &r->threads[i];
+        histogram_merge(h, t->hist);
+        rep->total.ok += t->local.ok;
+        rep->total.bytes_out += t->local.bytes_out;
+        rep->total.bytes_in += t->local.bytes_in;
+        for (int k = 0; k < REPORT_ERROR_KINDS; k++)
+            rep->total.errors[k] += t->local.errors[k];
+        rep->lost += t->lost;
+        rep->unsent += t->unsent;
+        rep->connects += t->connects;
+        rep->never_up += t->never_up;
+        rep->extra += t->extra;
+        if (t->t_done > t_done)
+            t_done = t->t_done;
+    }
+    rep->elapsed = (double)(t_done - r->plan.t_start) / 1e9;
+    if (t_done > r->last_t + SECOND / 100 || r->nseries == 0)
+        add_row(r, &rep->total, t_done > r->last_t ? t_done : r->last_t);
+    rep->latency = h;
+    rep->series = r->series;
+    rep->nseries = r->nseries;
+}
+
+static int finish(struct run *r)
+{
+    const struct client_opts *o = r->o;
+    struct histogram *h = malloc(sizeof *h);
+    if (!h) {
+        fprintf(stderr, "linepool-client: out of memory\n");
+        return 2;
+    }
+    struct report rep = {.target = r->plan.addr.text,
+                         .conns = o->conns,
+                         .threads = r->nthreads,
+                         .pipeline = o->pipeline,
+                         .rate = o->rate,
+                         .duration = o->duration,
+                         .requests_cfg = o->requests,
+                         .message = o->message,
+                         .request_len = r->plan.req_len,
+                         .timeout = o->timeout};
+    collect(r, &rep, h);
+    report_text(stdout, &rep);
+    if (r->json) {
+        report_json(r->json, &rep);
+        fflush(r->json);
+    }
+    if (r->csv) {
+        report_csv(r->csv, &rep);
+        fflush(r->csv);
+    }
+    free(h);
+    if (rep.total.ok > 0)
+        return 0;
+    fprintf(stderr, "linepool-client: bench failed: no request got a reply%s\n",
+            rep.never_up == o->conns ? " (no connection could be established)" : "");
+    return 1;
+}
+
+static FILE *open_output(const char *path)
+{
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (path && !f)
+        fprintf(stderr, "linepool-client: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+/* SIGINT/SIGTERM go to a signalfd the main thread polls; blocked before the workers start so
+ * they inherit the mask and never take them. */
+static int take_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void cleanup(struct run *r)
+{
+    for (unsigned i = 0; i < r->inited; i++)
+        bench_thread_free(&r->threads[i]);
+    free(r->threads);
+    free(r->pattern);
+    free(r->series);
+    if (r->json)
+        fclose(r->json);
+    if (r->csv)
+        fclose(r->csv);
+    if (r->donefd >= 0)
+        close(r->donefd);
+    if (r->sigfd >= 0)
+        close(r->sigfd);
+}
+
+int cmd_bench(const struct client_opts *o)
+{
+    struct run r = {.o = o, .nthreads = o->threads, .donefd = -1, .sigfd = -1};
+    char err[256];
+    int status = 2, rc;
+    r.plan.pipeline = o->pipeline;
+    r.plan.conns = o->conns;
+    r.plan.rate = o->rate;
+    r.plan.timeout_ns = (uint64_t)(o->timeout * 1e9);
+    if (net_resolve(&r.plan.addr, o->host, o->port, err, sizeof err)) {
+        fprintf(stderr, "linepool-client: %s\n", err);
+        goto out;
+    }
+    r.json = open_output(o->json_path);
+    r.csv = open_output(o->csv_path);
+    if ((o->json_path && !r.json) || (o->csv_path && !r.csv))
+        goto out;
+    if (build_pattern(&r) || !(r.threads = calloc(r.nthreads, sizeof *r.threads)) ||
+        (r.donefd = eventfd(0, EFD_CLOEXEC)) < 0) {
+        fprintf(stderr, "linepool-client: %s\n", strerror(errno ? errno : ENOMEM));
+        goto out;
+    }
+    r.sigfd = take_signals();
+    if ((rc = start_threads(&r))) {
+        fprintf(stderr, "linepool-client: cannot start the workers: %s\n", strerror(-rc));
+        stop_workers(&r);
+        for (unsigned i = 0; i < r.started; i++)
+            pthread_join(r.threads[i].tid, NULL);
+        goto out;
+    }
+    watch(&r);
+    for (unsigned i = 0; i < r.nthreads; i++)
+        pthread_join(r.threads[i].tid, NULL);
+    status = finish(&r);
+out:
+    cleanup(&r);
+    return status;
+}

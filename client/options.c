@@ -1,0 +1,618 @@
+/* options - argv to struct client_opts. One table lists every option once, with the commands
+ * it belongs to and its help line, so parsing and --help cannot drift apart. */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD_BIT(c) (1u << (c))
+#define ON_SEND    CMD_BIT(CMD_SEND)
+#define ON_STREAM  CMD_BIT(CMD_STREAM)
+#define ON_BENCH   CMD_BIT(CMD_BENCH)
+#define ON_ALL     (ON_SEND | ON_STREAM | ON_BENCH)
+
+/* Keys above the char range for options without a short form. */
+enum {
+    K_SERVER = 256,
+    K_TIMEOUT,
+    K_RAW,
+    K_SIZE,
+    K_TOTAL,
+    K_TSV,
+    K_MESSAGE,
+    K_PIPELINE,
+    K_RATE,
+    K_JSON,
+    K_CSV,
+    K_HELP,
+};
+
+/* size_given value when send's --size came without a value (see finish_send). */
+#define SIZE_BARE 2
+
+struct opt_def {
+    const char *name;
+    int key;         /* short option character, or a K_ value */
+    const char *arg; /* metavariable; NULL for a flag */
+    unsigned cmds;   /* ON_ bits of the commands that accept it */
+    int optional;    /* argument may be omitted (only as --name=VALUE then) */
+    /* Stores arg into o; on a bad value returns -EINVAL with the reason in err. */
+    int (*apply)(struct client_opts *o, const char *arg, char *err, size_t errlen);
+    const char *help;
+};
+
+static int reason(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int reason(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static int parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!*text || !isdigit((unsigned char)*text))
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end || errno || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int options_parse_size(const char *text, uint64_t *out)
+{
+    char *end;
+    if (!text || !isdigit((unsigned char)*text))
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno)
+        return -EINVAL;
+    static const char units[] = "kmgt"; /* powers of 1024, like the server's options */
+    const char *unit = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+    unsigned shift = unit ? 10 * (unsigned)(unit - units + 1) : 0;
+    if (unit) {
+        end++;
+        if (*end == 'i')
+            end++;
+        if (*end == 'b' || *end == 'B')
+            end++;
+    }
+    if (*end || v > (UINT64_MAX >> shift))
+        return -EINVAL;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int options_parse_seconds(const char *text, double *out)
+{
+    char *end;
+    if (!text || !*text || !(isdigit((unsigned char)*text) || *text == '.'))
+        return -EINVAL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno || !isfinite(v))
+        return -EINVAL;
+    if (strcmp(end, "ms") == 0)
+        v /= 1000.0;
+    else if (*end && strcmp(end, "s") != 0)
+        return -EINVAL;
+    if (v > 1e9)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_port(const char *text, uint16_t *port)
+{
+    uint64_t v;
+    if (parse_uint(text, 1, 65535, &v))
+        return -EINVAL;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+static int set_host(char *host, size_t hostlen, const char *text, size_t len)
+{
+    if (len >= 2 && text[0] == '[' && text[len - 1] == ']') {
+        text++;
+        len -= 2;
+    }
+    if (len == 0 || len >= hostlen || memchr(text, '[', len) || memchr(text, ']', len))
+        return -EINVAL;
+    memcpy(host, text, len);
+    host[len] = '\0';
+    return 0;
+}
+
+int options_parse_server(const char *text, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *colon = strrchr(text, ':');
+    if (!colon)
+        return -EINVAL;
+    size_t hlen = (size_t)(colon - text);
+    /* a bare IPv6 address has colons but no brackets: its last group is no port */
+    if (memchr(text, ':', hlen) && !(text[0] == '[' && hlen > 0 && text[hlen - 1] == ']'))
+        return -EINVAL;
+    if (parse_port(colon + 1, port))
+        return -EINVAL;
+    return set_host(host, hostlen, text, hlen);
+}
+
+static int apply_host(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (set_host(o->host, sizeof o->host, arg, strlen(arg)))
+        return reason(err, errlen, "expected a host name or address");
+    return 0;
+}
+
+static int apply_port(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_port(arg, &o->port))
+        return reason(err, errlen, "expected a port from 1 to 65535");
+    return 0;
+}
+
+static int apply_server(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (options_parse_server(arg, o->host, sizeof o->host, &o->port))
+        return reason(err, errlen, "expected HOST:PORT or [IPV6]:PORT");
+    return 0;
+}
+
+static int apply_seconds(double *out, const char *arg, int zero_ok, char *err, size_t errlen)
+{
+    double v;
+    if (options_parse_seconds(arg, &v) || (!zero_ok && v <= 0))
+        return reason(err, errlen, "expected %s seconds, like 2, 0.5 or 1500ms",
+                      zero_ok ? "a number of" : "a positive number of");
+    *out = v;
+    return 0;
+}
+
+static int apply_timeout(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_seconds(&o->timeout, arg, 0, err, errlen);
+}
+
+static int apply_duration(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_seconds(&o->duration, arg, 0, err, errlen);
+}
+
+static int apply_raw(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    o->raw = 1;
+    return 0;
+}
+
+static int apply_tsv(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    o->tsv = 1;
+    return 0;
+}
+
+static int apply_quiet(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    o->quiet = 1;
+    return 0;
+}
+
+static int apply_size(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    o->size_given = arg ? 1 : SIZE_BARE;
+    if (!arg)
+        return 0;
+    if (options_parse_size(arg, &o->size) || o->size == 0)
+        return reason(err, errlen, "expected a size in bytes of at least 1, like 300000 or 64K");
+    return 0;
+}
+
+static int apply_total(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (options_parse_size(arg, &o->total))
+        return reason(err, errlen, "expected a size in bytes, like 50000000 or 1G");
+    return 0;
+}
+
+static int apply_count(unsigned *out, const char *arg, unsigned min, unsigned max, char *err,
+                       size_t errlen)
+{
+    uint64_t v;
+    if (parse_uint(arg, min, max, &v))
+        return reason(err, errlen, "expected a whole number from %u to %u", min, max);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int apply_conns(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_count(&o->conns, arg, 1, OPTIONS_MAX_CONNS, err, errlen);
+}
+
+static int apply_threads(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_count(&o->threads, arg, 1, OPTIONS_MAX_THREADS, err, errlen);
+}
+
+static int apply_pipeline(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_count(&o->pipeline, arg, 1, OPTIONS_MAX_PIPELINE, err, errlen);
+}
+
+static int apply_requests(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX, &o->requests))
+        return reason(err, errlen, "expected a whole number of at least 1");
+    return 0;
+}
+
+static int apply_rate(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (!isdigit((unsigned char)*arg) || *end || errno || !isfinite(v) || v <= 0 || v > 1e9)
+        return reason(err, errlen, "expected requests per second, more than 0");
+    o->rate = v;
+    return 0;
+}
+
+static int set_string(char **dst, const char *arg)
+{
+    free(*dst);
+    return (*dst = strdup(arg)) ? 0 : -ENOMEM;
+}
+
+static int apply_message(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (strchr(arg, '\n'))
+        return reason(err, errlen, "must not contain a newline ('\\n' is appended)");
+    return set_string(&o->message, arg);
+}
+
+static int apply_json(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->json_path, arg);
+}
+
+static int apply_csv(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->csv_path, arg);
+}
+
+/* clang-format off */
+static const struct opt_def opt_defs[] = {
+    {"host", 'h', "HOST", ON_ALL, 0, apply_host,
+     "server host name or address, IPv6 as ::1 or [::1] (default 127.0.0.1)"},
+    {"port", 'p', "PORT", ON_ALL, 0, apply_port, "server TCP port (default 5005)"},
+    {"server", K_SERVER, "HOST:PORT", ON_ALL, 0, apply_server,
+     "host and port in one, IPv6 as [::1]:5005"},
+    {"raw", K_RAW, NULL, ON_SEND, 0, apply_raw, "send TEXT as is, without appending '\\n'"},
+    {"size", K_SIZE, "N", ON_SEND, 1, apply_size,
+     "instead of TEXT send one message of N bytes: N-1 'X' and '\\n' (default 300000),\n"
+     "streamed from a small buffer, so any size works"},
+    {"timeout", K_TIMEOUT, "SECONDS", ON_SEND, 0, apply_timeout,
+     "how long to wait for a reply line, or for any progress (default 1)"},
+    {"total", K_TOTAL, "BYTES", ON_STREAM, 0, apply_total,
+     "bytes of messages to send before 'Y\\n' (default 50000000)"},
+    {"size", K_SIZE, "S", ON_STREAM, 0, apply_size,
+     "bytes per message: S-1 'X' and '\\n' (default 50); sends TOTAL/S messages"},
+    {"tsv", K_TSV, NULL, ON_STREAM, 0, apply_tsv,
+     "print only bytes<TAB>chunks<TAB>seconds<TAB>bytes/second, from the server's answer\n"
+     "when it has 'Processed ... bytes in ... chunks.' and 'Total time: ... seconds.',\n"
+     "otherwise from the client's own count (bytes sent, write calls, seconds)"},
+    {"timeout", K_TIMEOUT, "SECONDS", ON_STREAM, 0, apply_timeout,
+     "give up after this long without progress; after 'Y\\n' the answer is read until the\n"
+     "server closes or is silent this long (default 2)"},
+    {"connections", 'c', "N", ON_BENCH, 0, apply_conns, "connections (default 50)"},
+    {"threads", 't', "N", ON_BENCH, 0, apply_threads,
+     "threads, each running one epoll loop over its share of the connections\n"
+     "(default: number of CPUs, at most -c)"},
+    {"duration", 'd', "SECONDS", ON_BENCH, 0, apply_duration,
+     "run this long (default 10; with -n only: until the requests are done)"},
+    {"requests", 'n', "N", ON_BENCH, 0, apply_requests,
+     "stop after N requests in total (replied, timed out or lost)"},
+    {"message", K_MESSAGE, "TEXT", ON_BENCH, 0, apply_message,
+     "request line, '\\n' appended (default PING: Redis inline PING)"},
+    {"size", K_SIZE, "S", ON_BENCH, 0, apply_size,
+     "instead of --message: requests of S bytes, S-1 'X' and '\\n'"},
+    {"pipeline", K_PIPELINE, "K", ON_BENCH, 0, apply_pipeline,
+     "requests in flight per connection (default 1, at most 4096)"},
+    {"rate", K_RATE, "R", ON_BENCH, 0, apply_rate,
+     "open loop: R requests/s in total on a fixed schedule; latency counts from the\n"
+     "intended send time, so a stall is not hidden (default: closed loop)"},
+    {"timeout", K_TIMEOUT, "SECONDS", ON_BENCH, 0, apply_timeout,
+     "a connection with requests in flight and no reply for this long counts a timeout and\n"
+     "reconnects; a connection that cannot connect for this long gives up (default 5)"},
+    {"quiet", 'q', NULL, ON_BENCH, 0, apply_quiet, "no progress line on stderr"},
+    {"json", K_JSON, "FILE", ON_BENCH, 0, apply_json, "write the whole report as JSON to FILE"},
+    {"csv", K_CSV, "FILE", ON_BENCH, 0, apply_csv, "write the per-second series as CSV to FILE"},
+    {"help", K_HELP, NULL, ON_ALL, 0, NULL, "this help"},
+};
+/* clang-format on */
+
+#define NDEFS (sizeof opt_defs / sizeof opt_defs[0])
+
+static const struct {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    double timeout;
+} commands[] = {
+    [CMD_SEND] = {"send", "send [OPTIONS] [TEXT...]",
+                  "Connects, sends one message (TEXT, default 'Hello, World!', '\\n' appended;\n"
+                  "several words are joined by spaces) and prints the reply line if one comes\n"
+                  "within --timeout. Exit status 0, or 1 when the connection fails or is reset.",
+                  1.0},
+    [CMD_STREAM] =
+        {"stream", "stream [OPTIONS]",
+         "The tutorial's many-message sender: TOTAL/S messages of S bytes, then 'Y\\n',\n"
+         "many messages per write(2), with TCP_NODELAY; then half-closes, prints the\n"
+         "server's answer lines and the client's own rate.",
+         2.0},
+    [CMD_BENCH] = {"bench", "bench [OPTIONS]",
+                   "Load test: one reply line completes one request. Prints a progress line\n"
+                   "every second on stderr and a final report (requests/s, MB/s, latency\n"
+                   "percentiles, errors by kind: refused, reset, timeout, closed, other).\n"
+                   "Exit status 1 when no request succeeded.",
+                   5.0},
+};
+
+static void print_option(FILE *out, const struct opt_def *d)
+{
+    char left[64];
+    int n = 0;
+    if (d->key < 256)
+        n = snprintf(left, sizeof left, "-%c, ", d->key);
+    snprintf(left + n, sizeof left - (size_t)n, d->optional ? "--%s[=%s]" : "--%s%s%s", d->name,
+             d->arg && !d->optional ? " " : "", d->arg ? d->arg : "");
+    fprintf(out, "  %-24s", left);
+    if (strlen(left) > 24)
+        fprintf(out, "\n  %-24s", "");
+    for (const char *p = d->help; *p; p++) {
+        fputc(*p, out);
+        if (*p == '\n')
+            fprintf(out, "  %-24s", "");
+    }
+    fputc('\n', out);
+}
+
+void options_usage(FILE *out, enum client_cmd cmd)
+{
+    if (cmd == CMD_NONE) {
+        fprintf(out, "usage: linepool-client COMMAND [OPTIONS]\n"
+                     "       linepool-client COMMAND --help | --version\n\n"
+                     "A client for any newline-delimited TCP server (default 127.0.0.1:5005).\n\n"
+                     "commands:\n"
+                     "  send     send one message and print the reply line\n"
+                     "  stream   send many messages fast, then 'Y', and print the rate\n"
+                     "  bench    load test with latency percentiles\n");
+        return;
+    }
+    fprintf(out, "usage: linepool-client %s\n\n%s\n\noptions:\n", commands[cmd].synopsis,
+            commands[cmd].summary);
+    for (size_t i = 0; i < NDEFS; i++) {
+        if (opt_defs[i].cmds & CMD_BIT(cmd))
+            print_option(out, &opt_defs[i]);
+    }
+}
+
+static void set_defaults(struct client_opts *o, enum client_cmd cmd)
+{
+    memset(o, 0, sizeof *o);
+    o->cmd = cmd;
+    strcpy(o->host, OPTIONS_DEFAULT_HOST);
+    o->port = OPTIONS_DEFAULT_PORT;
+    o->timeout = cmd == CMD_NONE ? 0 : commands[cmd].timeout;
+    o->total = OPTIONS_DEFAULT_TOTAL;
+    o->conns = OPTIONS_DEFAULT_CONNS;
+    o->duration = -1; /* "not given", resolved in finish_bench */
+    o->pipeline = 1;
+}
+
+static enum client_cmd find_command(const char *name)
+{
+    for (size_t c = CMD_SEND; c <= CMD_BENCH; c++) {
+        if (strcmp(commands[c].name, name) == 0)
+            return (enum client_cmd)c;
+    }
+    return CMD_NONE;
+}
+
+static const struct opt_def *find_def(enum client_cmd cmd, int key)
+{
+    for (size_t i = 0; i < NDEFS; i++) {
+        if (opt_defs[i].key == key && (opt_defs[i].cmds & CMD_BIT(cmd)))
+            return &opt_defs[i];
+    }
+    return NULL;
+}
+
+static void build_getopt(enum client_cmd cmd, struct option *longs, char *shorts)
+{
+    size_t nl = 0, ns = 0;
+    shorts[ns++] = ':'; /* report a missing value as ':' rather than '?' */
+    for (size_t i = 0; i < NDEFS; i++) {
+        const struct opt_def *d = &opt_defs[i];
+        if (!(d->cmds & CMD_BIT(cmd)))
+            continue;
+        int has = !d->arg ? no_argument : d->optional ? optional_argument : required_argument;
+        longs[nl++] = (struct option){d->name, has, NULL, d->key};
+        if (d->key < 256) {
+            shorts[ns++] = (char)d->key;
+            if (d->arg)
+                shorts[ns++] = ':';
+        }
+    }
+    longs[nl] = (struct option){0};
+    shorts[ns] = '\0';
+}
+
+static int bad_option(char *err, size_t errlen, enum client_cmd cmd, int c, char **argv)
+{
+    const char *name = commands[cmd].name;
+    const char *word = argv[optind - 1];
+    if (c == ':' && optopt == 'h')
+        return reason(err, errlen, "-h needs a HOST (help is --help)");
+    if (c == ':')
+        return reason(err, errlen, "%s: option %s needs a value", name, word);
+    return reason(err, errlen, "%s: unknown option %s; try linepool-client %s --help", name, word,
+                  name);
+}
+
+/* Runs getopt over argv (argv[0] is the command name). Returns 0, OPTIONS_HELP or -EINVAL. */
+static int parse_flags(struct client_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+    struct option longs[NDEFS + 1];
+    char shorts[2 * NDEFS + 2];
+    build_getopt(o->cmd, longs, shorts);
+    optind = 0; /* glibc: full re-initialisation, so parsing twice in one process works */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        if (c == '?' || c == ':')
+            return bad_option(err, errlen, o->cmd, c, argv);
+        if (c == K_HELP)
+            return OPTIONS_HELP;
+        const struct opt_def *d = find_def(o->cmd, c);
+        char why[200];
+        int rc = d->apply(o, optarg, why, sizeof why);
+        if (rc == -ENOMEM)
+            return reason(err, errlen, "out of memory");
+        if (rc)
+            return reason(err, errlen, "--%s %s: %s", d->name, optarg ? optarg : "", why);
+    }
+    return 0;
+}
+
+static int join_words(char **out, char **words, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += strlen(words[i]) + 1;
+    if (len > OPTIONS_MAX_TEXT)
+        return -E2BIG;
+    char *s = malloc(len ? len : 1);
+    if (!s)
+        return -ENOMEM;
+    s[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            strcat(s, " ");
+        strcat(s, words[i]);
+    }
+    *out = s;
+    return 0;
+}
+
+static int finish_send(struct client_opts *o, char **words, int nwords, char *err, size_t errlen)
+{
+    /* "send --size 1000": a bare --size takes a lone size-looking word as its value */
+    if (o->size_given == SIZE_BARE) {
+        o->size = OPTIONS_DEFAULT_SEND_SIZE;
+        if (nwords == 1 && options_parse_size(words[0], &o->size) == 0) {
+            if (o->size == 0)
+                return reason(err, errlen, "--size 0: expected a size in bytes of at least 1");
+            nwords = 0;
+        }
+    }
+    if (o->size_given && nwords > 0)
+        return reason(err, errlen, "send: give TEXT or --size, not both");
+    if (o->size_given && o->raw)
+        return reason(err, errlen, "send: --raw applies to TEXT, not to --size");
+    if (o->size_given)
+        return 0;
+    int rc =
+        nwords ? join_words(&o->text, words, nwords) : set_string(&o->text, OPTIONS_DEFAULT_TEXT);
+    if (rc)
+        return reason(err, errlen, "send: TEXT is too long");
+    return 0;
+}
+
+static int finish_stream(struct client_opts *o, char **words, int nwords, char *err, size_t errlen)
+{
+    (void)words;
+    if (nwords > 0)
+        return reason(err, errlen, "stream: unexpected argument '%s'", words[0]);
+    if (!o->size_given)
+        o->size = OPTIONS_DEFAULT_MSG_SIZE;
+    return 0;
+}
+
+static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int nwords, char *err,
+                        size_t errlen)
+{
+    if (nwords > 0)
+        return reason(err, errlen, "bench: unexpected argument '%s'", words[0]);
+    if (o->size_given && o->message)
+        return reason(err, errlen, "bench: give --message or --size, not both");
+    if (!o->size_given && !o->message && set_string(&o->message, OPTIONS_DEFAULT_MESSAGE))
+        return reason(err, errlen, "out of memory");
+    if (o->duration < 0)
+        o->duration = o->requests ? 0 : OPTIONS_DEFAULT_DURATION;
+    if (o->threads == 0)
+        o->threads = ncpu ? ncpu : 1;
+    if (o->threads > o->conns)
+        o->threads = o->conns; /* a thread without a connection would only idle */
+    return 0;
+}
+
+int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, char *err,
+                  size_t errlen)
+{
+    set_defaults(o, CMD_NONE);
+    if (argc < 2)
+        return reason(err, errlen, "missing command (send, stream or bench); try --help");
+    const char *first = argv[1];
+    if (strcmp(first, "--version") == 0)
+        return OPTIONS_VERSION;
+    if (strcmp(first, "--help") == 0)
+        return OPTIONS_HELP;
+    if (strcmp(first, "help") == 0) {
+        if (argc > 2 && (o->cmd = find_command(argv[2])) == CMD_NONE)
+            return reason(err, errlen, "help: unknown command '%s'", argv[2]);
+        return OPTIONS_HELP;
+    }
+    enum client_cmd cmd = find_command(first);
+    if (cmd == CMD_NONE)
+        return reason(err, errlen, "unknown command '%s' (send, stream or bench); try --help",
+                      first);
+    set_defaults(o, cmd);
+    int rc = parse_flags(o, argc - 1, argv + 1, err, errlen);
+    if (rc)
+        return rc;
+    char **words = argv + 1 + optind;
+    int nwords = argc - 1 - optind;
+    if (cmd == CMD_SEND)
+        return finish_send(o, words, nwords, err, errlen);
+    if (cmd == CMD_STREAM)
+        return finish_stream(o, words, nwords, err, errlen);
+    return finish_bench(o, ncpu, words, nwords, err, errlen);
+}
+
+void options_free(struct client_opts *o)
+{
+    free(o->text);
+    free(o->message);
+    free(o->json_path);
+    free(o->csv_path);
+    o->text = o->message = o->json_path = o->csv_path = NULL;
+}

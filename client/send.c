@@ -1,0 +1,142 @@
+/* send - one message, then the reply line if one comes within --timeout. */
+#include "commands.h"
+#include "fmt.h"
+#include "msgsrc.h"
+#include "net.h"
+#include "pump.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REPLY_KEEP  (1024 * 1024) /* bytes of the reply line kept for printing */
+#define REPLY_SHOWN 200           /* --size: a longer reply is shown cut */
+
+struct reply {
+    char *line; /* REPLY_KEEP bytes */
+    size_t kept;
+    uint64_t len; /* whole line, '\n' not counted */
+    int complete;
+};
+
+static int on_reply(void *ctx, const char *data, size_t n)
+{
+    struct reply *r = ctx;
+    const char *nl = memchr(data, '\n', n);
+    size_t take = nl ? (size_t)(nl - data) : n;
+    size_t room = REPLY_KEEP - r->kept;
+    memcpy(r->line + r->kept, data, take < room ? take : room);
+    r->kept += take < room ? take : room;
+    r->len += take;
+    r->complete = nl != NULL;
+    return r->complete; /* one line is all send waits for */
+}
+
+void commands_report_error(const char *addr, int error, int stalled, unsigned long long sent,
+                           unsigned long long total, double timeout)
+{
+    char a[32], b[32];
+    fmt_thousands(a, sizeof a, sent);
+    fmt_thousands(b, sizeof b, total);
+    if (stalled)
+        fprintf(stderr,
+                "linepool-client: %s stopped reading: no progress for %g s after %s of %s "
+                "bytes\n",
+                addr, timeout, a, b);
+    else if (error == -ECONNRESET || (error == -EPIPE && sent < total))
+        fprintf(stderr, "linepool-client: connection %s by %s after %s of %s bytes\n",
+                error == -ECONNRESET ? "reset" : "closed", addr, a, b);
+    else
+        fprintf(stderr, "linepool-client: %s: %s after %s of %s bytes\n", addr, strerror(-error), a,
+                b);
+}
+
+static void print_reply(const struct client_opts *o, const struct reply *r)
+{
+    size_t shown = r->kept;
+    if (shown && r->line[shown - 1] == '\r' && shown == r->len)
+        shown--; /* a CRLF server's line prints like any other */
+    if (!o->size_given) {
+        fwrite(r->line, 1, shown, stdout);
+        fputc('\n', stdout);
+        if (r->len > r->kept)
+            fprintf(stderr, "linepool-client: reply cut to %zu of %llu bytes\n", r->kept,
+                    (unsigned long long)r->len);
+        return;
+    }
+    char n[32];
+    printf("Reply (%s bytes): %.*s%s\n", fmt_thousands(n, sizeof n, r->len),
+           (int)(shown < REPLY_SHOWN ? shown : REPLY_SHOWN), r->line,
+           shown > REPLY_SHOWN ? "..." : "");
+}
+
+static int report(const struct client_opts *o, const struct net_addr *a, struct pump *p,
+                  const struct reply *r, int rc)
+{
+    uint64_t total = msgsrc_total(p->src);
+    if (o->size_given) {
+        char n[32];
+        printf("Sent %s bytes in %.3f seconds.\n", fmt_thousands(n, sizeof n, p->bytes_out),
+               p->t_sent ? (double)(p->t_sent - p->t_start) / 1e9 : 0.0);
+    }
+    if (r->complete || r->len)
+        print_reply(o, r);
+    if (rc) {
+        commands_report_error(a->text, rc, p->stalled, (unsigned long long)p->bytes_out,
+                              (unsigned long long)total, o->timeout);
+        return 1;
+    }
+    if (!r->complete && !r->len)
+        fprintf(stderr,
+                p->eof ? "linepool-client: %s closed the connection without a reply\n"
+                       : "linepool-client: no reply from %s within %g s\n",
+                a->text, o->timeout);
+    return 0;
+}
+
+int cmd_send(const struct client_opts *o)
+{
+    char err[256];
+    struct net_addr a;
+    if (net_resolve(&a, o->host, o->port, err, sizeof err)) {
+        fprintf(stderr, "linepool-client: %s\n", err);
+        return 1;
+    }
+    struct reply r = {.line = malloc(REPLY_KEEP)};
+    char *text = NULL;
+    size_t tlen = 0;
+    if (!o->size_given) {
+        tlen = strlen(o->text);
+        text = malloc(tlen + 2);
+        if (text) {
+            memcpy(text, o->text, tlen);
+            if (!o->raw)
+                text[tlen++] = '\n';
+        }
+    }
+    struct msgsrc src;
+    int status = 1;
+    if (!r.line || (!o->size_given && !text) ||
+        msgsrc_init(&src, o->size_given ? 1 : 0, o->size, text, tlen)) {
+        fprintf(stderr, "linepool-client: out of memory\n");
+        goto out_free;
+    }
+    int fd = net_connect_wait(&a, o->timeout);
+    if (fd < 0) {
+        fprintf(stderr, "linepool-client: cannot connect to %s: %s\n", a.text, strerror(-fd));
+        goto out_src;
+    }
+    net_nodelay(fd);
+    struct pump p = {.fd = fd, .src = &src, .timeout = o->timeout, .sink = on_reply, .ctx = &r};
+    int rc = pump_run(&p);
+    status = report(o, &a, &p, &r, rc);
+    close(fd);
+out_src:
+    msgsrc_free(&src);
+out_free:
+    free(text);
+    free(r.line);
+    return status;
+}
