@@ -220,6 +220,9 @@ static int apply_size(struct client_opts *o, const char *arg, char *err, size_t 
         return 0;
     if (options_parse_size(arg, &o->size) || o->size == 0)
         return reason(err, errlen, "expected a size in bytes of at least 1, like 300000 or 64K");
+    /* bench keeps whole requests in memory; send and stream stream them from a small buffer */
+    if (o->cmd == CMD_BENCH && o->size > OPTIONS_MAX_REQUEST)
+        return reason(err, errlen, "at most 64M bytes per request");
     return 0;
 }
 

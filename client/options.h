@@ -23,6 +23,7 @@ enum client_cmd { CMD_NONE = 0, CMD_SEND, CMD_STREAM, CMD_BENCH };
 #define OPTIONS_MAX_CONNS         1000000
 #define OPTIONS_MAX_THREADS       1024
 #define OPTIONS_MAX_TEXT          (64u * 1024 * 1024)
+#define OPTIONS_MAX_REQUEST       (64u * 1024 * 1024)
 
 struct client_opts {
     enum client_cmd cmd;
