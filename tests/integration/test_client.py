@@ -1,0 +1,606 @@
+"""Integration tests of linepool-client: every subcommand run as the real binary against tiny
+in-test servers (echo, refusing, closing, resetting, silent, stalling, a fake rate meter) and
+against the real linepool-server. Loopback only, port 0 always, every wait bounded."""
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lptest  # noqa: E402
+from lptest import Server, SLOW  # noqa: E402
+
+CLIENT = lptest.CLIENT
+
+
+# --- tiny servers ------------------------------------------------------------------------
+
+class Mock:
+    """A server on loopback port 0 with one behaviour per connection, in daemon threads.
+
+    kind: "refuse" (bound, never listening: connect is refused), "close" (accept, close),
+    "echo" (bytes back as they come), "silent" (read, never answer), "reset" (echo until
+    `lines` replies were sent, then RST via SO_LINGER 0), "stall" (echo lines, but sleep
+    `stall` seconds before the `lines`-th reply of each connection), "rate" (read a stream
+    until the line "Y", check it, answer like the rate meter), "count" (read until '\\n',
+    answer "got N bytes").
+    """
+
+    def __init__(self, kind, host="127.0.0.1", lines=0, stall=0.0):
+        self.kind, self.lines, self.stall = kind, lines, stall
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.received = bytearray()  # "echo": first 64 KiB seen, for checks
+        self.stream = None  # "rate": (bytes, chunks, lines, ok)
+        self.conns = []
+        self.lock = threading.Lock()
+        if kind != "refuse":
+            self.sock.listen(1024)
+            threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+                self.conns.append(c)
+            threading.Thread(target=getattr(self, "_" + self.kind), args=(c,),
+                             daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+        with self.lock:
+            for c in self.conns:
+                try:
+                    c.close()
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @staticmethod
+    def _recv(c, n=1 << 16):
+        try:
+            return c.recv(n)
+        except OSError:
+            return b""
+
+    def _close(self, c):
+        c.close()
+
+    def _echo(self, c):
+        while True:
+            d = self._recv(c)
+            if not d:
+                break
+            with self.lock:
+                if len(self.received) < 65536:
+                    self.received += d[:65536 - len(self.received)]
+            try:
+                c.sendall(d)
+            except OSError:
+                break
+        c.close()
+
+    def _silent(self, c):
+        while self._recv(c):
+            pass
+
+    def _reset(self, c):
+        sent = 0
+        while sent < self.lines:
+            d = self._recv(c)
+            if not d:
+                break
+            n = min(d.count(b"\n"), self.lines - sent)
+            c.sendall(b"+PONG\r\n" * n)
+            sent += n
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+
+    def _stall(self, c):
+        answered, pending = 0, b""
+        while True:
+            d = self._recv(c)
+            if not d:
+                break
+            pending += d
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                answered += 1
+                if answered == self.lines:
+                    time.sleep(self.stall)
+                try:
+                    c.sendall(line + b"\n")
+                except OSError:
+                    return
+        c.close()
+
+    def _rate(self, c):
+        nbytes = chunks = nl = 0
+        ok, tail = True, b""
+        while True:
+            d = self._recv(c, 1 << 20)
+            if not d:
+                break
+            nbytes += len(d)
+            chunks += 1
+            nl += d.count(b"\n")
+            if ok and d.strip(b"X\n\nY"):
+                ok = False  # a byte that is neither X, '\n' nor the final Y
+            tail = (tail + d)[-3:]
+            if tail.endswith(b"\nY\n") or (nbytes == 2 and tail == b"Y\n"):
+                break
+        self.stream = (nbytes, chunks, nl, ok and tail.endswith(b"Y\n"))
+        c.sendall(b"Processed %s bytes in %s chunks.\nTotal time: 0.5 seconds.\n"
+                  b"Data rate: 1 bytes/second.\n" % (f"{nbytes:,}".encode(),
+                                                     f"{chunks:,}".encode()))
+        c.close()
+
+    def _count(self, c):
+        n = 0
+        while True:
+            d = self._recv(c, 1 << 20)
+            if not d:
+                break
+            i = d.find(b"\n")
+            if i >= 0:
+                n += i + 1
+                c.sendall(b"got %d bytes\n" % n)
+                break
+            n += len(d)
+        while self._recv(c):
+            pass
+
+
+# --- running the client ------------------------------------------------------------------
+
+class Result:
+    def __init__(self, rc, out, err, secs, cpu):
+        self.rc, self.out, self.err, self.secs, self.cpu = rc, out, err, secs, cpu
+
+    def __repr__(self):
+        return "rc=%s in %.2fs cpu %.2fs\n--- stdout\n%s\n--- stderr\n%s" % (
+            self.rc, self.secs, self.cpu, self.out[-3000:], self.err[-3000:])
+
+
+def cpu_children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run(*args, timeout=30):
+    """Runs the client to completion; returns a Result. Fails past timeout (scaled)."""
+    cpu0, t0 = cpu_children(), time.monotonic()
+    p = subprocess.run([CLIENT] + [str(a) for a in args], capture_output=True,
+                       timeout=timeout * SLOW)
+    return Result(p.returncode, p.stdout.decode(errors="replace"),
+                  p.stderr.decode(errors="replace"), time.monotonic() - t0,
+                  cpu_children() - cpu0)
+
+
+def bench_json(tmpname, *args, timeout=30):
+    path = "/tmp/lp-client-%d-%s.json" % (os.getpid(), tmpname)
+    try:
+        r = run("bench", "--json", path, *args, timeout=timeout)
+        with open(path) as f:
+            return r, json.load(f)
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def check_latency_fields(rep):
+    lat = rep["latency_ns"]
+    order = [lat[k] for k in ("min", "p50", "p90", "p99", "p99.9", "max")]
+    assert order == sorted(order), lat
+    assert lat["count"] == rep["requests"], (lat, rep["requests"])
+    if rep["requests"]:
+        assert 0 < lat["min"] <= lat["mean"] <= lat["max"], lat
+
+
+# --- send --------------------------------------------------------------------------------
+
+def case_send_default_hello_prints_reply():
+    with Mock("echo") as m:
+        r = run("send", "-p", m.port)
+        assert r.rc == 0, r
+        assert r.out == "Hello, World!\n", r
+        assert bytes(m.received) == b"Hello, World!\n"
+
+
+def case_send_text_words_and_raw():
+    with Mock("echo") as m:
+        r = run("send", "-p", m.port, "two", "words")
+        assert r.rc == 0 and r.out == "two words\n", r
+    with Mock("echo") as m:
+        # no newline: the echo never ends a line, so the partial reply prints at the timeout
+        r = run("send", "--raw", "--timeout", "0.3", "-p", m.port, "abc")
+        assert r.rc == 0 and r.out == "abc\n", r
+        assert bytes(m.received) == b"abc"
+
+
+def case_send_size_streams_big_message_in_bounded_memory():
+    with Mock("count") as m:
+        rss0 = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        r = run("send", "--size", "512M", "--timeout", "10", "-p", m.port, timeout=60)
+        assert r.rc == 0, r
+        assert "Sent 536,870,912 bytes in " in r.out, r
+        assert "Reply (19 bytes): got 536870912 bytes" in r.out, r
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        assert max(rss, rss0) < 64 * 1024, "client max RSS %d KiB" % rss  # 512 MiB sent
+
+
+def case_send_size_default_is_300000():
+    with Mock("count") as m:
+        r = run("send", "--size", "-p", m.port)
+        assert r.rc == 0, r
+        assert "Sent 300,000 bytes" in r.out and "got 300000 bytes" in r.out, r
+
+
+def case_send_refused_is_a_clear_error():
+    with Mock("refuse") as m:
+        r = run("send", "-p", m.port)
+        assert r.rc == 1, r
+        assert "cannot connect to 127.0.0.1:%d: Connection refused" % m.port in r.err, r
+        assert r.out == "", r
+
+
+def case_send_reset_is_a_clear_error():
+    with Mock("reset", lines=0) as m:
+        r = run("send", "-p", m.port)
+        assert r.rc == 1, r
+        assert "connection reset by 127.0.0.1:%d" % m.port in r.err, r
+
+
+def case_send_to_closing_server_reports_it():
+    with Mock("close") as m:
+        r = run("send", "-p", m.port)
+        # the FIN or the RST may win the race; either is reported, neither crashes or hangs
+        assert r.rc in (0, 1), r
+        assert ("closed the connection without a reply" in r.err and r.rc == 0) or \
+               ("reset" in r.err and r.rc == 1), r
+
+
+def case_send_silent_server_times_out_quietly():
+    with Mock("silent") as m:
+        r = run("send", "--timeout", "0.5", "-p", m.port)
+        assert r.rc == 0, r
+        assert "no reply from 127.0.0.1:%d within 0.5 s" % m.port in r.err, r
+        assert 0.4 < r.secs < 3 * SLOW, r
+
+
+def case_send_ipv6_host_and_server_forms():
+    with Mock("echo", host="::1") as m:
+        r = run("send", "-h", "::1", "-p", m.port, "six")
+        assert r.rc == 0 and r.out == "six\n", r
+        r = run("send", "--server", "[::1]:%d" % m.port, "six")
+        assert r.rc == 0 and r.out == "six\n", r
+
+
+# --- stream ------------------------------------------------------------------------------
+
+def case_stream_default_sends_tutorial_stream_and_prints_answer():
+    with Mock("rate") as m:
+        r = run("stream", "-p", m.port, timeout=60)
+        assert r.rc == 0, r
+        nbytes, chunks, lines, ok = m.stream
+        assert nbytes == 50000002 and lines == 1000001 and ok, m.stream
+        assert "Processed 50,000,002 bytes in %s chunks." % f"{chunks:,}" in r.out, r
+        assert "Total time: 0.5 seconds." in r.out, r
+        assert re.search(r"^Sent 50,000,002 bytes in \d+\.\d{3} seconds \([\d,]+ bytes/second\); "
+                         r"1,000,001 messages in [\d,]+ writes\.$", r.out, re.M), r
+
+
+def case_stream_writes_many_messages_per_call():
+    with Mock("rate") as m:
+        r = run("stream", "-p", m.port, "--total", "10000000", "--size", "50")
+        assert r.rc == 0, r
+        writes = int(re.search(r"messages in ([\d,]+) writes", r.out).group(1).replace(",", ""))
+        assert writes * 100 < 200001, "%d writes for 200,001 messages" % writes
+        assert m.stream[0] == 10000002 and m.stream[3], m.stream
+
+
+def case_stream_tsv_uses_server_figures():
+    with Mock("rate") as m:
+        r = run("stream", "--tsv", "-p", m.port, "--total", "1000", "--size", "10")
+        assert r.rc == 0, r
+        nbytes, chunks, _, ok = m.stream
+        assert nbytes == 1002 and ok, m.stream
+        # the fake meter always says 0.5 s: the client must print the server's figures
+        assert r.out == "1002\t%d\t0.500000\t2004\n" % chunks, r
+
+
+def case_stream_tsv_falls_back_to_own_figures():
+    with Mock("silent") as m:
+        r = run("stream", "--tsv", "--timeout", "0.3", "-p", m.port, "--total", "500000",
+                "--size", "100")
+        assert r.rc == 0, r
+        f = r.out.rstrip("\n").split("\t")
+        assert len(f) == 4 and f[0] == "500002" and int(f[1]) >= 1, r
+        # seconds are printed to the microsecond: the rate agrees with them within 1%
+        assert float(f[2]) > 0 and abs(float(f[3]) * float(f[2]) / 500002 - 1) < 0.01, r
+
+
+def case_stream_against_echo_reads_while_writing():
+    with Mock("echo") as m:
+        # 20 MB echoed back: without reading while writing both sides would block
+        r = run("stream", "-p", m.port, "--total", "20000000", "--size", "100", timeout=60)
+        assert r.rc == 0, r
+        assert "[server answered 200,001 lines; the last 16:]" in r.out, r
+        assert r.out.count("X" * 99 + "\n") == 15 and "\nY\n" in r.out, r
+
+
+def case_stream_huge_messages():
+    with Mock("rate") as m:
+        r = run("stream", "-p", m.port, "--total", "30M", "--size", "10M")
+        assert r.rc == 0, r
+        assert m.stream[0] == 3 * 10485760 + 2 and m.stream[2] == 4 and m.stream[3], m.stream
+
+
+def case_stream_refused_and_closed_are_errors():
+    with Mock("refuse") as m:
+        r = run("stream", "-p", m.port)
+        assert r.rc == 1 and "Connection refused" in r.err, r
+    with Mock("close") as m:
+        r = run("stream", "-p", m.port, timeout=30)
+        assert r.rc == 1, r
+        assert re.search(r"connection (reset|closed) by 127\.0\.0\.1:%d after [\d,]+ of "
+                         r"50,000,002 bytes" % m.port, r.err), r
+
+
+# --- bench -------------------------------------------------------------------------------
+
+def case_bench_exact_request_count_and_json():
+    with Mock("echo") as m:
+        r, rep = bench_json("n", "-p", m.port, "-c", "10", "-t", "2", "-n", "5000", "-q")
+        assert r.rc == 0, r
+        assert rep["requests"] == 5000 and rep["errors"]["total"] == 0, rep
+        assert rep["bytes_out"] == 5000 * 5 and rep["bytes_in"] == 5000 * 5, rep
+        assert rep["connections"] == 10 and rep["threads"] == 2 and rep["connects"] == 10, rep
+        check_latency_fields(rep)
+        assert r.err == "", r  # --quiet
+        assert re.search(r"requests  5,000 ok in [\d.]+ s = [\d,]+ req/s", r.out), r
+        assert re.search(r"latency   min \S+ p50 \S+ p90 \S+ p99 \S+ p99\.9 \S+ max \S+", r.out), r
+
+
+def case_bench_duration_progress_and_csv():
+    csv = "/tmp/lp-client-%d.csv" % os.getpid()
+    try:
+        with Mock("echo") as m:
+            r, rep = bench_json("d", "-p", m.port, "-c", "4", "-d", "2.5", "--csv", csv)
+        assert r.rc == 0, r
+        assert 2.4 < rep["elapsed"] < 2.5 + 0.5 * SLOW, rep["elapsed"]
+        progress = [ln for ln in r.err.splitlines() if ln.startswith("[")]
+        assert len(progress) == 2, r
+        assert re.match(r"^\[ +1\.0s\] [\d,]+ req/s  [\d.]+ MB/s in  [\d.]+ MB/s out  errors 0$",
+                        progress[0]), progress
+        with open(csv) as f:
+            rows = f.read().splitlines()
+        assert rows[0].startswith("t,dt,requests,requests_per_second,bytes_out,bytes_in"), rows
+        assert rows[0].endswith(",refused,reset,timeout,closed,other"), rows
+        assert len(rows) == 4, rows  # 2 full seconds and the last half
+        assert sum(int(x.split(",")[2]) for x in rows[1:]) == rep["requests"] > 0, rows
+        assert len(rep["series"]) == 3 and rep["series"][0]["dt"] == 1.0, rep["series"]
+    finally:
+        if os.path.exists(csv):
+            os.unlink(csv)
+
+
+def case_bench_pipeline_and_size():
+    with Mock("echo") as m:
+        r, rep = bench_json("p", "-p", m.port, "-c", "3", "-t", "1", "--pipeline", "16",
+                            "-n", "9600", "--size", "1000", "-q")
+        assert r.rc == 0, r
+        assert rep["requests"] == 9600 and rep["bytes_out"] == 9600000, rep
+        assert rep["bytes_in"] == 9600000 and rep["message"] is None, rep
+        assert rep["pipeline"] == 16 and rep["request_bytes"] == 1000, rep
+
+
+def case_bench_message_is_sent_verbatim():
+    with Mock("echo") as m:
+        r, rep = bench_json("m", "-p", m.port, "-c", "1", "-n", "3", "--message", "version")
+        assert r.rc == 0 and rep["requests"] == 3, r
+        assert bytes(m.received) == b"version\n" * 3, m.received
+
+
+def case_bench_open_loop_holds_the_rate():
+    with Mock("echo") as m:
+        r, rep = bench_json("r", "-p", m.port, "-c", "4", "-t", "2", "--rate", "400", "-d", "2",
+                            "-q")
+        assert r.rc == 0, r
+        assert 760 <= rep["requests"] <= 804, rep["requests"]
+        assert rep["rate"] == 400 and rep["latency_ns"]["from_intended_time"], rep
+        assert "from intended send times" in r.out, r
+
+
+def case_bench_open_loop_latency_counts_from_intended_time():
+    """A 1 s stall of the only connection: closed loop records one slow request; open loop
+    must also charge the ~100 requests that were due during the stall (wrk2's point)."""
+    with Mock("stall", lines=20, stall=1.0) as m:
+        r, rep = bench_json("co", "-p", m.port, "-c", "1", "--rate", "100", "-d", "3", "-q")
+    assert r.rc == 0, r
+    lat = rep["latency_ns"]
+    assert lat["max"] >= 0.95e9, lat
+    assert lat["p90"] >= 0.2e9, lat  # ~1/3 of the requests were due during the stall
+    with Mock("stall", lines=20, stall=1.0) as m:
+        r, rep = bench_json("cl", "-p", m.port, "-c", "1", "-d", "3", "-q")
+    assert r.rc == 0, r
+    assert rep["latency_ns"]["max"] >= 0.95e9 and rep["latency_ns"]["p90"] < 0.1e9, rep
+
+
+def case_bench_refused_fails_fast_and_clearly():
+    with Mock("refuse") as m:
+        r, rep = bench_json("ref", "-p", m.port, "-c", "5", "-d", "10", "--timeout", "1", "-q")
+    assert r.rc == 1, r
+    assert "no request got a reply (no connection could be established)" in r.err, r
+    assert rep["errors"]["refused"] >= 5 and rep["requests"] == 0, rep
+    assert rep["never_connected"] == 5, rep
+    assert r.secs < 1 + 2 * SLOW, r  # gave up after --timeout, not -d
+
+
+def case_bench_server_closing_is_counted():
+    with Mock("close") as m:
+        r, rep = bench_json("cls", "-p", m.port, "-c", "5", "-d", "2", "-q")
+    assert r.rc == 1, r
+    e = rep["errors"]
+    assert e["closed"] + e["reset"] >= 5 and rep["requests"] == 0, rep
+    assert r.secs < 2 + 2 * SLOW, r
+    assert r.cpu < 0.5, r  # reconnects back off; no spinning
+
+
+def case_bench_reset_mid_run_is_counted_and_survived():
+    with Mock("reset", lines=50) as m:
+        r, rep = bench_json("rst", "-p", m.port, "-c", "4", "-d", "2", "-q")
+    assert r.rc == 0, r
+    assert rep["errors"]["reset"] >= 4, rep
+    assert rep["requests"] >= 200, rep  # 50 per connection, again after each reconnect
+    assert rep["connects"] > 4, rep
+
+
+def case_bench_silent_server_times_out_without_spinning():
+    with Mock("silent") as m:
+        r, rep = bench_json("sil", "-p", m.port, "-c", "20", "-d", "3", "--timeout", "0.5",
+                            "-q")
+    assert r.rc == 1, r
+    assert rep["errors"]["timeout"] >= 20 and rep["requests"] == 0, rep
+    assert rep["lost"] >= 20, rep
+    assert r.secs < 3 + 1.5 * SLOW, r
+    assert r.cpu < 0.3 * SLOW, r
+
+
+def case_bench_silent_server_with_n_ends():
+    with Mock("silent") as m:
+        r, rep = bench_json("siln", "-p", m.port, "-c", "2", "-n", "100", "--timeout", "0.5",
+                            "-q")
+    assert r.rc == 1, r
+    assert rep["errors"]["timeout"] >= 2, rep
+    assert r.secs < 1.5 + 2 * SLOW, r  # a connection failing for --timeout gives up
+
+
+def case_bench_idle_connections_cost_no_cpu():
+    with Mock("echo") as m:
+        r, rep = bench_json("idle", "-p", m.port, "-c", "200", "-t", "2", "--rate", "5", "-d",
+                            "3", "-q")
+    assert r.rc == 0 and rep["requests"] >= 13, r
+    assert r.cpu < 0.25 * SLOW, r
+
+
+def case_bench_sigint_stops_and_reports():
+    with Mock("echo") as m:
+        p = subprocess.Popen([CLIENT, "bench", "-p", str(m.port), "-c", "4", "-d", "60", "-q"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=5 * SLOW)
+        assert time.monotonic() - t0 < 1.0 * SLOW, "took too long to stop"
+        assert p.returncode == 0, (out, err)
+        assert b" ok in " in out and b"latency" in out, out
+
+
+def case_bench_bad_options_exit_2():
+    r = run("bench", "-c", "0")
+    assert r.rc == 2 and "--connections 0: expected a whole number" in r.err, r
+    r = run("bench", "--rate", "x")
+    assert r.rc == 2 and "--rate x" in r.err, r
+    r = run("frobnicate")
+    assert r.rc == 2 and "unknown command 'frobnicate'" in r.err, r
+    r = run("bench", "--json", "/nonexistent/dir/r.json", "-p", "1")
+    assert r.rc == 2 and "cannot write /nonexistent/dir/r.json" in r.err, r
+
+
+def case_help_and_version():
+    r = run("--version")
+    assert r.rc == 0 and re.match(r"^linepool-client \d+\.\d+\.\d+\n$", r.out), r
+    for cmd, words in (("send", ["--raw", "--size", "--timeout"]),
+                       ("stream", ["--total", "--tsv"]),
+                       ("bench", ["--connections", "--pipeline", "--rate", "--json", "--csv"])):
+        r = run(cmd, "--help")
+        assert r.rc == 0 and r.out.startswith("usage: linepool-client %s" % cmd), r
+        for w in words + ["--host", "--port", "--server"]:
+            assert w in r.out, (cmd, w)
+    r = run("--help")
+    assert r.rc == 0 and "send" in r.out and "stream" in r.out and "bench" in r.out, r
+
+
+# --- against the real linepool-server -----------------------------------------------------
+
+def real_server(*listens):
+    args = []
+    for plugin in listens:
+        args += ["--listen", "127.0.0.1:0=" + plugin]
+    return Server(*args)
+
+
+def case_real_send_echo():
+    with real_server("echo") as srv:
+        r = run("send", "-p", srv.port)
+        assert r.rc == 0 and r.out == "Hello, World!\n", r
+        r = run("send", "-p", srv.port, "--size", "100000")
+        assert r.rc == 0 and "Reply (99,999 bytes): XXXX" in r.out, r
+        assert srv.stop()[0] == 0
+
+
+def case_real_bench_echo_pipelined():
+    with real_server("echo") as srv:
+        r, rep = bench_json("real", "-p", srv.port, "-c", "20", "-t", "2", "--pipeline", "8",
+                            "-n", "40000", "-q")
+        assert r.rc == 0, r
+        assert rep["requests"] == 40000 and rep["errors"]["total"] == 0, rep
+        assert rep["bytes_in"] == 40000 * 5, rep
+        check_latency_fields(rep)
+        assert srv.stop()[0] == 0
+
+
+def case_real_bench_survives_server_stop():
+    with real_server("echo") as srv:
+        p = subprocess.Popen([CLIENT, "bench", "-p", str(srv.port), "-c", "10", "-d", "3",
+                              "--timeout", "1", "-q"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        srv.stop()
+        out, err = p.communicate(timeout=10 * SLOW)
+        assert p.returncode == 0, (out, err)  # it had successes before the stop
+        m = re.search(rb"errors    ([\d,]+) \(refused ([\d,]+), reset ([\d,]+), timeout [\d,]+, "
+                      rb"closed ([\d,]+)", out)
+        assert m and int(m.group(1).replace(b",", b"")) >= 10, out
+
+
+def case_real_stream_rate_meter():
+    with real_server("rate-meter") as srv:
+        r = run("stream", "-p", srv.port, timeout=60)
+        assert r.rc == 0, r
+        assert re.search(r"^Processed 50,000,002 bytes in [\d,]+ chunks\.$", r.out, re.M), r
+        assert re.search(r"^Total time: [\d.]+ seconds\.$", r.out, re.M), r
+        assert "Sent 50,000,002 bytes in " in r.out, r
+        r = run("stream", "--tsv", "-p", srv.port, "--total", "1000000")
+        assert r.rc == 0 and re.match(r"^1000002\t\d+\t[\d.]+\t\d+\n$", r.out), r
+
+
+def case_real_stream_counter():
+    with real_server("counter") as srv:
+        r = run("stream", "-p", srv.port, "--total", "1000000", "--size", "50")
+        assert r.rc == 0, r
+        assert re.search(r"^count messages=20001 bytes=", r.out, re.M), r
+
+
+lptest.main(globals())
