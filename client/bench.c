@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -240,6 +241,23 @@ static int finish(struct run *r)
     return 1;
 }
 
+/* Each connection is a descriptor: raise the soft limit toward the hard one so -c 10000 works
+ * without a ulimit dance, and say so up front when even the hard limit is too low. */
+static void fit_fd_limit(unsigned conns, unsigned threads)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)conns + 3u * threads + 32u; /* epoll, eventfds, stdio, outputs */
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want)
+        fprintf(stderr,
+                "linepool-client: warning: the open-file limit (%llu) is below what %u "
+                "connections need; the rest count as 'other' errors\n",
+                (unsigned long long)rl.rlim_cur, conns);
+}
+
 static FILE *open_output(const char *path)
 {
     FILE *f = path ? fopen(path, "w") : NULL;
@@ -299,6 +317,7 @@ int cmd_bench(const struct client_opts *o)
         fprintf(stderr, "linepool-client: %s\n", strerror(errno ? errno : ENOMEM));
         goto out;
     }
+    fit_fd_limit(o->conns, r.nthreads);
     r.sigfd = take_signals();
     if ((rc = start_threads(&r))) {
         fprintf(stderr, "linepool-client: cannot start the workers: %s\n", strerror(-rc));

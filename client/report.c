@@ -86,8 +86,9 @@ void report_text(FILE *out, const struct report *r)
     fprintf(out, "); requests lost %s", fmt_thousands(a, sizeof a, r->lost));
     if (r->rate > 0)
         fprintf(out, ", never sent %s", fmt_thousands(b, sizeof b, r->unsent));
-    fprintf(out, "\n  conns     %s connects, %u of %u never connected",
-            fmt_thousands(c, sizeof c, r->connects), r->never_up, r->conns);
+    fprintf(out, "\n  conns     %s connects, %s of %s never connected",
+            fmt_thousands(c, sizeof c, r->connects), fmt_thousands(a, sizeof a, r->never_up),
+            fmt_thousands(b, sizeof b, r->conns));
     if (r->extra)
         fprintf(out, "; %s unexpected reply lines", fmt_thousands(a, sizeof a, r->extra));
     fputc('\n', out);
