@@ -1,0 +1,24 @@
+# Unit tests of the plugin loader and of each bundled plugin, driven through a fake host.
+add_library(lp_fake_host STATIC ${CMAKE_CURRENT_LIST_DIR}/fake_host.c)
+target_include_directories(lp_fake_host PUBLIC ${PROJECT_SOURCE_DIR}/include)
+find_package(Threads REQUIRED)
+target_link_libraries(lp_fake_host PUBLIC Threads::Threads)
+
+# The registry test dlopens the real built plugins and the broken ones of tests/plugins.
+lp_add_unit_test(test_registry ${CMAKE_CURRENT_LIST_DIR}/test_registry.c)
+target_link_libraries(test_registry PRIVATE lp_core lp_fake_host)
+target_compile_definitions(test_registry PRIVATE
+  LP_BUILD_PLUGIN_DIR="${LP_BUILD_PLUGIN_DIR}"
+  LP_BROKEN_DIR="${CMAKE_BINARY_DIR}/tests/broken")
+add_dependencies(test_registry echo broken_plugins)
+
+# Each plugin's source is compiled into its test, so sanitizer builds instrument it too.
+foreach(p echo counter rate-meter)
+  string(REPLACE "-" "_" t ${p})
+  if(EXISTS ${PROJECT_SOURCE_DIR}/plugins/${p}.c AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_plugin_${t}.c)
+    lp_add_unit_test(test_plugin_${t} ${CMAKE_CURRENT_LIST_DIR}/test_plugin_${t}.c
+      ${PROJECT_SOURCE_DIR}/plugins/${p}.c)
+    target_include_directories(test_plugin_${t} PRIVATE ${PROJECT_SOURCE_DIR}/plugins)
+    target_link_libraries(test_plugin_${t} PRIVATE lp_fake_host)
+  endif()
+endforeach()
