@@ -40,6 +40,7 @@ int fake_open(struct fake_conn *c, const struct lp_plugin *p, void *pstate, uint
 /* One read(2) of `data`: the read hook, then the message hook for each complete '\n'
  * message in it (data must hold whole messages). Returns how many hooks said LP_STOP. */
 int fake_feed(struct fake_conn *c, const char *data, size_t len);
+#define FAKE_FEED(c, literal) fake_feed((c), (literal), sizeof(literal) - 1)
 /* One message hook call with exactly these bytes. */
 enum lp_verdict fake_message(struct fake_conn *c, const char *msg, size_t len);
 /* Calls the close hook; keeps the recorded output for inspection. */

@@ -1,0 +1,83 @@
+/* args - the strict "KEY=VALUE[,KEY=VALUE...]" parser of the bundled plugins' argument
+ * strings (`--plugin counter:marker=END,reset=1`). Static inline, so each plugin stays one
+ * object; no allocation. Errors are one line naming the plugin, the key and what is wrong. */
+#ifndef LINEPOOL_PLUGINS_ARGS_H
+#define LINEPOOL_PLUGINS_ARGS_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One accepted key. set() gets the value (not NUL-terminated) and the plugin's config. */
+struct args_key {
+    const char *key;
+    int (*set)(void *cfg, const char *val, size_t len, char *err, size_t errlen);
+};
+
+static inline const struct args_key *args_find(const struct args_key *keys, size_t n,
+                                               const char *key, size_t klen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(keys[i].key) == klen && memcmp(keys[i].key, key, klen) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* Lists the accepted keys as "a, b, c" for the unknown-key message. */
+static inline const char *args_known(const struct args_key *keys, size_t n, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", keys[i].key);
+    return buf;
+}
+
+/* Parses args ("" is no arguments) into cfg through keys. Returns 0 or -EINVAL with err set. */
+static inline int args_parse(const char *args, const struct args_key *keys, size_t nkeys, void *cfg,
+                             char *err, size_t errlen)
+{
+    char known[256];
+    for (const char *p = args; *p;) {
+        size_t len = strcspn(p, ","), klen = strcspn(p, "=,");
+        const struct args_key *k = args_find(keys, nkeys, p, klen);
+        if (klen == len || klen == 0) {
+            snprintf(err, errlen, "expected KEY=VALUE, got '%.*s'", (int)len, p);
+            return -EINVAL;
+        }
+        if (!k) {
+            snprintf(err, errlen, "unknown key '%.*s' (known: %s)", (int)klen, p,
+                     args_known(keys, nkeys, known, sizeof known));
+            return -EINVAL;
+        }
+        int rc = k->set(cfg, p + klen + 1, len - klen - 1, err, errlen);
+        if (rc)
+            return rc;
+        p += len;
+        if (*p == ',' && !*++p) {
+            snprintf(err, errlen, "expected KEY=VALUE after the last ','");
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* Reads an unsigned decimal value of at most max into *out. */
+static inline int args_uint(const char *key, const char *val, size_t len, uint64_t max,
+                            uint64_t *out, char *err, size_t errlen)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < len && val[i] >= '0' && val[i] <= '9' && v <= (UINT64_MAX - 9) / 10; i++)
+        v = v * 10 + (uint64_t)(val[i] - '0');
+    if (len == 0 || i != len || v > max) {
+        snprintf(err, errlen, "%s: expected a whole number from 0 to %llu, got '%.*s'", key,
+                 (unsigned long long)max, (int)len, val);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+#endif

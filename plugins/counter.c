@@ -1,0 +1,139 @@
+/* counter - counts messages and bytes per connection and for the whole server. The message
+ * `Y` (marker=TEXT) answers this connection's totals: "count messages=N bytes=M". */
+#include "args.h"
+
+#include <linepool.h>
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+extern const struct lp_plugin lp_plugin;
+
+struct counter {
+    const struct lp_host *host;
+    char marker[128]; /* the message that asks for the totals, exact bytes */
+    size_t marker_len;
+    uint64_t reset, quiet;
+    /* Closed connections' totals. Each connection adds its own once, at close, so the
+     * message path touches no shared cache line and the sum at unload is exact. */
+    _Atomic uint64_t conns, messages, bytes;
+};
+
+struct tally {
+    uint64_t messages, bytes;           /* the whole connection, marker messages excluded */
+    uint64_t base_messages, base_bytes; /* the totals at the last reset=1 answer */
+};
+
+static int set_marker(void *cfg, const char *val, size_t len, char *err, size_t errlen)
+{
+    struct counter *c = cfg;
+    if (len == 0 || len >= sizeof c->marker || memchr(val, '\n', len)) {
+        snprintf(err, errlen, "marker: expected 1 to %zu bytes", sizeof c->marker - 1);
+        return -EINVAL;
+    }
+    memcpy(c->marker, val, len);
+    c->marker_len = len;
+    return 0;
+}
+
+static int set_reset(void *cfg, const char *val, size_t len, char *err, size_t errlen)
+{
+    return args_uint("reset", val, len, 1, &((struct counter *)cfg)->reset, err, errlen);
+}
+
+static int set_quiet(void *cfg, const char *val, size_t len, char *err, size_t errlen)
+{
+    return args_uint("quiet", val, len, 1, &((struct counter *)cfg)->quiet, err, errlen);
+}
+
+static const struct args_key keys[] = {
+    {"marker", set_marker}, {"reset", set_reset}, {"quiet", set_quiet}};
+
+static int counter_load(const struct lp_host *h, const char *args, void **state, char *err,
+                        size_t errlen)
+{
+    struct counter *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->host = h;
+    set_marker(c, "Y", 1, err, errlen);
+    int rc = args_parse(args, keys, sizeof keys / sizeof *keys, c, err, errlen);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    *state = c;
+    return 0;
+}
+
+static void counter_unload(void *state)
+{
+    struct counter *c = state;
+    c->host->log(&lp_plugin, LP_LOG_INFO,
+                 "server totals: connections=%llu messages=%llu bytes=%llu",
+                 (unsigned long long)c->conns, (unsigned long long)c->messages,
+                 (unsigned long long)c->bytes);
+    free(c);
+}
+
+static int counter_open(void *state, struct lp_conn *conn, void **conn_state)
+{
+    (void)state, (void)conn;
+    return (*conn_state = calloc(1, sizeof(struct tally))) ? 0 : -ENOMEM;
+}
+
+static void counter_close(void *state, struct lp_conn *conn, void *conn_state)
+{
+    struct counter *c = state;
+    struct tally *t = conn_state;
+    if (!t) /* our open never ran or failed */
+        return;
+    if (!c->quiet)
+        c->host->log(&lp_plugin, LP_LOG_INFO, "conn %llu %s closed: messages=%llu bytes=%llu",
+                     (unsigned long long)c->host->conn_id(conn), c->host->peer(conn),
+                     (unsigned long long)t->messages, (unsigned long long)t->bytes);
+    atomic_fetch_add_explicit(&c->conns, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->messages, t->messages, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->bytes, t->bytes, memory_order_relaxed);
+    free(t);
+}
+
+static void answer(struct counter *c, struct lp_conn *conn, struct tally *t)
+{
+    char line[96];
+    int n = snprintf(line, sizeof line, "count messages=%llu bytes=%llu\n",
+                     (unsigned long long)(t->messages - t->base_messages),
+                     (unsigned long long)(t->bytes - t->base_bytes));
+    c->host->reply(conn, line, (size_t)n);
+    if (c->reset) {
+        t->base_messages = t->messages;
+        t->base_bytes = t->bytes;
+    }
+}
+
+/* Per message: one length compare, two adds. A message counts len + 1 bytes (its '\n'). */
+static enum lp_verdict counter_message(void *state, struct lp_conn *conn, void *conn_state,
+                                       const char *msg, size_t len)
+{
+    struct counter *c = state;
+    struct tally *t = conn_state;
+    if (len == c->marker_len && memcmp(msg, c->marker, len) == 0) {
+        answer(c, conn, t);
+        return LP_STOP;
+    }
+    t->messages++;
+    t->bytes += len + 1;
+    return LP_NEXT;
+}
+
+LP_EXPORT const struct lp_plugin lp_plugin = {
+    .abi = LP_PLUGIN_ABI,
+    .name = "counter",
+    .version = "1.0.0",
+    .summary = "counts messages and bytes; 'Y' answers this connection's totals",
+    .load = counter_load,
+    .unload = counter_unload,
+    .open = counter_open,
+    .close = counter_close,
+    .message = counter_message,
+};
