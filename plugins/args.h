@@ -5,14 +5,19 @@
 #define LINEPOOL_PLUGINS_ARGS_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* One accepted key. set() gets the value (not NUL-terminated) and the plugin's config. */
+/* One accepted key. set() gets the plugin's config, this entry, and the value (not
+ * NUL-terminated). args_set_uint stores a uint64_t at cfg + offset, at most max. */
 struct args_key {
     const char *key;
-    int (*set)(void *cfg, const char *val, size_t len, char *err, size_t errlen);
+    int (*set)(void *cfg, const struct args_key *k, const char *val, size_t len, char *err,
+               size_t errlen);
+    size_t offset;
+    uint64_t max;
 };
 
 static inline const struct args_key *args_find(const struct args_key *keys, size_t n,
@@ -51,7 +56,7 @@ static inline int args_parse(const char *args, const struct args_key *keys, size
                      args_known(keys, nkeys, known, sizeof known));
             return -EINVAL;
         }
-        int rc = k->set(cfg, p + klen + 1, len - klen - 1, err, errlen);
+        int rc = k->set(cfg, k, p + klen + 1, len - klen - 1, err, errlen);
         if (rc)
             return rc;
         p += len;
@@ -63,20 +68,19 @@ static inline int args_parse(const char *args, const struct args_key *keys, size
     return 0;
 }
 
-/* Reads an unsigned decimal value of at most max into *out. */
-static inline int args_uint(const char *key, const char *val, size_t len, uint64_t max,
-                            uint64_t *out, char *err, size_t errlen)
+static inline int args_set_uint(void *cfg, const struct args_key *k, const char *val, size_t len,
+                                char *err, size_t errlen)
 {
     uint64_t v = 0;
     size_t i = 0;
     for (; i < len && val[i] >= '0' && val[i] <= '9' && v <= (UINT64_MAX - 9) / 10; i++)
         v = v * 10 + (uint64_t)(val[i] - '0');
-    if (len == 0 || i != len || v > max) {
-        snprintf(err, errlen, "%s: expected a whole number from 0 to %llu, got '%.*s'", key,
-                 (unsigned long long)max, (int)len, val);
+    if (len == 0 || i != len || v > k->max) {
+        snprintf(err, errlen, "%s: expected a whole number from 0 to %llu, got '%.*s'", k->key,
+                 (unsigned long long)k->max, (int)len, val);
         return -EINVAL;
     }
-    *out = v;
+    memcpy((char *)cfg + k->offset, &v, sizeof v);
     return 0;
 }
 

@@ -24,9 +24,11 @@ struct tally {
     uint64_t base_messages, base_bytes; /* the totals at the last reset=1 answer */
 };
 
-static int set_marker(void *cfg, const char *val, size_t len, char *err, size_t errlen)
+static int set_marker(void *cfg, const struct args_key *k, const char *val, size_t len, char *err,
+                      size_t errlen)
 {
     struct counter *c = cfg;
+    (void)k;
     if (len == 0 || len >= sizeof c->marker || memchr(val, '\n', len)) {
         snprintf(err, errlen, "marker: expected 1 to %zu bytes", sizeof c->marker - 1);
         return -EINVAL;
@@ -36,18 +38,11 @@ static int set_marker(void *cfg, const char *val, size_t len, char *err, size_t 
     return 0;
 }
 
-static int set_reset(void *cfg, const char *val, size_t len, char *err, size_t errlen)
-{
-    return args_uint("reset", val, len, 1, &((struct counter *)cfg)->reset, err, errlen);
-}
-
-static int set_quiet(void *cfg, const char *val, size_t len, char *err, size_t errlen)
-{
-    return args_uint("quiet", val, len, 1, &((struct counter *)cfg)->quiet, err, errlen);
-}
-
 static const struct args_key keys[] = {
-    {"marker", set_marker}, {"reset", set_reset}, {"quiet", set_quiet}};
+    {"marker", set_marker, 0, 0},
+    {"reset", args_set_uint, offsetof(struct counter, reset), 1},
+    {"quiet", args_set_uint, offsetof(struct counter, quiet), 1},
+};
 
 static int counter_load(const struct lp_host *h, const char *args, void **state, char *err,
                         size_t errlen)
@@ -56,7 +51,7 @@ static int counter_load(const struct lp_host *h, const char *args, void **state,
     if (!c)
         return -ENOMEM;
     c->host = h;
-    set_marker(c, "Y", 1, err, errlen);
+    set_marker(c, NULL, "Y", 1, err, errlen);
     int rc = args_parse(args, keys, sizeof keys / sizeof *keys, c, err, errlen);
     if (rc) {
         free(c);
