@@ -176,6 +176,29 @@ static void watch(struct run *r)
     }
 }
 
+/* Closes the series with the exact totals, so its rows add up to the report: a new row for
+ * the last partial second, or, when that is under 10 ms, folded into the previous row (a
+ * 1 ms row would show absurd rates). */
+static void fold_last_row(struct run *r, const struct report_counts *total, uint64_t t_done)
+{
+    if (t_done < r->last_t)
+        t_done = r->last_t;
+    if (r->nseries == 0 || t_done >= r->last_t + SECOND / 100) {
+        add_row(r, total, t_done);
+        return;
+    }
+    struct report_second *s = &r->series[r->nseries - 1];
+    s->c.ok += total->ok - r->last.ok;
+    s->c.bytes_out += total->bytes_out - r->last.bytes_out;
+    s->c.bytes_in += total->bytes_in - r->last.bytes_in;
+    for (int k = 0; k < REPORT_ERROR_KINDS; k++)
+        s->c.errors[k] += total->errors[k] - r->last.errors[k];
+    s->dt += (double)(t_done - r->last_t) / 1e9;
+    s->t = (double)(t_done - r->plan.t_start) / 1e9;
+    r->last = *total;
+    r->last_t = t_done;
+}
+
 /* After join: exact totals, merged histogram, the last (short) series row. */
 static void collect(struct run *r, struct report *rep, struct histogram *h)
 {
@@ -198,8 +221,7 @@ static void collect(struct run *r, struct report *rep, struct histogram *h)
             t_done = t->t_done;
     }
     rep->elapsed = (double)(t_done - r->plan.t_start) / 1e9;
-    if (t_done > r->last_t + SECOND / 100 || r->nseries == 0)
-        add_row(r, &rep->total, t_done > r->last_t ? t_done : r->last_t);
+    fold_last_row(r, &rep->total, t_done);
     rep->latency = h;
     rep->series = r->series;
     rep->nseries = r->nseries;

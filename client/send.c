@@ -88,6 +88,13 @@ static int report(const struct client_opts *o, const struct net_addr *a, struct 
                               (unsigned long long)total, o->timeout);
         return 1;
     }
+    if (p->bytes_out < total) { /* it answered early: usually an error line, then a close */
+        char x[32], y[32];
+        fprintf(
+            stderr, "linepool-client: %s answered after %s of %s bytes; the rest was not sent\n",
+            a->text, fmt_thousands(x, sizeof x, p->bytes_out), fmt_thousands(y, sizeof y, total));
+        return 1;
+    }
     if (!r->complete && !r->len)
         fprintf(stderr,
                 p->eof ? "linepool-client: %s closed the connection without a reply\n"

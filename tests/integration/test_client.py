@@ -30,7 +30,7 @@ class Mock:
     `lines` replies were sent, then RST via SO_LINGER 0), "stall" (echo lines, but sleep
     `stall` seconds before the `lines`-th reply of each connection), "rate" (read a stream
     until the line "Y", check it, answer like the rate meter), "count" (read until '\\n',
-    answer "got N bytes").
+    answer "got N bytes"), "early" (answer an error line after the first read, then close).
     """
 
     def __init__(self, kind, host="127.0.0.1", lines=0, stall=0.0):
@@ -155,6 +155,12 @@ class Mock:
                                                      f"{chunks:,}".encode()))
         c.close()
 
+    def _early(self, c):
+        self._recv(c)
+        c.sendall(b"ERR line too long\n")
+        time.sleep(0.2)
+        c.close()
+
     def _count(self, c):
         n = 0
         while True:
@@ -254,6 +260,16 @@ def case_send_size_default_is_300000():
         r = run("send", "--size", "-p", m.port)
         assert r.rc == 0, r
         assert "Sent 300,000 bytes" in r.out and "got 300000 bytes" in r.out, r
+
+
+def case_send_size_answered_early_is_an_error():
+    with Mock("early") as m:
+        r = run("send", "--size", "100M", "-p", m.port)
+        assert r.rc == 1, r
+        assert re.search(r"answered after [\d,]+ of 104,857,600 bytes|connection (reset|closed) by",
+                         r.err), r
+        if "answered after" in r.err:
+            assert "Reply (17 bytes): ERR line too long" in r.out, r
 
 
 def case_send_refused_is_a_clear_error():
@@ -600,7 +616,12 @@ def case_real_stream_counter():
     with real_server("counter") as srv:
         r = run("stream", "-p", srv.port, "--total", "1000000", "--size", "50")
         assert r.rc == 0, r
-        assert re.search(r"^count messages=20001 bytes=", r.out, re.M), r
+        # the counter leaves its marker Y out: 20,000 messages of 50 bytes ('\n' included)
+        assert re.search(r"^count messages=20000 bytes=1000000$", r.out, re.M), r
+        r = run("stream", "--tsv", "-p", srv.port, "--total", "1000000", "--size", "50")
+        assert r.rc == 0, r
+        f = r.out.split("\t")  # no rate-meter figures: the client's own
+        assert len(f) == 4 and f[0] == "1000002" and int(f[1]) >= 1, r
 
 
 lptest.main(globals())
