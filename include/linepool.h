@@ -94,7 +94,10 @@ struct lp_plugin {
      * of this connection. A negative return closes the connection at once. */
     int (*open)(void *state, struct lp_conn *conn, void **conn_state);
     /* The connection is closing (peer closed, error, server stopping, host->close). On a
-     * clean end of stream, replies queued here are still written before the socket closes. */
+     * clean end of stream, replies queued here are still written before the socket closes.
+     * Called for every plugin of the chain, in reverse order, even one whose open failed or
+     * never ran (an earlier plugin refused the connection): conn_state is then NULL or
+     * whatever that open left in it. */
     void (*close)(void *state, struct lp_conn *conn, void *conn_state);
 
     /* Once per read(2) that returned data, with its byte count, before the messages it
