@@ -281,6 +281,10 @@ struct plugin *registry_get(struct registry *r, const char *name, const char *co
             p = r->items[i];
     if (p)
         return p;
+    if (strchr(name, ':')) { /* one plugin, one set of arguments: they come from --plugin */
+        fail(err, errlen, 0, "plugin %s: arguments are given with --plugin NAME:ARGS", name);
+        return errno = EINVAL, NULL;
+    }
     int rc = load_one(r, name, dirs, ndirs, &p, err, errlen);
     return rc ? (errno = -rc, NULL) : p;
 }

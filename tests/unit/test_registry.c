@@ -91,6 +91,14 @@ static void get_unknown_name_fails_with_reason(void)
     CU_ASSERT_STRING_EQUAL(err, "plugin nosuch: not found in " LP_BUILD_PLUGIN_DIR);
 }
 
+static void get_refuses_arguments(void)
+{
+    CU_ASSERT_PTR_NULL(registry_get(reg, "counter:reset=1", build_dirs, 1, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err,
+                           "plugin counter:reset=1: arguments are given with --plugin NAME:ARGS");
+    CU_ASSERT_EQUAL(registry_count(reg), 0);
+}
+
 static void not_found_lists_dirs(void)
 {
     snprintf(want, sizeof want, "plugin nosuch: not found in /nonexistent/plugins, %s",
@@ -308,6 +316,7 @@ static CU_TestInfo loads[] = {
 
 static CU_TestInfo refusals[] = {
     {"get_unknown_name_fails_with_reason", get_unknown_name_fails_with_reason},
+    {"get_refuses_arguments", get_refuses_arguments},
     {"not_found_lists_dirs", not_found_lists_dirs},
     {"missing_path_names_it", missing_path_names_it},
     {"empty_name_refused", empty_name_refused},
