@@ -94,6 +94,9 @@ def case_unknown_plugin_in_listen():
     line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=echo,nosuch")
     assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'nosuch': plugin " \
         "nosuch: not found in %s" % PLUGINS, line
+    line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=counter:reset=1")
+    assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'counter:reset=1': " \
+        "plugin counter:reset=1: arguments are given with --plugin NAME:ARGS", line
 
 
 # --- arguments and chains ---------------------------------------------------------------
