@@ -409,8 +409,11 @@ def case_fd_limit_keeps_serving_without_spinning():
 def case_slow_reader_is_bounded_and_closed():
     """A client that sends to echo and never reads: the server stops reading it at
     --max-output, closes it after --write-timeout; other clients are unaffected."""
+    # Bound: each worker that ever picks the hog up touches its 256 KiB read buffer, and the
+    # hog holds at most --max-output plus one read's echo; so pin the workers (a many-core
+    # CI machine defaults to one per CPU) and allow 8 MiB over that ~1 MiB for the allocator.
     with Server("--listen", "127.0.0.1:0=echo", "--max-output", "256K",
-                "--write-timeout", "1") as srv:
+                "--write-timeout", "1", "--threads", "2") as srv:
         before = srv.rss_kib()
         hog = connect(srv.port)
         hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
