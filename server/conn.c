@@ -34,6 +34,48 @@ enum {
 
 static struct conn_env env;
 
+#if defined(__SANITIZE_THREAD__)
+#define LP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define LP_TSAN 1
+#endif
+#endif
+
+/* TSan models epoll_ctl(MOD) as a use of the fd that synchronizes with nothing, so a new
+ * owner's close() looks like a race with the old owner's re-arm, which in the kernel holds
+ * its own reference to the file and has finished with our memory. In TSan builds only, the
+ * closer waits until every re-arm of this connection has returned, which TSan can see. */
+#ifdef LP_TSAN
+#include <sched.h>
+static void rearm_begin(struct conn *c)
+{
+    atomic_fetch_add_explicit(&c->rearming, 1, memory_order_relaxed);
+}
+static void rearm_end(struct conn *c)
+{
+    atomic_fetch_sub_explicit(&c->rearming, 1, memory_order_release);
+}
+static void await_rearms(struct conn *c)
+{
+    while (atomic_load_explicit(&c->rearming, memory_order_acquire))
+        sched_yield();
+}
+#else
+static void rearm_begin(struct conn *c)
+{
+    (void)c;
+}
+static void rearm_end(struct conn *c)
+{
+    (void)c;
+}
+static void await_rearms(struct conn *c)
+{
+    (void)c;
+}
+#endif
+
 void conn_env_set(const struct conn_env *e)
 {
     env = *e;
@@ -110,6 +152,7 @@ static void destroy(struct conn *c, const char *why)
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
               conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
     connset_remove(env.set, c);
+    await_rearms(c);
     close(c->fd);
     framer_reset(&c->in);
     free(c->out);
@@ -117,11 +160,19 @@ static void destroy(struct conn *c, const char *why)
     free(c);
 }
 
+/* Publishes everything this owner wrote to whoever owns the connection next. */
+static void hand_over(struct conn *c)
+{
+    unsigned n = atomic_load_explicit(&c->handoff, memory_order_relaxed);
+    atomic_store_explicit(&c->handoff, n + 1, memory_order_release);
+}
+
 int conn_start(struct conn *c)
 {
     connset_add(env.set, c);
     /* EPOLLOUT is ready at once on a fresh socket, so a worker runs the open hooks now even
      * if the client never sends. */
+    hand_over(c);
     int rc = pool_add(env.pool, c->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, c);
     if (rc)
         destroy(c, "cannot register");
@@ -320,7 +371,11 @@ static void rearm(struct conn *c)
         }
         events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0);
     }
-    if (pool_rearm(env.pool, c->fd, events, c) < 0)
+    hand_over(c);
+    rearm_begin(c);
+    int rc = pool_rearm(env.pool, c->fd, events, c);
+    rearm_end(c); /* once armed, c may belong to another worker: touch it no more */
+    if (rc < 0)
         destroy(c, "cannot re-arm");
 }
 
@@ -352,6 +407,7 @@ void conn_ready(void *ctx, void *source, uint32_t events, char *scratch)
 {
     (void)ctx;
     struct conn *c = source;
+    (void)atomic_load_explicit(&c->handoff, memory_order_acquire); /* take ownership */
     atomic_store_explicit(&c->last_active_ns, conn_now_ns(), memory_order_relaxed);
     int kick = atomic_load_explicit(&c->kick, memory_order_relaxed);
     if (kick && obey_kick(c, kick) < 0)

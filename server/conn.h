@@ -29,6 +29,11 @@ enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 struct conn {
     struct conn *prev, *next; /* in the connset, under its lock */
     _Atomic int kick;         /* enum conn_kick, set by the main thread */
+    /* Bumped with release just before the fd is (re-)armed, read with acquire by the next
+     * owner: the kernel already orders the hand-over through epoll_ctl/epoll_wait, but the
+     * C memory model (and TSan) cannot see that, so the hand-over is also made explicit. */
+    _Atomic unsigned handoff;
+    _Atomic unsigned rearming; /* TSan builds only: re-arms whose epoll_ctl has not returned */
     int fd;
     uint32_t flags;                  /* owner only */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */

@@ -92,7 +92,9 @@ class Server:
                                  % (timeout * SLOW, self.stderr()))
         rest = self.proc.stdout.read().decode(errors="replace")
         self.stdout_lines += rest.splitlines()
-        return self.rc, self.stderr()
+        err = self.stderr()
+        assert_no_sanitizer_report(err)
+        return self.rc, err
 
     def kill(self):
         if self.proc.poll() is None:
@@ -118,13 +120,26 @@ class Server:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.kill()
+        if exc_type is None:
+            assert_no_sanitizer_report(self.stderr())
         try:
             os.unlink(self.stderr_file.name)
         except OSError:
             pass
         return False
+
+
+SANITIZER_REPORT_RE = re.compile(r"^(==\d+==ERROR: \w+Sanitizer|WARNING: ThreadSanitizer|"
+                                 r"\S+:\d+:\d+: runtime error: )", re.M)
+
+
+def assert_no_sanitizer_report(stderr):
+    """Every server run is also checked for ASan, UBSan and TSan reports, whatever its exit
+    status: a report is a failure even when the case's own assertions held."""
+    m = SANITIZER_REPORT_RE.search(stderr)
+    assert not m, "sanitizer report from the server:\n" + stderr[m.start():m.start() + 4000]
 
 
 def connect(port, host="127.0.0.1", timeout=5 * SLOW):
