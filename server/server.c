@@ -206,6 +206,11 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
         goto out_fail;
     log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes", LP_VERSION,
              pool_threads(s->pool), s->max_conns, cfg->max_line);
+    for (size_t i = 0; i < registry_count(s->reg); i++) {
+        const struct plugin *p = registry_at(s->reg, i);
+        log_info("plugin %s %s loaded from %s", p->desc->name,
+                 p->desc->version ? p->desc->version : "", p->path);
+    }
     return s;
 out_fail:
     snprintf(err, errlen, "cannot start: %s", strerror(rc < 0 ? -rc : errno));

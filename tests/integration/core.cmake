@@ -25,4 +25,4 @@ set_tests_properties(test_server.default_listeners
   test_server.ten_thousand_connections_within_memory_budget
   test_server.blocking_handler_does_not_delay_others
   test_server.fd_limit_keeps_serving_without_spinning
-  test_server.slow_reader_is_bounded_and_closed PROPERTIES RUN_SERIAL TRUE)
+  test_server.slow_reader_is_bounded_and_closed PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")

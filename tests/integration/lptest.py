@@ -20,8 +20,13 @@ SERVER = os.path.join(BUILD, "server", "linepool-server")
 CLIENT = os.path.join(BUILD, "client", "linepool-client")
 PLUGIN_DIR = os.path.join(BUILD, "plugins")
 SANITIZED = bool(os.environ.get("LP_SANITIZE"))
-# Sanitizer builds run several times slower: scale time bounds, never assertions on data.
-SLOW = 4 if SANITIZED else 1
+# LP_VALGRIND=1 runs every server under valgrind memcheck (see README, "Checking memory").
+VALGRIND = [] if not os.environ.get("LP_VALGRIND") else [
+    "valgrind", "--quiet", "--error-exitcode=97", "--leak-check=full",
+    "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect"]
+# Sanitizer builds run several times slower, valgrind far slower: scale time bounds, never
+# assertions on data.
+SLOW = 20 if VALGRIND else 4 if SANITIZED else 1
 
 LISTEN_RE = re.compile(r"^listening on (\S+):(\d+) \((.*)\)$")
 
@@ -30,7 +35,7 @@ class Server:
     """A running linepool-server. Use as a context manager; stop() returns (rc, stderr)."""
 
     def __init__(self, *args, expect_listeners=None, env=None, preexec_fn=None, wait=True):
-        self.args = [SERVER] + list(args)
+        self.args = VALGRIND + [SERVER] + list(args)
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="lp-stderr-", delete=False)
         full_env = dict(os.environ)
         if env:
@@ -132,7 +137,7 @@ class Server:
 
 
 SANITIZER_REPORT_RE = re.compile(r"^(==\d+==ERROR: \w+Sanitizer|WARNING: ThreadSanitizer|"
-                                 r"\S+:\d+:\d+: runtime error: )", re.M)
+                                 r"\S+:\d+:\d+: runtime error: |==\d+== \S)", re.M)
 
 
 def assert_no_sanitizer_report(stderr):

@@ -14,4 +14,4 @@ lp_add_integration_tests(test_plugins.py TIMEOUT 120 CASES
   rate_meter_progress_lines_every_second sdk_out_of_tree_plugin)
 # The stream case measures a rate and the SDK case installs a whole build: alone, please.
 set_tests_properties(test_plugins.tutorial_stream_with_Y test_plugins.sdk_out_of_tree_plugin
-  PROPERTIES RUN_SERIAL TRUE)
+  PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
