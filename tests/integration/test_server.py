@@ -293,7 +293,11 @@ def case_sigterm_finishes_received_messages():
 
 def case_sigint_stops_idle_server_quickly():
     with Server(*ECHO) as srv:
+        base = srv.open_fds()
         idle = [connect(srv.port) for _ in range(50)]
+        # connected is not yet accepted: clients still in the backlog at the signal are
+        # refused, not drained, so wait until the server holds all 50
+        lptest.wait_for(lambda: srv.open_fds() >= base + 50, 5, "50 accepted connections")
         t = time.monotonic()
         rc, err = srv.stop(signal.SIGINT)
         assert rc == 0, err
@@ -322,13 +326,13 @@ def case_second_signal_forces_exit():
                 "--drain-timeout", "30") as srv:
         s = connect(srv.port)
         s.sendall(b"sleep 60000\n")
-        time.sleep(0.2)
+        time.sleep(0.2 * SLOW)  # the handler is asleep
         srv.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
+        lptest.wait_for(lambda: "SIGTERM: stopping" in srv.stderr(), 5, "the drain to start")
         assert srv.proc.poll() is None  # still draining
         rc, err = srv.stop(signal.SIGINT, timeout=3)
-        assert rc == 1
-        assert "SIGINT again: exiting now" in err
+        assert rc == 1, (rc, err)
+        assert "SIGINT again: exiting now" in err, err
 
 
 def case_sigpipe_never_kills():
