@@ -50,7 +50,8 @@ static int push_string(char ***arr, size_t *n, const char *s)
 int config_parse_size(const char *text, size_t *out)
 {
     char *end;
-    if (!text || !*text || *text == '-')
+    /* A digit first: strtoull would skip spaces and negate, so " -1" became SIZE_MAX. */
+    if (!text || !isdigit((unsigned char)*text))
         return -EINVAL;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
@@ -95,7 +96,7 @@ int config_parse_seconds(const char *text, double *out)
 static int parse_port(const char *text, uint16_t *port)
 {
     char *end;
-    if (!*text || *text == '-' || *text == '+')
+    if (!isdigit((unsigned char)*text)) /* strtoul skips spaces and accepts signs */
         return -EINVAL;
     errno = 0;
     unsigned long v = strtoul(text, &end, 10);
@@ -192,7 +193,7 @@ static int parse_count(const char *opt, const char *text, unsigned min, unsigned
     char *end;
     errno = 0;
     unsigned long v = strtoul(text, &end, 10);
-    if (!*text || *text == '-' || *end || errno || v < min || v > max)
+    if (!isdigit((unsigned char)*text) || *end || errno || v < min || v > max)
         return fail(err, errlen, -EINVAL, "%s %s: expected a whole number from %u to %u", opt, text,
                     min, max);
     *out = (unsigned)v;

@@ -167,6 +167,24 @@ static void sizes_and_seconds(void)
     CU_ASSERT_EQUAL(config_parse_seconds("3h", &s), -EINVAL);
 }
 
+/* Found by fuzz_config: strtoul/strtoull skip leading spaces and negate a '-', so " -5" was a
+ * huge size and " -18446744073709551615" a thread count of 1. */
+static void numbers_must_start_with_a_digit(void)
+{
+    size_t v;
+    CU_ASSERT_EQUAL(config_parse_size(" -5", &v), -EINVAL);
+    CU_ASSERT_EQUAL(config_parse_size("\n-5", &v), -EINVAL);
+    CU_ASSERT_EQUAL(config_parse_size("+5", &v), -EINVAL);
+    CU_ASSERT_EQUAL(config_parse_size(" 5", &v), -EINVAL);
+    expect_error("--max-line", " -5", "--max-line  -5");
+    expect_error("--max-output", " -1M", "--max-output  -1M");
+    expect_error("--threads", " -18446744073709551615", "--threads");
+    expect_error("--max-conns", " -18446744073709551615", "--max-conns");
+    expect_error("--threads", "+4", "--threads +4");
+    expect_error("--listen", "h: -0=echo", "bad port");
+    expect_error("--listen", "h: 80=echo", "bad port");
+}
+
 static void listen_forms(void)
 {
     struct listen_spec l;
@@ -206,6 +224,7 @@ static CU_TestInfo config_tests[] = {
     {"help_and_version", help_and_version},
     {"bad_values_are_refused_clearly", bad_values_are_refused_clearly},
     {"sizes_and_seconds", sizes_and_seconds},
+    {"numbers_must_start_with_a_digit", numbers_must_start_with_a_digit},
     {"listen_forms", listen_forms},
     {"parsing_twice_starts_fresh", parsing_twice_starts_fresh},
     CU_TEST_INFO_NULL,
