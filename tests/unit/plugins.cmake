@@ -22,3 +22,7 @@ foreach(p echo counter rate-meter)
     target_link_libraries(test_plugin_${t} PRIVATE lp_fake_host)
   endif()
 endforeach()
+
+# The plugins' header-only KEY=VALUE parser.
+lp_add_unit_test(test_plugin_args ${CMAKE_CURRENT_LIST_DIR}/test_plugin_args.c)
+target_include_directories(test_plugin_args PRIVATE ${PROJECT_SOURCE_DIR}/plugins)
