@@ -1,0 +1,47 @@
+# Fuzz targets (tests/fuzz/README.md). Each target is one fuzz_NAME.c plus the module under
+# test compiled in. Every build gets fuzz_NAME_replay (replay.c as main) and a CTest entry
+# that runs the seed corpus through it once, so the gcc and sanitizer suites cover it. With
+# -DLP_FUZZ=ON (clang) the libFuzzer binaries fuzz_NAME are built too, into build/fuzz/.
+set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
+set(LP_FUZZ_TARGETS framer config plugin_args)
+set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
+set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c)
+set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
+
+if(LP_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "LP_FUZZ needs clang: cmake -DCMAKE_C_COMPILER=clang -DLP_FUZZ=ON ...")
+  endif()
+  if(LP_SANITIZE STREQUAL "thread")
+    message(FATAL_ERROR "LP_FUZZ builds with ASan+UBSan; it cannot be combined with TSan")
+  endif()
+endif()
+
+function(lp_fuzz_executable exe name)
+  add_executable(${exe} ${LP_FUZZ_DIR}/fuzz_${name}.c ${LP_FUZZ_${name}_SOURCES} ${ARGN})
+  target_include_directories(${exe} PRIVATE ${LP_FUZZ_DIR} ${PROJECT_SOURCE_DIR}/server
+                             ${PROJECT_SOURCE_DIR}/plugins)
+  target_compile_definitions(${exe} PRIVATE
+    LP_BUILD_PLUGIN_DIR="${LP_BUILD_PLUGIN_DIR}" LP_INSTALL_PLUGIN_DIR="${LP_INSTALL_PLUGIN_DIR}")
+  set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${LP_FUZZ_OUT})
+endfunction()
+
+foreach(name ${LP_FUZZ_TARGETS})
+  lp_fuzz_executable(fuzz_${name}_replay ${name} ${LP_FUZZ_DIR}/replay.c)
+  add_test(NAME fuzz_${name}.seed_corpus
+    COMMAND fuzz_${name}_replay ${LP_FUZZ_DIR}/corpus/${name})
+  set_tests_properties(fuzz_${name}.seed_corpus PROPERTIES TIMEOUT 120 LABELS "unit;fuzz")
+
+  if(LP_FUZZ)
+    lp_fuzz_executable(fuzz_${name} ${name})
+    set(flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+        -fno-omit-frame-pointer)
+    target_compile_options(fuzz_${name} PRIVATE ${flags})
+    target_link_options(fuzz_${name} PRIVATE ${flags})
+    # libFuzzer runs files named one by one (a folder would be fuzzed, and written into).
+    file(GLOB seeds CONFIGURE_DEPENDS ${LP_FUZZ_DIR}/corpus/${name}/*)
+    add_test(NAME fuzz_${name}.libfuzzer_seeds COMMAND fuzz_${name} ${seeds})
+    set_tests_properties(fuzz_${name}.libfuzzer_seeds PROPERTIES TIMEOUT 120 LABELS fuzz)
+  endif()
+endforeach()

@@ -1,0 +1,237 @@
+/* fuzz_config - server/config.c on arbitrary command lines (the input's NUL-separated
+ * words): no crash or leak, an error line with every refusal, the documented limits after
+ * every accepted parse, the same result when parsed again (getopt's global state), listeners
+ * that print back to the same spec, and each number option held to its grammar. */
+#include "config.h"
+#include "fuzz.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_WORDS 64
+
+/* The command line: argv[0] plus the input's words, each in a buffer of its exact size. */
+struct words {
+    char *own[MAX_WORDS + 1];
+    int argc;
+};
+
+static void split_words(struct words *w, const uint8_t *data, size_t size)
+{
+    static char prog[] = "linepool-server";
+    w->own[0] = prog;
+    w->argc = 1;
+    for (size_t i = 0; i < size && w->argc <= MAX_WORDS;) {
+        const uint8_t *nul = memchr(data + i, '\0', size - i);
+        size_t len = nul ? (size_t)(nul - (data + i)) : size - i;
+        char *s = malloc(len + 1);
+        FUZZ_CHECK(s);
+        memcpy(s, data + i, len);
+        s[len] = '\0';
+        w->own[w->argc++] = s;
+        i += len + 1;
+    }
+}
+
+static void free_words(struct words *w)
+{
+    for (int i = 1; i < w->argc; i++)
+        free(w->own[i]);
+}
+
+/* Parses a fresh argv (getopt permutes the one it gets). */
+static int parse(struct config *cfg, const struct words *w, char *err, size_t errlen)
+{
+    char *argv[MAX_WORDS + 2];
+    memcpy(argv, w->own, (size_t)w->argc * sizeof *argv);
+    argv[w->argc] = NULL;
+    err[0] = '\0';
+    return config_parse(cfg, w->argc, argv, err, errlen);
+}
+
+/* "HOST:PORT=A,B", bracketing the host when it needs it, parses back to the same spec. */
+static void check_listen_round_trip(const struct listen_spec *l)
+{
+    char text[8192], err[256];
+    int bracket = strchr(l->host, ':') || l->host[0] == '[';
+    int n = snprintf(text, sizeof text, "%s%s%s:%u=", bracket ? "[" : "", l->host,
+                     bracket ? "]" : "", (unsigned)l->port);
+    for (size_t i = 0; i < l->nplugins && n > 0 && (size_t)n < sizeof text; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", i ? "," : "", l->plugins[i]);
+    if (n <= 0 || (size_t)n >= sizeof text)
+        return;
+    struct listen_spec again;
+    FUZZ_CHECK(config_parse_listen(&again, text, err, sizeof err) == 0);
+    FUZZ_CHECK(strcmp(again.host, l->host) == 0 && again.port == l->port);
+    FUZZ_CHECK(again.nplugins == l->nplugins);
+    for (size_t i = 0; i < l->nplugins; i++) {
+        FUZZ_CHECK(strcmp(again.plugins[i], l->plugins[i]) == 0);
+        free(again.plugins[i]);
+    }
+    free(again.plugins);
+    free(again.host);
+}
+
+static void check_listen(const struct listen_spec *l)
+{
+    FUZZ_CHECK(l->host && l->host[0] && !strchr(l->host, '='));
+    FUZZ_CHECK(l->nplugins >= 1);
+    for (size_t i = 0; i < l->nplugins; i++)
+        FUZZ_CHECK(l->plugins[i][0] && !strchr(l->plugins[i], ','));
+    check_listen_round_trip(l);
+}
+
+static int seconds_ok(double s)
+{
+    return isfinite(s) && s >= 0 && s <= 1e9;
+}
+
+/* What an accepted command line guarantees the server. */
+static void check_config(const struct config *c)
+{
+    FUZZ_CHECK(c->nlistens >= 1);
+    FUZZ_CHECK(!c->defaults_listens || c->nlistens == 3);
+    for (size_t i = 0; i < c->nlistens; i++)
+        check_listen(&c->listens[i]);
+    for (size_t i = 0; i < c->nplugin_specs; i++)
+        FUZZ_CHECK(c->plugin_specs[i][0] && c->plugin_specs[i][0] != ':');
+    FUZZ_CHECK(c->nplugin_dirs >= 1);
+    for (size_t i = 0; i < c->nplugin_dirs; i++)
+        FUZZ_CHECK(c->plugin_dirs[i] != NULL);
+    FUZZ_CHECK(c->threads <= 1024);
+    FUZZ_CHECK(c->max_line >= 1);
+    FUZZ_CHECK(c->max_conns <= 10000000);
+    FUZZ_CHECK(c->max_output >= 1024);
+    FUZZ_CHECK(seconds_ok(c->write_timeout) && seconds_ok(c->idle_timeout));
+    FUZZ_CHECK(seconds_ok(c->drain_timeout));
+    FUZZ_CHECK(c->verbosity >= -1);
+}
+
+static int same_strings(char **a, size_t na, char **b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static int same_config(const struct config *a, const struct config *b)
+{
+    if (a->nlistens != b->nlistens)
+        return 0;
+    for (size_t i = 0; i < a->nlistens; i++) {
+        const struct listen_spec *x = &a->listens[i], *y = &b->listens[i];
+        if (strcmp(x->host, y->host) || x->port != y->port ||
+            !same_strings(x->plugins, x->nplugins, y->plugins, y->nplugins))
+            return 0;
+    }
+    return same_strings(a->plugin_specs, a->nplugin_specs, b->plugin_specs, b->nplugin_specs) &&
+           same_strings(a->plugin_dirs, a->nplugin_dirs, b->plugin_dirs, b->nplugin_dirs) &&
+           a->threads == b->threads && a->max_line == b->max_line && a->max_conns == b->max_conns &&
+           a->max_output == b->max_output && a->write_timeout == b->write_timeout &&
+           a->idle_timeout == b->idle_timeout && a->drain_timeout == b->drain_timeout &&
+           a->verbosity == b->verbosity && a->defaults_listens == b->defaults_listens;
+}
+
+/* The documented grammar of a size: decimal digits, then K, M or G (powers of 1024),
+ * optionally followed by "i" and/or "B"; it must fit a size_t. Returns 0 or -1. */
+static int reference_size(const char *t, size_t *out)
+{
+    size_t v = 0, i = 0;
+    for (; isdigit((unsigned char)t[i]); i++) {
+        unsigned d = (unsigned)(t[i] - '0');
+        if (v > (SIZE_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (i == 0)
+        return -1;
+    const char *units = "kmg", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
+    unsigned shift = u ? 10 * (unsigned)(u - units + 1) : 0;
+    i += u != NULL;
+    if (shift && t[i] == 'i')
+        i++;
+    if (shift && (t[i] == 'b' || t[i] == 'B'))
+        i++;
+    if (t[i] || v > (SIZE_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+/* A whole number option: decimal digits only, from min to max. */
+static int reference_count(const char *t, unsigned min, unsigned max, unsigned *out)
+{
+    unsigned long long v = 0;
+    size_t i = 0;
+    for (; isdigit((unsigned char)t[i]); i++)
+        if ((v = v * 10 + (unsigned)(t[i] - '0')) > max)
+            return -1;
+    if (i == 0 || t[i] || v < min)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Each number option with this word as its value: accepted exactly when its grammar says. */
+static void check_number_options(const char *word)
+{
+    char *argv[] = {"linepool-server", NULL, (char *)word, NULL};
+    char err[256];
+    struct config c;
+    size_t sz, want_sz;
+    unsigned cnt;
+
+    FUZZ_CHECK((config_parse_size(word, &sz) == 0) == (reference_size(word, &want_sz) == 0));
+    FUZZ_CHECK(reference_size(word, &want_sz) || sz == want_sz);
+
+    argv[1] = "--threads";
+    int rc = config_parse(&c, 3, argv, err, sizeof err);
+    FUZZ_CHECK((rc == 0) == (reference_count(word, 1, 1024, &cnt) == 0));
+    FUZZ_CHECK(rc || c.threads == cnt);
+    config_free(&c);
+
+    argv[1] = "--max-conns";
+    rc = config_parse(&c, 3, argv, err, sizeof err);
+    FUZZ_CHECK((rc == 0) == (reference_count(word, 1, 10000000, &cnt) == 0));
+    FUZZ_CHECK(rc || c.max_conns == cnt);
+    config_free(&c);
+
+    double s;
+    if (config_parse_seconds(word, &s) == 0)
+        FUZZ_CHECK(seconds_ok(s));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct words w;
+    split_words(&w, data, size);
+
+    struct config a, b;
+    char err_a[128], err_b[128];
+    int rc = parse(&a, &w, err_a, sizeof err_a);
+    FUZZ_CHECK(rc == CONFIG_RUN || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == -EINVAL ||
+               rc == -ENOMEM);
+    FUZZ_CHECK(memchr(err_a, '\0', sizeof err_a));
+    if (rc < 0)
+        FUZZ_CHECK(err_a[0] != '\0');
+    if (rc == CONFIG_RUN)
+        check_config(&a);
+
+    FUZZ_CHECK(parse(&b, &w, err_b, sizeof err_b) == rc);
+    FUZZ_CHECK(strcmp(err_a, err_b) == 0);
+    if (rc == CONFIG_RUN)
+        FUZZ_CHECK(same_config(&a, &b));
+    config_free(&a);
+    config_free(&b);
+    FUZZ_CHECK(a.nlistens == 0 && a.listens == NULL);
+
+    for (int i = 1; i < w.argc && i <= 8; i++)
+        check_number_options(w.own[i]);
+    free_words(&w);
+    return 0;
+}
