@@ -91,6 +91,11 @@ def parse_bench(path):
         d = json.load(f)
     lat = d["latency_ns"]
     fields = {"rps": d["requests_per_second"], "errors": d["errors"]["total"]}
+    # The first second holds the connects (10,000 take a good part of it): req/s from the
+    # per-second series after it, when there is at least half a second of it.
+    rest = [r for r in d.get("series", []) if r["t"] > 1.0 + 1e-6]
+    dt = sum(r["dt"] for r in rest)
+    fields["rps_steady"] = sum(r["requests"] for r in rest) / dt if dt >= 0.5 else fields["rps"]
     for p in ("p50", "p90", "p99", "p99.9"):
         if p in lat:
             fields[p] = lat[p] / 1000.0
@@ -192,6 +197,8 @@ def verdict(ratio, target):
     if ratio is None:
         return text, "n/a"
     ok = ratio >= x if op == ">=" else ratio <= x
+    if not ok and abs(ratio / x - 1) < 0.01:
+        return text, "MISSED by < 1 %"  # the histogram's own error is up to 0.4 % a side
     return text, "met" if ok else "MISSED"
 
 
@@ -222,7 +229,7 @@ def main_rows(res, scale_counts):
     for peer in ("redis", "memcached"):
         rows.append(("idle: 10,000 open, RSS delta ÷ 10,000", "B/conn", idle, PEERS[peer],
                      lp("idle/" + peer, "bytes_per_conn"), None))
-    scaled = {c: lp("scale/%d/linepool" % c, "rps") for c in scale_counts}
+    scaled = {c: lp("scale/%d/linepool" % c, "rps_steady") for c in scale_counts}
     known = {c: v for c, v in scaled.items() if v}
     if known:
         best_c = max(known, key=known.get)
@@ -256,7 +263,7 @@ def table_scaling(res, scale_counts):
     lines = [["connections", "linepool req/s", "Redis req/s", "memcached req/s",
               "linepool ÷ Redis", "linepool ÷ memcached"]]
     for c in scale_counts:
-        v = {s: get(res, "scale/%d/%s" % (c, s), "rps") for s in ("linepool", "redis",
+        v = {s: get(res, "scale/%d/%s" % (c, s), "rps_steady") for s in ("linepool", "redis",
                                                                   "memcached")}
         r = lambda p: "%.2f" % (v["linepool"] / v[p]) if v["linepool"] and v[p] else "n/a"
         lines.append(["{:,}".format(c)] + [fmt(v[s], "req/s") for s in v]
@@ -299,7 +306,7 @@ def write_plot(res, out, svg, scale_counts):
     with open(os.path.join(out, "scaling.dat"), "w") as f:
         f.write("# conns " + " ".join(s for s, _ in servers) + "\n")
         for c in scale_counts:
-            vals = [get(res, "scale/%d/%s" % (c, s), "rps") for s, _ in servers]
+            vals = [get(res, "scale/%d/%s" % (c, s), "rps_steady") for s, _ in servers]
             f.write("%d %s\n" % (c, " ".join("%.0f" % v if v else "NaN" for v in vals)))
     for wl in ("echo50", "one"):
         with open(os.path.join(out, wl + ".dat"), "w") as f:
@@ -321,7 +328,7 @@ set output '{svg}'
 set multiplot layout 2,2 title "{title}"
 set grid ytics
 set key top right
-set title 'Throughput by connection count (echo / PING / version, closed loop)'
+set title 'Throughput by connection count (closed loop, after the first second)'
 set logscale x 10
 set xlabel 'connections'
 set ylabel 'requests/s'
@@ -378,7 +385,8 @@ def cmd_report(out, mode, results_md, svg, scale_counts, *meta):
     lat_t = table_latency(res)
     print()
     print(plain(main_t))
-    print()
+    print("\nScaling (closed loop, 1 in flight; req/s after the first second, which holds the "
+          "connects):")
     print(plain(scale_t))
     print()
     print(plain(lat_t))
@@ -401,7 +409,8 @@ def cmd_report(out, mode, results_md, svg, scale_counts, *meta):
                     % (info.get("commit", "?"), info.get("nproc", "?"), info.get("kernel", "?"),
                        info.get("cpu", "?"), info.get("load", "?"), info.get("duration", "?"),
                        info.get("reps", "?")))
-            f.write(markdown(main_t) + "\n\nScaling (closed loop, 1 in flight):\n\n")
+            f.write(markdown(main_t) + "\n\nScaling (closed loop, 1 in flight; req/s after the "
+                    "first second, which holds the connects):\n\n")
             f.write(markdown(scale_t) + "\n\nLatency detail:\n\n")
             f.write(markdown(lat_t) + "\n")
             if info.get("notes"):
