@@ -1,11 +1,13 @@
 /* pool - worker threads that share one epoll set.
  *
- * Lock rules: there are none on the hot path. Every source is registered EPOLLONESHOT, so
- * when epoll hands a ready source to one worker it is disarmed until that worker re-arms it:
- * exactly one worker at a time runs a source's callback, and the re-arm (epoll_ctl, a full
- * barrier in the kernel) publishes the callback's writes to the next worker that gets it.
- * Each worker takes ONE event per epoll_wait, so a callback that blocks holds up only its
- * own source; the other workers keep taking the rest. */
+ * Every source is registered EPOLLONESHOT, so when epoll hands a ready source to a worker it
+ * is disarmed until that worker re-arms it: exactly one worker at a time runs a source's
+ * callback. A worker takes up to 16 ready sources per epoll_wait (one system call for many
+ * events, which at high load is most of the saving) and runs them in order; a worker with
+ * nothing to do takes the ones not yet started from another worker's batch, and a worker
+ * that took more than one wakes an idle one to share. So a callback that blocks holds up
+ * only its own source: the rest of its batch goes to the other workers. The only lock is a
+ * per-worker mutex around its batch, taken once per event and almost never contended. */
 #ifndef LINEPOOL_POOL_H
 #define LINEPOOL_POOL_H
 

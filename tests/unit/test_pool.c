@@ -127,6 +127,70 @@ static void blocked_callback_does_not_stall_other_sources(void)
     close(h.fd_b);
 }
 
+/* Eight sources made ready by one write (dup()s of one eventfd), so they reach a worker in
+ * one epoll_wait. The first callback to run blocks until the other seven have run: possible
+ * only if the rest of its batch is taken by the other worker. */
+#define SIBLINGS 8
+struct siblings {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int blocker_taken;
+    int served; /* callbacks other than the blocker */
+    int blocker_saw;
+    int fds[SIBLINGS];
+};
+
+static void sibling_cb(void *ctx, void *src, uint32_t events, char *scratch)
+{
+    (void)src;
+    (void)events;
+    (void)scratch;
+    struct siblings *g = ctx;
+    pthread_mutex_lock(&g->lock);
+    if (!g->blocker_taken) {
+        g->blocker_taken = 1;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10; /* a bound so a broken pool fails instead of hanging */
+        while (g->served < SIBLINGS - 1 && pthread_cond_timedwait(&g->cond, &g->lock, &until) == 0)
+            ;
+        g->blocker_saw = g->served;
+    } else {
+        g->served++;
+        pthread_cond_broadcast(&g->cond);
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void blocked_callback_does_not_stall_its_batch(void)
+{
+    struct siblings g = {
+        .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .blocker_saw = -1};
+    g.fds[0] = eventfd(0, EFD_NONBLOCK);
+    for (int i = 1; i < SIBLINGS; i++)
+        g.fds[i] = dup(g.fds[0]);
+    struct pool *p = pool_new(2, 64, sibling_cb, &g);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    for (int i = 0; i < SIBLINGS; i++)
+        CU_ASSERT_EQUAL(pool_add(p, g.fds[i], EPOLLIN, &g.fds[i]), 0);
+    uint64_t one = 1;
+    CU_ASSERT_EQUAL(write(g.fds[0], &one, sizeof one), 8);
+    for (int i = 0; i < 1200; i++) {
+        pthread_mutex_lock(&g.lock);
+        int done = g.blocker_saw >= 0;
+        pthread_mutex_unlock(&g.lock);
+        if (done)
+            break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    pool_free(p);
+    CU_ASSERT_EQUAL(g.blocker_saw, SIBLINGS - 1);
+    CU_ASSERT_EQUAL(g.served, SIBLINGS - 1);
+    for (int i = 0; i < SIBLINGS; i++)
+        close(g.fds[i]);
+}
+
 static void noop_cb(void *ctx, void *src, uint32_t events, char *scratch)
 {
     (void)src;
@@ -157,6 +221,7 @@ static CU_TestInfo pool_tests[] = {
     {"one_worker_at_a_time_per_source", one_worker_at_a_time_per_source},
     {"blocked_callback_does_not_stall_other_sources",
      blocked_callback_does_not_stall_other_sources},
+    {"blocked_callback_does_not_stall_its_batch", blocked_callback_does_not_stall_its_batch},
     {"stop_joins_idle_workers_and_leaves_sources_alone",
      stop_joins_idle_workers_and_leaves_sources_alone},
     CU_TEST_INFO_NULL,
