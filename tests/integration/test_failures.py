@@ -661,7 +661,8 @@ BACKLOG_MSG = b"b" * 99 + b"\n"
 class Streamer(threading.Thread):
     """Streams batches of complete messages, each batch followed by the counter's marker `Y`
     (whose answer acknowledges everything before it). When told to finish, it completes its
-    batch and freezes (self.frozen) until told to resume after the signal."""
+    batch, waits for every answer and freezes (self.frozen) until told to resume after the
+    signal."""
 
     def __init__(self, port, k, finish, resume):
         super().__init__(daemon=True)
@@ -697,6 +698,14 @@ class Streamer(threading.Thread):
                 self.msgs += len(msgs)
                 self.bytes += len(wire) - 2  # counter counts each message and its '\n'
                 self.batches += 1
+                assert self.drain_answers() is None, "closed before the signal"
+            # Wait for the answer to every batch: the server has then read all of them, so
+            # its receive queue is empty and the backlog batch fits the window (a slow server,
+            # under valgrind, can be a whole socket buffer behind here).
+            deadline = time.monotonic() + 30 * SLOW
+            while self.answers.count(b"\n") < self.batches:
+                assert time.monotonic() < deadline, "batches not acknowledged"
+                select.select([self.sock], [], [], 0.05)
                 assert self.drain_answers() is None, "closed before the signal"
             self.frozen.set()
             self.resume.wait(60 * SLOW)
@@ -766,7 +775,7 @@ def case_sigterm_while_50_clients_stream_counts_exactly():
                  "every stream to complete its batch")
         # Stop the server and queue one more batch per client in its sockets, so the signal
         # finds 50 connections with unread complete messages. The kernel still acknowledges
-        # them: 30 KB fits the receive window the streaming left open.
+        # them: every earlier batch was answered, so the queues are empty and 30 KB fits.
         srv.proc.send_signal(signal.SIGSTOP)
         wait_for(lambda: proc_state(srv.proc.pid) == "T", 5, "the server to stop")
         for st in streams:
