@@ -206,6 +206,22 @@ def limit_fds(n):
     return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
+def in_background(send):
+    """Runs send() on a daemon thread (the test reads meanwhile, or the socket buffers would
+    deadlock both sides); returns the thread and a list that gets any OSError it raised."""
+    failure = []
+
+    def run():
+        try:
+            send()
+        except OSError as e:
+            failure.append(e)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, failure
+
+
 # --- a 1 GiB line without a newline ----------------------------------------------------
 
 def case_giant_line_without_newline_is_refused_in_bounded_memory():
@@ -273,21 +289,16 @@ def case_random_binary_stream_is_echoed_exactly_in_order():
     with Server("--listen", "127.0.0.1:0=echo", "--threads", "2") as srv:
         witness = Witness(srv.port)
         s = connect(srv.port, timeout=30 * SLOW)
-        failure = []
 
         def send():
-            try:
-                view, off = memoryview(data), 0
-                while off < len(data):
-                    n = min(len(data) - off, rnd.choice([1, 7, 4096, 65536, 262144, 1000003]))
-                    s.sendall(view[off:off + n])
-                    off += n
-            except OSError as e:
-                failure.append(e)
+            view, off = memoryview(data), 0
+            while off < len(data):
+                n = min(len(data) - off, rnd.choice([1, 7, 4096, 65536, 262144, 1000003]))
+                s.sendall(view[off:off + n])
+                off += n
 
         t0 = time.monotonic()
-        sender = threading.Thread(target=send, daemon=True)
-        sender.start()
+        sender, failure = in_background(send)
         chunks, got = [], 0
         s.settimeout(30 * SLOW)
         while got < len(data):
@@ -427,18 +438,13 @@ def case_half_close_still_gets_every_reply_then_the_close():
     with Server("--listen", "127.0.0.1:0=echo", "--threads", "2") as srv:
         witness = Witness(srv.port)
         s = connect(srv.port, timeout=30 * SLOW)
-        failure = []
 
         def send():
-            try:
-                s.sendall(body)
-                s.shutdown(socket.SHUT_WR)
-            except OSError as e:
-                failure.append(e)
+            s.sendall(body)
+            s.shutdown(socket.SHUT_WR)
 
-        sender = threading.Thread(target=send, daemon=True)
         t0 = time.monotonic()
-        sender.start()
+        sender, failure = in_background(send)
         got, how = read_to_end(s, 30 * SLOW)
         took = time.monotonic() - t0
         sender.join(10 * SLOW)
