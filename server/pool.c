@@ -114,18 +114,16 @@ static void *worker_main(void *arg)
         return NULL;
     for (;;) {
         struct epoll_event ev;
-        if (next_event(self, &ev)) {
-            p->fn(p->ctx, ev.data.ptr, ev.events, scratch);
-            continue;
-        }
-        atomic_fetch_add(&p->sleepers, 1);
-        if (next_event(self, &ev)) { /* published while we registered */
+        if (!next_event(self, &ev)) {
+            atomic_fetch_add(&p->sleepers, 1);
+            if (!next_event(self, &ev)) { /* else: published while we registered */
+                if (fill_batch(self) < 0)
+                    break;
+                continue;
+            }
             atomic_fetch_sub(&p->sleepers, 1);
-            p->fn(p->ctx, ev.data.ptr, ev.events, scratch);
-            continue;
         }
-        if (fill_batch(self) < 0)
-            break;
+        p->fn(p->ctx, ev.data.ptr, ev.events, scratch);
     }
     free(scratch);
     return NULL;

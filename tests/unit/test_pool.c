@@ -27,6 +27,21 @@ static void drain_eventfd(int fd)
     (void)rc;
 }
 
+/* Polls done(arg) under lock every 10 ms, for 12 s at most: a broken pool fails the test
+ * instead of hanging it. */
+static void wait_until(pthread_mutex_t *lock, int (*done)(void *), void *arg)
+{
+    for (int i = 0; i < 1200; i++) {
+        pthread_mutex_lock(lock);
+        int yes = done(arg);
+        pthread_mutex_unlock(lock);
+        if (yes)
+            return;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void serial_cb(void *ctx, void *src, uint32_t events, char *scratch)
 {
     (void)ctx;
@@ -100,6 +115,11 @@ static void blocking_cb(void *ctx, void *src, uint32_t events, char *scratch)
     pthread_mutex_unlock(&h->lock);
 }
 
+static int a_saw_b(void *arg)
+{
+    return ((struct handoff *)arg)->a_saw_b;
+}
+
 static void blocked_callback_does_not_stall_other_sources(void)
 {
     struct handoff h = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -111,15 +131,7 @@ static void blocked_callback_does_not_stall_other_sources(void)
     CU_ASSERT_EQUAL(pool_add(p, h.fd_a, EPOLLIN, &h.fd_a), 0);
     uint64_t one = 1;
     CU_ASSERT_EQUAL(write(h.fd_a, &one, sizeof one), 8);
-    for (int i = 0; i < 1200; i++) {
-        pthread_mutex_lock(&h.lock);
-        int done = h.a_saw_b;
-        pthread_mutex_unlock(&h.lock);
-        if (done)
-            break;
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
+    wait_until(&h.lock, a_saw_b, &h);
     pool_free(p);
     CU_ASSERT_EQUAL(h.b_served, 1);
     CU_ASSERT_EQUAL(h.a_saw_b, 1);
@@ -162,6 +174,11 @@ static void sibling_cb(void *ctx, void *src, uint32_t events, char *scratch)
     pthread_mutex_unlock(&g->lock);
 }
 
+static int blocker_answered(void *arg)
+{
+    return ((struct siblings *)arg)->blocker_saw >= 0;
+}
+
 static void blocked_callback_does_not_stall_its_batch(void)
 {
     struct siblings g = {
@@ -175,15 +192,7 @@ static void blocked_callback_does_not_stall_its_batch(void)
         CU_ASSERT_EQUAL(pool_add(p, g.fds[i], EPOLLIN, &g.fds[i]), 0);
     uint64_t one = 1;
     CU_ASSERT_EQUAL(write(g.fds[0], &one, sizeof one), 8);
-    for (int i = 0; i < 1200; i++) {
-        pthread_mutex_lock(&g.lock);
-        int done = g.blocker_saw >= 0;
-        pthread_mutex_unlock(&g.lock);
-        if (done)
-            break;
-        struct timespec ts = {0, 10000000};
-        nanosleep(&ts, NULL);
-    }
+    wait_until(&g.lock, blocker_answered, &g);
     pool_free(p);
     CU_ASSERT_EQUAL(g.blocker_saw, SIBLINGS - 1);
     CU_ASSERT_EQUAL(g.served, SIBLINGS - 1);
