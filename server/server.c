@@ -51,6 +51,7 @@ struct server {
     uint64_t next_id;
     unsigned max_conns;
     int accept_paused;
+    int fds_short; /* out of fds at the last back-off, no accept has succeeded since */
     uint64_t accept_resume_ns, next_sweep_ns, started_ns, drain_deadline_ns;
 };
 
@@ -228,9 +229,12 @@ static void reject(int fd, const char *line)
 
 static void pause_accepting(struct server *s, struct listener_rt *l, int err)
 {
-    /* Out of fds: tell one waiting client why, using the reserve fd, then stop polling the
-     * listeners for a while instead of spinning on a backlog we cannot accept. */
-    if (s->reserve_fd >= 0) {
+    /* Out of fds: stop polling the listeners for a while instead of spinning on a backlog we
+     * cannot accept. Often the shortage is gone within the pause (a burst of clients that
+     * already hung up, whose fds the workers are closing), so the first back-off tells
+     * nobody; if fds are still short after it, one waiting client is told why, through the
+     * reserve fd, at every further back-off. */
+    if (s->fds_short && s->reserve_fd >= 0) {
         close(s->reserve_fd);
         int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0) {
@@ -243,6 +247,7 @@ static void pause_accepting(struct server *s, struct listener_rt *l, int err)
         log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms", strerror(err),
                  connset_count(&s->conns));
     s->accept_paused = 1;
+    s->fds_short = 1;
     s->accept_resume_ns = conn_now_ns() + ACCEPT_PAUSE_NS;
     for (size_t i = 0; i < s->nlisteners; i++)
         epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
@@ -285,6 +290,7 @@ static void accept_burst(struct server *s, struct listener_rt *l)
         socklen_t len = sizeof ss;
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            s->fds_short = 0;
             admit(s, l, fd, (struct sockaddr *)&ss);
         } else if (errno == EINTR || errno == ECONNABORTED) {
             continue;
