@@ -243,9 +243,8 @@ static void pause_accepting(struct server *s, struct listener_rt *l, int err)
         }
         s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    if (!s->accept_paused)
-        log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms", strerror(err),
-                 connset_count(&s->conns));
+    log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms", strerror(err),
+             connset_count(&s->conns));
     s->accept_paused = 1;
     s->fds_short = 1;
     s->accept_resume_ns = conn_now_ns() + ACCEPT_PAUSE_NS;
@@ -388,7 +387,8 @@ static void handle_event(struct server *s, void *ptr, int *forced)
         } else {
             start_drain(s, sig);
         }
-    } else if (!atomic_load(&s->draining)) {
+    } else if (!atomic_load(&s->draining) && !s->accept_paused) {
+        /* paused: another listener's event from the same epoll_wait, before the pause */
         accept_burst(s, ptr);
     }
 }
