@@ -6,6 +6,7 @@ A case fails by raising (assert); every wait is bounded.
 """
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -170,20 +171,39 @@ def recv_lines(sock, n, timeout=5 * SLOW):
     return lines[:n]
 
 
-def recv_until_close(sock, timeout=5 * SLOW):
+def read_to_end(sock, timeout=5 * SLOW):
+    """Reads until the peer ends the stream; returns (bytes, how): 'fin' or 'rst'."""
     sock.settimeout(timeout)
-    buf = b""
-    deadline = time.monotonic() + timeout
+    chunks, deadline = [], time.monotonic() + timeout
     while True:
         if time.monotonic() > deadline:
-            raise AssertionError("peer did not close; got %r" % buf[:200])
+            raise AssertionError("peer did not close within %.1f s; got %r"
+                                 % (timeout, b"".join(chunks)[:200]))
         try:
             chunk = sock.recv(1 << 20)
         except ConnectionResetError:
-            return buf
+            return b"".join(chunks), "rst"
         if not chunk:
-            return buf
-        buf += chunk
+            return b"".join(chunks), "fin"
+        chunks.append(chunk)
+
+
+def recv_until_close(sock, timeout=5 * SLOW):
+    return read_to_end(sock, timeout)[0]
+
+
+def echo_roundtrip(port, text=b"ping"):
+    """One line to an echo listener on a fresh connection; returns the answer line."""
+    with connect(port) as s:
+        s.sendall(text + b"\n")
+        return recv_lines(s, 1)[0]
+
+
+def summary_of(srv):
+    """The server's one-line summary at exit, as {name: int}."""
+    lines = [l for l in srv.stdout_lines if l.startswith("linepool-server: stopped")]
+    assert len(lines) == 1, srv.stdout_lines
+    return {k: int(v) for k, v in (kv.split("=") for kv in lines[0].split(": ", 2)[2].split())}
 
 
 def wait_for(pred, timeout, what):
@@ -195,8 +215,12 @@ def wait_for(pred, timeout, what):
     raise AssertionError("timed out waiting for " + what)
 
 
+def limit_fds(n):
+    """preexec_fn for a server whose soft and hard fd limits are both n."""
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
+
 def raise_fd_limit(n):
-    import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
 

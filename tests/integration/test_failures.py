@@ -9,7 +9,6 @@ import fcntl
 import os
 import random
 import re
-import resource
 import select
 import signal
 import socket
@@ -22,7 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lptest  # noqa: E402
-from lptest import Server, connect, recv_lines, wait_for, SLOW  # noqa: E402
+from lptest import (Server, connect, echo_roundtrip, read_to_end, recv_lines,  # noqa: E402
+                    summary_of, wait_for, SLOW)
 from memmodel import (KiB, MiB, GiB, READ_BUFFER, SANITIZER, asan_env,  # noqa: E402
                       realloc_chain_kib, rss_budget_kib)
 
@@ -95,28 +95,6 @@ class Witness(threading.Thread):
         return self.worst
 
 
-def echo_once(port, text=b"ping"):
-    with connect(port) as s:
-        s.sendall(text + b"\n")
-        return recv_lines(s, 1)[0]
-
-
-def read_to_end(sock, timeout):
-    """Reads until the peer ends the stream; returns (bytes, how): 'fin' or 'rst'."""
-    sock.settimeout(timeout)
-    chunks, deadline = [], time.monotonic() + timeout
-    while True:
-        if time.monotonic() > deadline:
-            raise AssertionError("peer did not close within %.1f s" % timeout)
-        try:
-            chunk = sock.recv(1 << 20)
-        except ConnectionResetError:
-            return b"".join(chunks), "rst"
-        if not chunk:
-            return b"".join(chunks), "fin"
-        chunks.append(chunk)
-
-
 def unacked_bytes(sock):
     """Bytes this socket sent that the peer's TCP has not acknowledged yet (SIOCOUTQ)."""
     buf = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
@@ -143,16 +121,6 @@ def proc_state(pid):
 
 def log_lines(err, pattern):
     return re.findall(pattern, err, re.M)
-
-
-def summary_of(srv):
-    lines = [l for l in srv.stdout_lines if l.startswith("linepool-server: stopped")]
-    assert len(lines) == 1, srv.stdout_lines
-    return {k: int(v) for k, v in (kv.split("=") for kv in lines[0].split(": ", 2)[2].split())}
-
-
-def limit_fds(n):
-    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
 
 
 def in_background(send):
@@ -213,7 +181,7 @@ def case_giant_line_without_newline_is_refused_in_bounded_memory():
         peak = sampler.stop()
         assert got == b"ERR line too long (max 1048576 bytes)\n", got[:200]
         worst = witness.stop()
-        assert echo_once(srv.port) == b"ping"
+        assert echo_roundtrip(srv.port) == b"ping"
         rc, err = srv.stop()
         assert rc == 0, err
         assert "line longer than --max-line 1048576 bytes; closing" in err, err
@@ -323,7 +291,7 @@ def case_slow_reader_sending_100mb_is_bounded_and_closed():
         assert sent < 100 * 1000 * 1000, "the server never pushed back"
         stalled_for = closed - (stalled_at or closed)
         worst = witness.stop()
-        assert echo_once(srv.port) == b"ping"
+        assert echo_roundtrip(srv.port) == b"ping"
         rc, err = srv.stop()
         assert rc == 0, err
         kicks = log_lines(err, r"conn \d+ \S+: (\d+) reply bytes unread past --write-timeout; "
@@ -364,7 +332,7 @@ def case_reset_mid_message_drops_the_logged_tail_and_keeps_serving():
         wait_for(lambda: "dropped 300000 bytes of an unterminated message" in srv.stderr(), 5,
                  "the dropped-tail log line")
         for i in range(20):
-            assert echo_once(srv.port, b"after %d" % i) == b"after %d" % i
+            assert echo_roundtrip(srv.port, b"after %d" % i) == b"after %d" % i
         worst = witness.stop()
         rc, err = srv.stop()
         assert rc == 0, err
@@ -455,7 +423,7 @@ def answers_of(socks, timeout):
 def run_connect_flood(max_conns_args, expect_line):
     lptest.raise_fd_limit(5000)
     with Server("--listen", "127.0.0.1:0=echo", "--threads", "2", *max_conns_args,
-                preexec_fn=limit_fds(256)) as srv:
+                preexec_fn=lptest.limit_fds(256)) as srv:
         held = [connect(srv.port) for _ in range(100)]
         for i, s in enumerate(held):
             s.sendall(b"held %d\n" % i)

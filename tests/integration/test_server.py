@@ -2,7 +2,6 @@
 signals and logs, each against the real binary on port 0 of loopback."""
 import os
 import re
-import resource
 import signal
 import socket
 import struct
@@ -13,17 +12,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lptest  # noqa: E402
-from lptest import Server, connect, recv_lines, recv_until_close, SLOW  # noqa: E402
+from lptest import (Server, connect, echo_roundtrip, recv_lines, recv_until_close,  # noqa: E402
+                    summary_of, SLOW)
 from memmodel import KiB, READ_BUFFER, asan_env, realloc_chain_kib, rss_budget_kib  # noqa: E402
 
 ECHO = ["--listen", "127.0.0.1:0=echo"]
 SLOW_PLUGIN = os.path.join(lptest.BUILD, "tests", "slow.so")
-
-
-def echo_roundtrip(port, text=b"ping"):
-    with connect(port) as s:
-        s.sendall(text + b"\n")
-        return recv_lines(s, 1)[0]
 
 
 # --- listeners -------------------------------------------------------------------------
@@ -266,12 +260,6 @@ def case_blocking_handler_does_not_delay_others():
 
 # --- signals ---------------------------------------------------------------------------
 
-def summary_of(srv):
-    lines = [l for l in srv.stdout_lines if l.startswith("linepool-server: stopped")]
-    assert len(lines) == 1, srv.stdout_lines
-    return dict(kv.split("=") for kv in lines[0].split(": ", 2)[2].split())
-
-
 def case_sigterm_finishes_received_messages():
     """A backlog queued in the socket when SIGTERM arrives is answered in full."""
     with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN,
@@ -288,7 +276,7 @@ def case_sigterm_finishes_received_messages():
         assert rc == 0, err
         assert time.monotonic() - t < 2 * SLOW
         summary = summary_of(srv)
-        assert summary["messages"] == "501", summary
+        assert summary["messages"] == 501, summary
         assert "SIGTERM: stopping" in err
 
 
@@ -305,7 +293,7 @@ def case_sigint_stops_idle_server_quickly():
         assert time.monotonic() - t < 2 * SLOW
         for s in idle:
             assert recv_until_close(s) == b""
-        assert summary_of(srv)["connections"] == "50"
+        assert summary_of(srv)["connections"] == 50
 
 
 def case_stuck_handler_cannot_hold_shutdown_past_deadline():
@@ -373,15 +361,11 @@ def _can_echo(port):
         return False
 
 
-def _limit_fds(n):
-    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
-
-
 def case_fd_limit_keeps_serving_without_spinning():
     """Hard fd limit 256 and --max-conns above it: accept hits EMFILE. Existing clients
     are served, the server does not spin, and accepts resume once fds free up."""
     with Server("--listen", "127.0.0.1:0=echo", "--max-conns", "5000",
-                preexec_fn=_limit_fds(256)) as srv:
+                preexec_fn=lptest.limit_fds(256)) as srv:
         first = [connect(srv.port) for _ in range(100)]
         cpu0 = srv.cpu_seconds()
         flood = []
