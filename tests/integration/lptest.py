@@ -192,6 +192,20 @@ def recv_until_close(sock, timeout=5 * SLOW):
     return read_to_end(sock, timeout)[0]
 
 
+def flood(port, n):
+    """n non-blocking connect attempts, left open; returns the sockets."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        try:
+            s.connect(("127.0.0.1", port))
+        except OSError:
+            pass  # in progress, or the backlog is full: an attempt all the same
+        socks.append(s)
+    return socks
+
+
 def echo_roundtrip(port, text=b"ping"):
     """One line to an echo listener on a fresh connection; returns the answer line."""
     with connect(port) as s:

@@ -378,22 +378,6 @@ def case_half_close_still_gets_every_reply_then_the_close():
 
 # --- 2,000 connect attempts at an fd limit of 256 ---------------------------------------
 
-def flood(port, n):
-    """n non-blocking connect attempts, left open; returns the sockets."""
-    socks = []
-    for _ in range(n):
-        s = socket.socket()
-        s.setblocking(False)
-        try:
-            s.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
-        except OSError:
-            pass  # the backlog is full: counted as an attempt all the same
-        socks.append(s)
-    return socks
-
-
 def answers_of(socks, timeout):
     """What each flood socket has received, until all are closed, or nothing arrived for
     0.2 s, or `timeout` passed (accepted connections stay open and silent; clients still in
@@ -432,7 +416,7 @@ def run_connect_flood(max_conns_args, expect_line):
         time.sleep(0.3)
         fds_before = srv.open_fds()
         cpu0, t0 = srv.cpu_seconds(), time.monotonic()
-        socks = flood(srv.port, 2000)
+        socks = lptest.flood(srv.port, 2000)
         # Existing clients are served while the flood sits in the backlog.
         for i, s in enumerate(held):
             s.sendall(b"still %d\n" % i)

@@ -368,15 +368,7 @@ def case_fd_limit_keeps_serving_without_spinning():
                 preexec_fn=lptest.limit_fds(256)) as srv:
         first = [connect(srv.port) for _ in range(100)]
         cpu0 = srv.cpu_seconds()
-        flood = []
-        for _ in range(2000):
-            s = socket.socket()
-            s.setblocking(False)
-            try:
-                s.connect(("127.0.0.1", srv.port))
-            except BlockingIOError:
-                pass
-            flood.append(s)
+        flood = lptest.flood(srv.port, 2000)
         t0 = time.monotonic()
         for i, s in enumerate(first):
             s.sendall(b"still %d\n" % i)
