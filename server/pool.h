@@ -2,12 +2,15 @@
  *
  * Every source is registered EPOLLONESHOT, so when epoll hands a ready source to a worker it
  * is disarmed until that worker re-arms it: exactly one worker at a time runs a source's
- * callback. A worker takes up to 16 ready sources per epoll_wait (one system call for many
- * events, which at high load is most of the saving) and runs them in order; a worker with
- * nothing to do takes the ones not yet started from another worker's batch, and a worker
- * that took more than one wakes an idle one to share. So a callback that blocks holds up
- * only its own source: the rest of its batch goes to the other workers. The only lock is a
- * per-worker mutex around its batch, taken once per event and almost never contended. */
+ * callback. One worker, the poller, blocks in epoll_wait, takes up to 16 ready sources (one
+ * system call for many events) and runs them in order. One other worker, the watcher, looks
+ * every millisecond while there is traffic: if the poller has sat in one callback for a
+ * whole look, the watcher becomes the poller (the old one stands by once its callback
+ * returns); if sources in a batch have waited a whole look unstarted, the watcher takes them,
+ * and keeps taking ready sources from epoll while full batches come back. The other workers
+ * wait to become the watcher. So a callback that blocks holds up only its own source, for
+ * about 1-2 ms at most; a single poller never wakes a second one for every event; and an
+ * idle pool sleeps without timers. */
 #ifndef LINEPOOL_POOL_H
 #define LINEPOOL_POOL_H
 

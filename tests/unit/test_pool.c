@@ -200,6 +200,66 @@ static void blocked_callback_does_not_stall_its_batch(void)
         close(g.fds[i]);
 }
 
+/* Three sources each block in turn, and each makes the next one ready while it blocks; the
+ * fourth unblocks them all. With four workers that is possible only if every blocked poller
+ * is replaced by a waiting worker, one after another. */
+#define CHAIN 4
+struct chain {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int released;
+    int blocked; /* callbacks that blocked and then saw the release */
+    int fds[CHAIN];
+};
+
+static void chain_cb(void *ctx, void *src, uint32_t events, char *scratch)
+{
+    (void)events;
+    (void)scratch;
+    struct chain *c = ctx;
+    int i = (int)((int *)src - c->fds);
+    pthread_mutex_lock(&c->lock);
+    if (i == CHAIN - 1) {
+        c->released = 1;
+        pthread_cond_broadcast(&c->cond);
+    } else {
+        uint64_t one = 1;
+        ssize_t rc = write(c->fds[i + 1], &one, sizeof one);
+        (void)rc;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10; /* a bound so a broken pool fails instead of hanging */
+        while (!c->released && pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
+            ;
+        c->blocked += c->released;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static int chain_done(void *arg)
+{
+    return ((struct chain *)arg)->blocked == CHAIN - 1;
+}
+
+static void every_blocked_worker_is_replaced_in_turn(void)
+{
+    struct chain c = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    struct pool *p = pool_new(CHAIN, 64, chain_cb, &c);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    for (int i = 0; i < CHAIN; i++) {
+        c.fds[i] = eventfd(0, EFD_NONBLOCK);
+        CU_ASSERT_EQUAL(pool_add(p, c.fds[i], EPOLLIN, &c.fds[i]), 0);
+    }
+    uint64_t one = 1;
+    CU_ASSERT_EQUAL(write(c.fds[0], &one, sizeof one), 8);
+    wait_until(&c.lock, chain_done, &c);
+    pool_free(p);
+    CU_ASSERT_EQUAL(c.released, 1);
+    CU_ASSERT_EQUAL(c.blocked, CHAIN - 1);
+    for (int i = 0; i < CHAIN; i++)
+        close(c.fds[i]);
+}
+
 static void noop_cb(void *ctx, void *src, uint32_t events, char *scratch)
 {
     (void)src;
@@ -231,6 +291,7 @@ static CU_TestInfo pool_tests[] = {
     {"blocked_callback_does_not_stall_other_sources",
      blocked_callback_does_not_stall_other_sources},
     {"blocked_callback_does_not_stall_its_batch", blocked_callback_does_not_stall_its_batch},
+    {"every_blocked_worker_is_replaced_in_turn", every_blocked_worker_is_replaced_in_turn},
     {"stop_joins_idle_workers_and_leaves_sources_alone",
      stop_joins_idle_workers_and_leaves_sources_alone},
     CU_TEST_INFO_NULL,
