@@ -171,8 +171,8 @@ static enum standby stand_by(struct worker *self)
     pthread_mutex_lock(&p->standby_lock);
     while (!p->quitting) {
         struct worker *poller = atomic_load(&p->poller);
-        if (!poller || poller == self) {
-            if (atomic_compare_exchange_strong(&p->poller, &poller, self) || poller == self) {
+        if (!poller) { /* only at start: the role is handed on, never given up */
+            if (atomic_compare_exchange_strong(&p->poller, &poller, self)) {
                 rc = POLL;
                 break;
             }
@@ -186,8 +186,7 @@ static enum standby stand_by(struct worker *self)
         if (idle >= IDLE_TICKS) {
             /* Dekker with fill_batch: it clears in_wait, then looks at watcher_asleep */
             atomic_store(&p->watcher_asleep, 1);
-            while (atomic_load(&poller->in_wait) && atomic_load(&p->watcher_asleep) &&
-                   !p->quitting && atomic_load(&p->poller) == poller)
+            while (atomic_load(&poller->in_wait) && atomic_load(&p->watcher_asleep) && !p->quitting)
                 pthread_cond_wait(&p->watch_cond, &p->standby_lock);
             atomic_store(&p->watcher_asleep, 0);
             idle = 0;
