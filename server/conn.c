@@ -3,11 +3,11 @@
  * connection holds no buffer at all: only a partial line or unsent replies allocate. */
 #include "conn.h"
 
+#include "chain.h"
 #include "connset.h"
 #include "listener.h"
 #include "log.h"
 #include "pool.h"
-#include "registry.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -139,11 +139,7 @@ static void run_close_hooks(struct conn *c)
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
         return;
     c->flags |= C_CLOSED;
-    for (size_t i = c->chain->n; i-- > 0;) {
-        struct plugin *p = c->chain->plugins[i];
-        if (p->desc->close)
-            p->desc->close(p->state, (struct lp_conn *)c, c->states[i]);
-    }
+    chain_close(c->chain, (struct lp_conn *)c, c->states);
 }
 
 static void destroy(struct conn *c, const char *why)
@@ -182,15 +178,12 @@ int conn_start(struct conn *c)
 static int run_open_hooks(struct conn *c)
 {
     c->flags |= C_OPENED;
-    for (size_t i = 0; i < c->chain->n; i++) {
-        struct plugin *p = c->chain->plugins[i];
-        if (p->desc->open && p->desc->open(p->state, (struct lp_conn *)c, &c->states[i]) < 0) {
-            log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->id,
-                     conn_peer_text(c), p->desc->name);
-            return -ECONNREFUSED;
-        }
-    }
-    return 0;
+    const char *refused_by;
+    int rc = chain_open(c->chain, (struct lp_conn *)c, c->states, &refused_by);
+    if (rc < 0)
+        log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->id, conn_peer_text(c),
+                 refused_by);
+    return rc;
 }
 
 /* framer callback: one message through the chain. Stops framing once a plugin closed us. */
@@ -198,11 +191,7 @@ static int deliver(void *arg, const char *msg, size_t len)
 {
     struct conn *c = arg;
     c->batch_msgs++;
-    for (size_t i = 0; i < c->chain->n; i++) {
-        struct plugin *p = c->chain->plugins[i];
-        if (p->desc->message(p->state, (struct lp_conn *)c, c->states[i], msg, len) == LP_STOP)
-            break;
-    }
+    chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len);
     return (c->flags & C_CLOSING) ? 1 : 0;
 }
 
@@ -220,11 +209,7 @@ static void line_too_long(struct conn *c)
 
 static void frame(struct conn *c, const char *data, size_t n)
 {
-    for (size_t i = 0; i < c->chain->n; i++) {
-        struct plugin *p = c->chain->plugins[i];
-        if (p->desc->read)
-            p->desc->read(p->state, (struct lp_conn *)c, c->states[i], n);
-    }
+    chain_read(c->chain, (struct lp_conn *)c, c->states, n);
     c->batch_msgs = 0;
     int rc = framer_push(&c->in, data, n, env.max_line, deliver, c);
     c->msgs += c->batch_msgs;

@@ -12,15 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct plugin;
+struct chain;
 struct pool;
 struct connset;
-
-/* The plugins chained on one listener. Immutable after startup. */
-struct chain {
-    struct plugin **plugins;
-    size_t n;
-};
 
 /* Why the main thread wants a connection to end. */
 /* KICK_SLOW: its deadline (write timeout or linger end) passed. */

@@ -1,6 +1,7 @@
 /* server - startup, the accept/signal/timeout loop on the main thread, graceful shutdown. */
 #include "server.h"
 
+#include "chain.h"
 #include "conn.h"
 #include "connset.h"
 #include "host.h"
