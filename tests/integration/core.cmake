@@ -3,7 +3,11 @@ add_library(slow MODULE ${CMAKE_CURRENT_LIST_DIR}/slow_plugin.c)
 set_target_properties(slow PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
   LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 target_include_directories(slow PRIVATE ${PROJECT_SOURCE_DIR}/include)
-add_custom_target(integration_deps ALL DEPENDS linepool-server echo slow)
+add_library(burn MODULE ${CMAKE_CURRENT_LIST_DIR}/burn_plugin.c)
+set_target_properties(burn PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
+  LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+target_include_directories(burn PRIVATE ${PROJECT_SOURCE_DIR}/include)
+add_custom_target(integration_deps ALL DEPENDS linepool-server echo slow burn)
 
 lp_add_integration_tests(test_server.py TIMEOUT 120 CASES
   listen_line_and_echo ipv6_and_localhost default_listeners port_in_use_is_a_clear_error
