@@ -126,13 +126,12 @@ static int claim_source(struct pool_source *src, uint32_t *events)
             /* Even when NOTIFIED is set already: the CAS orders our mask before the runner's
              * exchange of the state word, which it then takes with acquire. */
             if (atomic_compare_exchange_weak_explicit(&src->state, &s, s | ST_NOTIFIED,
-                                                      memory_order_release,
-                                                      memory_order_relaxed))
+                                                      memory_order_release, memory_order_relaxed))
                 return 0;
             continue;
         }
-        if (atomic_compare_exchange_weak_explicit(&src->state, &s, ST_RUNNING,
-                                                  memory_order_acquire, memory_order_relaxed)) {
+        if (atomic_compare_exchange_weak_explicit(&src->state, &s, ST_RUNNING, memory_order_acquire,
+                                                  memory_order_relaxed)) {
             if (s & ST_NOTIFIED)
                 *events |= atomic_exchange_explicit(&src->pending, 0, memory_order_relaxed);
             return 1;
@@ -169,30 +168,23 @@ static void run_source(struct worker *self, struct pool_source *src, uint32_t ev
     struct pool *p = self->pool;
     if (!claim_source(src, &events))
         return;
-    for (;;) {
-        enum pool_verdict v = p->fn(p->ctx, src, events, &self->ctx);
-        unsigned long r = atomic_load_explicit(&self->runs, memory_order_relaxed);
-        atomic_store_explicit(&self->runs, r + 1, memory_order_relaxed);
-        if (v == POOL_GONE) {
-            atomic_fetch_sub_explicit(&p->workers[src->home].set.sources, 1, memory_order_relaxed);
-            atomic_store_explicit(&src->state, ST_GONE, memory_order_release);
-            p->release(p->ctx, src);
-            return;
-        }
-        if (v == POOL_AGAIN) {
-            enqueue(&self->set, src);
-            return;
-        }
-        uint32_t s = ST_RUNNING;
-        if (atomic_compare_exchange_strong_explicit(&src->state, &s, ST_IDLE, memory_order_release,
-                                                    memory_order_relaxed))
-            return;
-        /* An event came while we ran: run again, it may have brought data (edge-triggered:
-         * it will not be reported a second time). */
-        atomic_exchange_explicit(&src->state, ST_RUNNING, memory_order_acquire);
-        events = EPOLLIN | EPOLLOUT |
-                 atomic_exchange_explicit(&src->pending, 0, memory_order_relaxed);
+    enum pool_verdict v = p->fn(p->ctx, src, events, &self->ctx);
+    unsigned long r = atomic_load_explicit(&self->runs, memory_order_relaxed);
+    atomic_store_explicit(&self->runs, r + 1, memory_order_relaxed);
+    if (v == POOL_GONE) {
+        atomic_fetch_sub_explicit(&p->workers[src->home].set.sources, 1, memory_order_relaxed);
+        atomic_store_explicit(&src->state, ST_GONE, memory_order_release);
+        p->release(p->ctx, src);
+        return;
     }
+    uint32_t s = ST_RUNNING;
+    if (v == POOL_WAIT && atomic_compare_exchange_strong_explicit(
+                              &src->state, &s, ST_IDLE, memory_order_release, memory_order_relaxed))
+        return;
+    /* More to do, or an event came while we ran (edge-triggered: it will not be reported
+     * again). Run it again, but behind the rest of the batch: a client that pipelines as
+     * fast as we answer must not keep its worker from the other sources of the set. */
+    enqueue(&self->set, src);
 }
 
 /* --- batches --------------------------------------------------------------------------- */
@@ -293,6 +285,7 @@ static void kick(struct evset *set)
 }
 
 static void run_batch(struct worker *self, struct evset *set, unsigned depth, int *quit);
+static void dispatch(struct worker *self, void *ptr, uint32_t mask, unsigned depth, int *quit);
 
 static void run_queue(struct worker *self, struct evset *set)
 {
@@ -310,17 +303,26 @@ static void run_queue(struct worker *self, struct evset *set)
     free(taken);
 }
 
-/* Runs what a stuck worker's set holds: its queue, the rest of its batch, one more batch. */
+static int still_adopted(struct evset *set)
+{
+    return atomic_load_explicit(&set->adopted_by, memory_order_relaxed) >= 0;
+}
+
+/* Runs what a stuck worker's set holds: its queue, the rest of its batch, one more batch.
+ * Leaves as soon as the set's own worker is back, which then claims what is left: a visitor
+ * that lingered would keep its own set waiting. */
 static void visit(struct worker *self, struct evset *set, unsigned depth)
 {
     int quit_seen = 0; /* the visited set's quit is its home worker's business */
+    void *ptr;
+    uint32_t mask;
     run_queue(self, set);
-    for (int round = 0; round < 2; round++) {
-        run_batch(self, set, depth, &quit_seen);
-        if (fill(self, set, 0) != FILL_SOME)
+    for (int round = 0; round < 2 && still_adopted(set); round++) {
+        while (still_adopted(set) && claim_event(set, &ptr, &mask))
+            dispatch(self, ptr, mask, depth, &quit_seen);
+        if (!still_adopted(set) || fill(self, set, 0) != FILL_SOME)
             break;
     }
-    run_batch(self, set, depth, &quit_seen);
 }
 
 static struct worker *tag_worker(struct pool *p, void *ptr, size_t offset)

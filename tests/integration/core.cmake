@@ -30,3 +30,7 @@ set_tests_properties(test_server.default_listeners
   test_server.blocking_handler_does_not_delay_others
   test_server.fd_limit_keeps_serving_without_spinning
   test_server.slow_reader_is_bounded_and_closed PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
+
+lp_add_integration_tests(test_pool_stress.py TIMEOUT 300 CASES
+  random_sleeps_and_burns_keep_order_at_8_threads
+  random_sleeps_and_burns_keep_order_at_16_threads)
