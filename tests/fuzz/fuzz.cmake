@@ -6,7 +6,8 @@ set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
 set(LP_FUZZ_TARGETS framer config plugin_args)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
-set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c)
+set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
+    ${PROJECT_SOURCE_DIR}/server/values.c)
 set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
 
 if(LP_FUZZ)
@@ -22,8 +23,7 @@ function(lp_fuzz_executable exe name)
   add_executable(${exe} ${LP_FUZZ_DIR}/fuzz_${name}.c ${LP_FUZZ_${name}_SOURCES} ${ARGN})
   target_include_directories(${exe} PRIVATE ${LP_FUZZ_DIR} ${PROJECT_SOURCE_DIR}/server
                              ${PROJECT_SOURCE_DIR}/plugins)
-  target_compile_definitions(${exe} PRIVATE
-    LP_BUILD_PLUGIN_DIR="${LP_BUILD_PLUGIN_DIR}" LP_INSTALL_PLUGIN_DIR="${LP_INSTALL_PLUGIN_DIR}")
+  target_compile_definitions(${exe} PRIVATE ${LP_PATH_DEFINES})
   set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${LP_FUZZ_OUT})
 endfunction()
 

@@ -150,7 +150,7 @@ static int reference_size(const char *t, size_t *out)
     }
     if (i == 0)
         return -1;
-    const char *units = "kmg", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
+    const char *units = "kmgt", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
     unsigned shift = u ? 10 * (unsigned)(u - units + 1) : 0;
     i += u != NULL;
     if (shift && t[i] == 'i')
@@ -214,8 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config a, b;
     char err_a[128], err_b[128];
     int rc = parse(&a, &w, err_a, sizeof err_a);
-    FUZZ_CHECK(rc == CONFIG_RUN || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == -EINVAL ||
-               rc == -ENOMEM);
+    FUZZ_CHECK(rc == CONFIG_RUN || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == CONFIG_LIST ||
+               rc == -EINVAL || rc == -ENOMEM);
     FUZZ_CHECK(memchr(err_a, '\0', sizeof err_a));
     if (rc < 0)
         FUZZ_CHECK(err_a[0] != '\0');

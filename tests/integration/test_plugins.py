@@ -42,8 +42,8 @@ REFUSALS = {
                           % (BROKEN, BROKEN)),
     "no_descriptor_symbol": (["nosym"], "plugin %s/nosym.so: no 'lp_plugin' symbol (not a "
                              "linepool plugin?)" % BROKEN),
-    "abi_mismatch": (["oldabi"], "plugin %s/oldabi.so: ABI version 0, this server speaks 1 "
-                     "(rebuild it against linepool.h)" % BROKEN),
+    "abi_mismatch": (["oldabi"], "plugin %s/oldabi.so: built for plugin ABI 0.0, this server "
+                     "speaks 1.1 (rebuild it against this server's linepool.h)" % BROKEN),
     "no_message_hook": (["nomessage"], "plugin %s/nomessage.so: descriptor has no message hook"
                         % BROKEN),
     "no_name": (["noname"], "plugin %s/noname.so: descriptor name is missing or not made of "
@@ -52,8 +52,8 @@ REFUSALS = {
                           "(args 'x=1')"),
     "duplicate_name": (["echo", "%s/impostor.so" % BROKEN], "plugin %s/impostor.so: a plugin "
                        "named 'echo' is already loaded from %s/echo.so" % (BROKEN, PLUGINS)),
-    "bad_plugin_args": (["counter:bogus=1"], "plugin counter: load failed: unknown key 'bogus' "
-                        "(known: marker, reset, quiet)"),
+    "bad_plugin_args": (["counter:bogus=1"], "plugin counter: unknown argument 'bogus' "
+                        "(accepted: marker, reset, quiet)"),
 }
 
 
@@ -85,17 +85,17 @@ def case_refuses_world_writable_file_and_directory():
         os.chmod(so, 0o644)
         os.chmod(d, 0o1777)  # the sticky bit is no excuse
         line = refused("--plugin-dir", d, "--listen", "127.0.0.1:0=echo")
-        assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'echo': plugin " \
+        assert line == "linepool-server: --listen 127.0.0.1:0: plugin " \
             "%s: refusing to load: %s is world-writable" % (so, d), line
         os.chmod(d, 0o700)
 
 
 def case_unknown_plugin_in_listen():
     line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=echo,nosuch")
-    assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'nosuch': plugin " \
+    assert line == "linepool-server: --listen 127.0.0.1:0: plugin " \
         "nosuch: not found in %s" % PLUGINS, line
     line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=counter:reset=1")
-    assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'counter:reset=1': " \
+    assert line == "linepool-server: --listen 127.0.0.1:0: " \
         "plugin counter:reset=1: arguments are given with --plugin NAME:ARGS", line
 
 

@@ -116,7 +116,7 @@ static void missing_path_names_it(void)
 
 static void empty_name_refused(void)
 {
-    snprintf(want, sizeof want, "plugin ':x': empty name (expected NAME[:ARGS])");
+    snprintf(want, sizeof want, "plugin ':x': empty name (expected NAME[@INSTANCE][:ARGS])");
     assert_refused(":x", -EINVAL);
 }
 
@@ -153,9 +153,9 @@ static void missing_descriptor_symbol(void)
 static void abi_mismatch(void)
 {
     snprintf(want, sizeof want,
-             "plugin %s/oldabi.so: ABI version 0, this server speaks %d (rebuild it against "
-             "linepool.h)",
-             LP_BROKEN_DIR, LP_PLUGIN_ABI);
+             "plugin %s/oldabi.so: built for plugin ABI 0.0, this server speaks %d.%d (rebuild "
+             "it against this server's linepool.h)",
+             LP_BROKEN_DIR, LP_ABI_MAJOR, LP_ABI_MINOR);
     assert_refused("oldabi", -ENOEXEC);
 }
 
