@@ -6,6 +6,7 @@
 #include "registry.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,9 +15,22 @@
  * it, and only a signal handler on this same thread reads it. */
 static _Thread_local const struct chain_site *current;
 
+/* Pool workers start with every signal blocked, and a fault while SIGSEGV is blocked kills
+ * the process without running any handler. So each thread unblocks the fatal signals the
+ * first time it runs a hook (one thread-local test per chain call after that). */
+static _Thread_local int fatal_unblocked;
+static void unblock_fatal(void);
+
+static inline void enter(const struct chain_site *site)
+{
+    if (__builtin_expect(!fatal_unblocked, 0))
+        unblock_fatal();
+    current = site;
+}
+
 void chain_site_enter(const struct chain_site *site)
 {
-    current = site;
+    enter(site);
 }
 
 static uint64_t conn_id_of(struct lp_conn *c)
@@ -28,7 +42,7 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
 {
     struct chain_site site = {.hook = "open", .conn_id = conn_id_of(c)};
     int rc = 0;
-    current = &site;
+    enter(&site);
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
         site.name = p->key;
@@ -45,7 +59,7 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
 void chain_read(const struct chain *ch, struct lp_conn *c, void **states, size_t n)
 {
     struct chain_site site = {.hook = "read", .conn_id = conn_id_of(c)};
-    current = &site;
+    enter(&site);
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
         site.name = p->key;
@@ -75,7 +89,7 @@ void chain_message(const struct chain *ch, struct lp_conn *c, void **states, con
 {
     struct chain_site site = {.hook = "message", .conn_id = conn_id_of(c)};
     int handled = 0;
-    current = &site;
+    enter(&site);
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
         site.name = p->key;
@@ -93,7 +107,7 @@ void chain_message(const struct chain *ch, struct lp_conn *c, void **states, con
 void chain_close(const struct chain *ch, struct lp_conn *c, void **states)
 {
     struct chain_site site = {.hook = "close", .conn_id = conn_id_of(c)};
-    current = &site;
+    enter(&site);
     for (size_t i = ch->n; i-- > 0;) {
         struct plugin *p = ch->plugins[i];
         site.name = p->key;
@@ -165,6 +179,16 @@ static void on_fatal(int sig)
     /* SA_RESETHAND made the default action current again: a fault re-faults on return, and
      * a raised signal is delivered once this handler returns (it is blocked until then). */
     raise(sig);
+}
+
+static void unblock_fatal(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+        sigaddset(&set, fatal_signals[i]);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    fatal_unblocked = 1;
 }
 
 int chain_crash_report_install(void)

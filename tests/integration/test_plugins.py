@@ -4,6 +4,7 @@ reproduced in Python), and an out-of-tree plugin built against the installed SDK
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -54,6 +55,25 @@ REFUSALS = {
                        "named 'echo' is already loaded from %s/echo.so" % (BROKEN, PLUGINS)),
     "bad_plugin_args": (["counter:bogus=1"], "plugin counter: unknown argument 'bogus' "
                         "(accepted: marker, reset, quiet)"),
+    # ABI: another major, or a newer minor, names both versions
+    "newer_minor": (["newminor"], "plugin %s/newminor.so: built for plugin ABI 1.2, this server "
+                    "speaks 1.1 (it needs a newer server)" % BROKEN),
+    "other_major": (["newmajor"], "plugin %s/newmajor.so: built for plugin ABI 2.0, this server "
+                    "speaks 1.1 (rebuild it against this server's linepool.h)" % BROKEN),
+    # declared arguments: parsed by the server before load, one line naming plugin and key
+    "repeated_arg": (["counter:reset=1,reset=0"], "plugin counter: argument 'reset' given twice"),
+    "bad_bool_arg": (["counter:quiet=2"], "plugin counter: quiet=2: expected a bool (1/0, "
+                     "true/false, yes/no, on/off)"),
+    "out_of_range_arg": (["rate-meter:interval=2h"], "plugin rate-meter: interval=2h: expected a "
+                         "duration from 0 to 3600 s (e.g. 2, 0.5, 1500ms)"),
+    "malformed_arg": (["rate-meter:show"], "plugin rate-meter: expected KEY=VALUE, got 'show'"),
+    "args_to_echo": (["echo:x=1"], "plugin echo: unknown argument 'x' (accepted: none)"),
+    # instances
+    "empty_instance": (["counter@"], "plugin 'counter@': instance name must be 1-64 of "
+                       "[A-Za-z0-9._-] after '@'"),
+    "bad_instance": (["counter@a/b"], "plugin counter@a/b: No such file or directory"),
+    "instance_twice": (["counter@a", "counter@a:reset=1"], "plugin counter: a plugin named "
+                       "'counter@a' is already loaded from %s/counter.so" % PLUGINS),
 }
 
 
@@ -97,6 +117,173 @@ def case_unknown_plugin_in_listen():
     line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=counter:reset=1")
     assert line == "linepool-server: --listen 127.0.0.1:0: " \
         "plugin counter:reset=1: arguments are given with --plugin NAME:ARGS", line
+
+
+def case_refuses_bad_listener_names():
+    for spec, want in [
+            ("@127.0.0.1:0=echo", "--listen @127.0.0.1:0=echo: listener name must be 1-64 of "
+             "[A-Za-z0-9._-] before '@'"),
+            ("a b@127.0.0.1:0=echo", "--listen a b@127.0.0.1:0=echo: listener name must be 1-64 "
+             "of [A-Za-z0-9._-] before '@'")]:
+        line = refused("--listen", spec)
+        assert line == "linepool-server: " + want, line
+    line = refused("--listen", "x@127.0.0.1:0=echo", "--listen", "x@127.0.0.1:0=echo")
+    assert line == "linepool-server: --listen x@...: listener name given twice", line
+
+
+def case_abi_older_minor_loads():
+    """v10.so was built against the first header, kept verbatim (.abi = 1): it loads on this
+    minor-1 server and answers."""
+    with Server(*DIRS, "--listen", "127.0.0.1:0=v10,echo") as srv:
+        with connect(srv.port) as s:
+            s.sendall(b"hi\n")
+            assert recv_lines(s, 2) == [b"v10 hi", b"hi"]
+        rc, err = srv.stop()
+        assert rc == 0, err
+        assert re.search(r"INFO  plugin v10 1\.0\.0 loaded from %s/v10\.so$" % re.escape(BROKEN),
+                         err, re.M), err
+
+
+def case_instances_have_separate_state():
+    """One file, two instances with their own arguments and totals; the listener names the
+    instance."""
+    with Server("--plugin", "counter@a:marker=END", "--plugin", "counter@b",
+                "--listen", "127.0.0.1:0=counter@a", "--listen", "127.0.0.1:0=counter@b") as srv:
+        with connect(srv.port_of("counter@a")) as s:
+            s.sendall(b"x\nY\nEND\n")
+            assert recv_lines(s, 1) == [b"count messages=2 bytes=4"]
+        with connect(srv.port_of("counter@b")) as s:
+            s.sendall(b"x\nEND\nY\n")
+            assert recv_lines(s, 1) == [b"count messages=2 bytes=6"]
+        wait_for(lambda: srv.stderr().count(" closed: messages=") == 2, 5 * SLOW, "close lines")
+        rc, err = srv.stop()
+        assert rc == 0, err
+        totals = re.findall(r"counter: server totals: connections=(\d+) messages=(\d+) "
+                            r"bytes=(\d+)$", err, re.M)
+        assert sorted(totals) == [("1", "2", "4"), ("1", "2", "6")], err
+        assert re.search(r"INFO  plugin counter@a 1\.0\.0 loaded from ", err, re.M), err
+
+
+def case_listener_query_names_and_addresses():
+    with Server(*DIRS, "--plugin", "where@a:tag=A", "--plugin", "where@b:tag=B",
+                "--listen", "public@127.0.0.1:0=where@a", "--listen", "127.0.0.1:0=where@b",
+                "--listen", "admin@127.0.0.1:0=where@a,echo") as srv:
+        for (host, port, chain), want_name in zip(srv.listeners, ["public", None, "admin"]):
+            with connect(port) as s:
+                s.sendall(b"where\n")
+                tag, name, addr = recv_lines(s, 1)[0].decode().split(" ")
+            assert tag == ("B" if chain == "where@b" else "A"), (tag, chain)
+            assert addr == "127.0.0.1:%d" % port, addr
+            assert name == (want_name or addr), (name, want_name)
+        assert srv.stop()[0] == 0
+
+
+def case_not_mine_catch_all_once():
+    """kv's catch-all answers only what no plugin of the chain handled, wherever kv sits."""
+    with Server(*DIRS, "--listen", "127.0.0.1:0=kv,counter",
+                "--listen", "127.0.0.1:0=counter,kv", "--listen", "127.0.0.1:0=rate-meter,kv",
+                "--listen", "127.0.0.1:0=kv,echo") as srv:
+        # kv first stops its own commands before counter counts them; counter first counts all
+        for chain, count in (("kv,counter", b"messages=1 bytes=6"),
+                             ("counter,kv", b"messages=3 bytes=20")):
+            with connect(srv.port_of(chain)) as s:
+                s.sendall(b"set a 1\nget a\nbogus\nY\nget b\n")
+                assert recv_lines(s, 5) == [b"OK", b"1", b"ERR unknown command",
+                                            b"count " + count, b"NOT_FOUND"], chain
+        with connect(srv.port_of("rate-meter,kv")) as s:
+            s.sendall(b"bogus\nget a\n")
+            assert recv_lines(s, 2) == [b"ERR unknown command", b"1"]
+        with connect(srv.port_of("kv,echo")) as s:  # echo handles everything: no error
+            s.sendall(b"bogus\nget a\n")
+            assert recv_lines(s, 2) == [b"bogus", b"1"]  # kv stopped its get
+        assert srv.stop()[0] == 0
+
+
+def case_crash_names_plugin_hook_and_connection():
+    """A NULL write in a plugin's hook: one line naming plugin, hook and connection, then the
+    server dies by SIGSEGV as before (exit status 139 from a shell)."""
+    for extra, send, hook in [([], b"ok\ncrash\n", "message"),
+                              (["--plugin", "crash@o:in_open=1"], None, "open")]:
+        name = "crash@o" if extra else "crash"
+        srv = Server(*DIRS, *extra, "--listen", "127.0.0.1:0=echo," + name)
+        try:
+            with connect(srv.port) as s:
+                conn_id = 1
+                if send:
+                    s.sendall(send)
+                rc = srv.proc.wait(timeout=10 * SLOW)
+        finally:
+            srv.kill()
+        assert rc == -signal.SIGSEGV, rc
+        err = srv.stderr()
+        lines = [ln for ln in err.splitlines() if "fatal" in ln]
+        assert lines == ["linepool-server: fatal SIGSEGV in plugin %s, hook %s, conn %d"
+                         % (name, hook, conn_id)], err
+
+
+def case_list_plugins():
+    proc = subprocess.run([lptest.SERVER, "--list-plugins", "--plugin-dir", PLUGINS],
+                          capture_output=True, timeout=10 * SLOW)
+    assert proc.returncode == 0 and proc.stderr == b"", proc
+    out = proc.stdout.decode()
+    assert ("counter 1.0.0 - counts messages and bytes; 'Y' answers this connection's totals\n"
+            "    %s/counter.so\n"
+            "    marker=Y             the message that asks for this connection's totals; 1 to "
+            "127 bytes without ',' or newline\n" % os.path.realpath(PLUGINS)) in out, out
+    assert re.search(r"^    reset=0 +each answer counts only since the previous one; a bool ",
+                     out, re.M), out
+    assert "echo 1.0.0 - answers each message verbatim plus a newline\n" in out, out
+    assert re.search(r"^    interval=1 +time between progress lines .*; a duration from 0 to "
+                     r"3600 s", out, re.M), out
+    assert [ln.split(" ")[0] for ln in out.splitlines() if not ln.startswith(" ")] == \
+        ["counter", "echo", "rate-meter"], out
+    # broken files are named on stderr, the good ones still listed; v10 (ABI 1.0) is good
+    proc = subprocess.run([lptest.SERVER, "--list-plugins", "--plugin-dir", BROKEN],
+                          capture_output=True, timeout=10 * SLOW)
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == 0, proc
+    assert "v10 1.0.0 - built against ABI 1.0\n    %s/v10.so\n    (arguments not declared)\n" \
+        % os.path.realpath(BROKEN) in out, out
+    assert "kv 1.0.0 - test plugin: set/get with a chain-wide catch-all error" in out, out
+    assert ("linepool-server: skipped: plugin %s/newmajor.so: built for plugin ABI 2.0, this "
+            "server speaks 1.1" % BROKEN) in err, err
+    assert "linepool-server: skipped: plugin %s/notelf.so: not a loadable" % BROKEN in err, err
+
+
+def case_help_and_version_print_plugin_dirs():
+    for opt in ("--help", "--version"):
+        out = subprocess.run([lptest.SERVER, opt], capture_output=True, timeout=10 * SLOW,
+                             check=True).stdout.decode()
+        assert out.splitlines()[-1] == "Plugin directories: %s" % os.path.realpath(PLUGINS), out
+        out = subprocess.run([lptest.SERVER, opt, "--plugin-dir", "/a", "--plugin-dir", "/b"],
+                             capture_output=True, timeout=10 * SLOW, check=True).stdout.decode()
+        assert out.splitlines()[-1] == "Plugin directories: /a /b", out
+    assert out.splitlines()[0] == "linepool-server 0.1.0 (plugin ABI 1.1)", out
+
+
+def case_small_fixes_in_the_log():
+    """The real path of a plugin named through a symlink, no double space for a plugin
+    without a version, 'finishing 1 connection', no counter totals when counter served
+    nobody."""
+    with tempfile.TemporaryDirectory() as tmp:
+        link = os.path.join(tmp, "echo.so")
+        os.symlink(os.path.join(PLUGINS, "echo.so"), link)
+        with Server(*DIRS, "--plugin", link, "--listen", "127.0.0.1:0=echo,crash") as srv:
+            with connect(srv.port) as s:
+                s.sendall(b"hello\n")
+                assert recv_lines(s, 1) == [b"hello"]
+                rc, err = srv.stop()
+        assert rc == 0, err
+        assert re.search(r"INFO  plugin echo 1\.0\.0 loaded from %s/echo\.so$" % re.escape(
+            os.path.realpath(PLUGINS)), err, re.M), err
+        assert re.search(r"INFO  plugin crash loaded from %s/crash\.so$" % re.escape(
+            os.path.realpath(BROKEN)), err, re.M), err
+        assert "finishing 1 connection (deadline" in err, err
+    with Server("--listen", "127.0.0.1:0=counter") as srv:
+        rc, err = srv.stop()
+    assert rc == 0, err
+    assert "server totals" not in err, err
+    assert "finishing 0 connections (deadline" in err, err
 
 
 # --- arguments and chains ---------------------------------------------------------------
