@@ -313,7 +313,8 @@ static int push_default_dir(struct config *cfg)
     exe[n > 0 ? n : 0] = '\0';
     if (config_default_plugin_dir(exe, dir, sizeof dir))
         return -ENAMETOOLONG;
-    return push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, dir);
+    char real[PATH_MAX]; /* "P/bin/../lib/..." reads better, and compares, as "P/lib/..." */
+    return push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, realpath(dir, real) ? real : dir);
 }
 
 static int check_listener_names(const struct config *cfg, char *err, size_t errlen)

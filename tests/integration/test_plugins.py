@@ -492,39 +492,78 @@ def greet_roundtrip(server, plugin_dirs):
         lptest.SERVER = saved
 
 
+def walkthrough_commands():
+    """The sh blocks of plugins/README.md's "Out of tree, step by step", in order."""
+    with open(os.path.join(lptest.SOURCE, "plugins", "README.md")) as f:
+        text = f.read()
+    section = text.split("\n## Out of tree, step by step\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```sh\n(.*?)^```$", section, re.M | re.S)
+    assert len(blocks) >= 5, blocks
+    return "\n".join(blocks)
+
+
+def cmake_package_plugin_dir(tmp, prefix):
+    """LINEPOOL_PLUGIN_DIR as find_package(linepool) reports it."""
+    proj = os.path.join(tmp, "probe")
+    os.mkdir(proj)
+    with open(os.path.join(proj, "CMakeLists.txt"), "w") as f:
+        f.write("cmake_minimum_required(VERSION 3.18)\nproject(p LANGUAGES C)\n"
+                "find_package(linepool REQUIRED)\nmessage(STATUS \"DIR=${LINEPOOL_PLUGIN_DIR}\")\n")
+    out = run(["cmake", "-S", proj, "-B", os.path.join(proj, "b"), "-DCMAKE_PREFIX_PATH=" + prefix])
+    return re.search(r"^-- DIR=(.*)$", out, re.M).group(1)
+
+
 def case_sdk_out_of_tree_plugin():
-    """cmake --install into a temporary prefix; build tests/plugins/sample with
-    find_package(linepool) and, separately, with pkg-config; load both into the installed
-    server next to the installed counter."""
+    """Runs the README's walkthrough exactly (install the SDK, copy the sample, build it with
+    find_package(linepool), unit-test it through the fake host, install it, list it), then:
+    the installed server finds P/lib/linepool/plugins by itself, never the build tree, and so
+    does a moved copy; --version, pkg-config and the CMake package name the same folder; the
+    same plugin and its unit test build with pkg-config alone."""
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "prefix")
-        run(["cmake", "--install", lptest.BUILD, "--prefix", prefix])
+        env = dict(os.environ, LINEPOOL_SRC=lptest.SOURCE, LINEPOOL_BUILD=lptest.BUILD,
+                   PREFIX=prefix)
+        out = run(["bash", "-euo", "pipefail", "-c", walkthrough_commands()], cwd=tmp, env=env)
+        assert "100% tests passed" in out, out
+        plugindir = os.path.join(prefix, "lib", "linepool", "plugins")
+        assert "greet 1.0.0 - answers each message with a numbered greeting\n    %s/greet.so" \
+            % plugindir in out, out
+
         server = os.path.join(prefix, "bin", "linepool-server")
-        pcs = [os.path.join(r, f) for r, _, fs in os.walk(prefix) for f in fs
-               if f == "linepool.pc"]
-        assert len(pcs) == 1, pcs
-        assert os.path.isfile(os.path.join(prefix, "include", "linepool.h"))
+        version = run([server, "--version"])
+        assert version.splitlines()[-1] == "Plugin directories: " + plugindir, version
+        assert lptest.BUILD not in run([server, "--help"]), "installed server mentions the build"
+        pcdir = os.path.join(prefix, "lib", "pkgconfig")
+        penv = dict(os.environ, PKG_CONFIG_PATH=pcdir)
+        assert run(["pkg-config", "--variable=plugindir", "linepool"], env=penv).strip() == \
+            plugindir
+        assert cmake_package_plugin_dir(tmp, prefix) == plugindir
+        greet_roundtrip(server, [])  # no --plugin-dir: its own folder
 
-        build = os.path.join(tmp, "build")
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        run(["cmake", "-S", os.path.join(lptest.SOURCE, "tests", "plugins", "sample"), "-B",
-             build, "-DCMAKE_PREFIX_PATH=" + prefix] + gen)
-        run(["cmake", "--build", build])
-
-        env = dict(os.environ, PKG_CONFIG_PATH=os.path.dirname(pcs[0]))
-        cflags = run(["pkg-config", "--cflags", "linepool"], env=env).split()
-        plugindir = run(["pkg-config", "--variable=plugindir", "linepool"], env=env).strip()
-        assert cflags == ["-I" + os.path.join(prefix, "include")], cflags
-        assert os.path.isfile(os.path.join(plugindir, "counter.so")), plugindir
+        # pkg-config alone: the plugin, and its unit test against the fake host
         pc_build = os.path.join(tmp, "pc")
         os.mkdir(pc_build)
-        run([os.environ.get("CC", "cc")] + cflags + [
-            "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-o",
-            os.path.join(pc_build, "greet.so"),
-            os.path.join(lptest.SOURCE, "tests", "plugins", "sample", "greet.c")])
-
-        greet_roundtrip(server, [build, plugindir])
+        sample = os.path.join(lptest.SOURCE, "tests", "plugins", "sample")
+        cc = os.environ.get("CC", "cc")
+        cflags = run(["pkg-config", "--cflags", "linepool"], env=penv).split()
+        assert cflags == ["-I" + os.path.join(prefix, "include")], cflags
+        run([cc] + cflags + ["-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra",
+                             "-Werror", "-o", os.path.join(pc_build, "greet.so"),
+                             os.path.join(sample, "greet.c")])
+        fake = run(["pkg-config", "--cflags", "--libs", "linepool-fake-host"], env=penv).split()
+        test = os.path.join(pc_build, "test_greet")
+        run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", test,
+             os.path.join(sample, "test_greet.c"), os.path.join(sample, "greet.c")] + fake)
+        assert run([test]).strip() == "test_greet: ok"
         greet_roundtrip(server, [pc_build, plugindir])
+
+        # the tree moves: the server still finds its own plugins, greet included
+        moved = os.path.join(tmp, "moved")
+        os.rename(prefix, moved)
+        server = os.path.join(moved, "bin", "linepool-server")
+        assert run([server, "--version"]).splitlines()[-1] == "Plugin directories: " + \
+            os.path.join(moved, "lib", "linepool", "plugins")
+        greet_roundtrip(server, [])
 
 
 if __name__ == "__main__":

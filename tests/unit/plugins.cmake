@@ -1,18 +1,6 @@
 # Unit tests of the plugin loader and of each bundled plugin, driven through a fake host.
-# The fake host parses declared arguments with the server's own parser. It is installed with
-# the SDK (plugins/sdk/sdk.cmake) for plugin authors' unit tests.
-add_library(lp_fake_host STATIC ${CMAKE_CURRENT_LIST_DIR}/fake_host.c
-  ${PROJECT_SOURCE_DIR}/server/plugin_schema.c ${PROJECT_SOURCE_DIR}/server/values.c)
-set_target_properties(lp_fake_host PROPERTIES OUTPUT_NAME linepool_fake_host
-  POSITION_INDEPENDENT_CODE ON)
-target_include_directories(lp_fake_host PUBLIC
-  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}>
-  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/linepool>)
-target_include_directories(lp_fake_host PRIVATE ${PROJECT_SOURCE_DIR}/server)
-# Built without feature macros (-D_GNU_SOURCE is for the server): what users compile with.
-set_property(TARGET lp_fake_host APPEND PROPERTY COMPILE_OPTIONS -U_GNU_SOURCE)
-find_package(Threads REQUIRED)
-target_link_libraries(lp_fake_host PUBLIC Threads::Threads)
+# lp_fake_host (the fake host, tests/unit/fake_host.c) is defined with the SDK in
+# plugins/sdk/sdk.cmake, because it installs with it.
 
 # The registry test dlopens the real built plugins and the broken ones of tests/plugins.
 lp_add_unit_test(test_registry ${CMAKE_CURRENT_LIST_DIR}/test_registry.c)
