@@ -143,6 +143,8 @@ int config_parse_listen(struct listen_spec *out, const char *text, char *err, si
     }
     if (host_end == host)
         return fail(err, errlen, -EINVAL, "--listen %s: empty host", text);
+    if (memchr(host, '@', (size_t)(host_end - host))) /* NAME@ comes once, first */
+        return fail(err, errlen, -EINVAL, "--listen %s: '@' in the host", text);
     char port[8];
     size_t plen = (size_t)(eq - colon - 1);
     if (plen == 0 || plen >= sizeof port)

@@ -21,6 +21,10 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     if (errlen)
         vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    /* the line quotes the user's text: keep it one printable line */
+    for (char *p = err; errlen && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     return rc;
 }
 
@@ -43,9 +47,21 @@ static void upper(const struct lp_arg *a, char *buf, size_t len, const char *uni
         snprintf(buf, len, "any");
 }
 
+/* ns as seconds, exact, without trailing zeros: "0.001", "3600". */
+static const char *seconds(uint64_t ns, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%llu.%09llu", (unsigned long long)(ns / 1000000000ull),
+                     (unsigned long long)(ns % 1000000000ull));
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    return buf;
+}
+
 const char *plugin_schema_accepts(const struct lp_arg *a, char *buf, size_t len)
 {
-    char hi[48];
+    char hi[48], lo[48];
     switch (a->type) {
     case LP_ARG_BOOL:
         snprintf(buf, len, "a bool (1/0, true/false, yes/no, on/off)");
@@ -60,8 +76,9 @@ const char *plugin_schema_accepts(const struct lp_arg *a, char *buf, size_t len)
                  (unsigned long long)a->min, hi);
         break;
     case LP_ARG_DURATION:
-        snprintf(buf, len, "a duration from %.9g to %.9g s (e.g. 2, 0.5, 1500ms)",
-                 (double)a->min / 1e9, a->max ? (double)a->max / 1e9 : (double)VALUES_MAX_SECONDS);
+        snprintf(buf, len, "a duration from %s to %s s (e.g. 2, 0.5, 1500ms)",
+                 seconds(a->min, lo, sizeof lo),
+                 seconds(a->max ? a->max : VALUES_MAX_SECONDS * 1000000000ull, hi, sizeof hi));
         break;
     default:
         upper(a, hi, sizeof hi, "");

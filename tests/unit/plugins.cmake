@@ -24,3 +24,10 @@ endforeach()
 # The plugins' header-only KEY=VALUE parser.
 lp_add_unit_test(test_plugin_args ${CMAKE_CURRENT_LIST_DIR}/test_plugin_args.c)
 target_include_directories(test_plugin_args PRIVATE ${PROJECT_SOURCE_DIR}/plugins)
+
+# Declared plugin arguments, parsed by the server before load.
+lp_add_unit_test(test_plugin_schema ${CMAKE_CURRENT_LIST_DIR}/test_plugin_schema.c
+  ${PROJECT_SOURCE_DIR}/server/plugin_schema.c)
+target_include_directories(test_plugin_schema PRIVATE ${PROJECT_SOURCE_DIR}/server
+  ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(test_plugin_schema PRIVATE lp_values)
