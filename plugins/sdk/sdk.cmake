@@ -7,20 +7,28 @@ include(CMakePackageConfigHelpers)
 
 # The fake host for plugin unit tests (tests/unit/fake_host.c): a static library that parses
 # declared arguments with the server's own parser. Plain C11 + POSIX threads: built without
-# -D_GNU_SOURCE, and its header needs no feature macro from its users.
-add_library(lp_fake_host STATIC ${PROJECT_SOURCE_DIR}/tests/unit/fake_host.c
-  ${PROJECT_SOURCE_DIR}/server/plugin_schema.c ${PROJECT_SOURCE_DIR}/server/values.c)
-add_library(linepool::fake_host ALIAS lp_fake_host)
-set_target_properties(lp_fake_host PROPERTIES OUTPUT_NAME linepool_fake_host EXPORT_NAME fake_host
-  POSITION_INDEPENDENT_CODE ON)
-target_include_directories(lp_fake_host PUBLIC
-  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
-  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/tests/unit>
-  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-target_include_directories(lp_fake_host PRIVATE ${PROJECT_SOURCE_DIR}/server)
-target_compile_options(lp_fake_host PRIVATE -U_GNU_SOURCE)
+# -D_GNU_SOURCE, and its header needs no feature macro from its users. Two builds of it:
+# lp_fake_host for linepool's own tests (instrumented in sanitizer builds), and the installed
+# linepool_fake_host, never instrumented, so plugin authors link it with any flags.
+function(lp_fake_host_library target)
+  add_library(${target} STATIC ${PROJECT_SOURCE_DIR}/tests/unit/fake_host.c
+    ${PROJECT_SOURCE_DIR}/server/plugin_schema.c ${PROJECT_SOURCE_DIR}/server/values.c)
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/tests/unit>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/server)
+  target_compile_options(${target} PRIVATE -U_GNU_SOURCE)
+  target_link_libraries(${target} PUBLIC Threads::Threads)
+endfunction()
 find_package(Threads REQUIRED)
-target_link_libraries(lp_fake_host PUBLIC Threads::Threads)
+lp_fake_host_library(lp_fake_host)
+lp_fake_host_library(lp_fake_host_sdk)
+set_target_properties(lp_fake_host_sdk PROPERTIES OUTPUT_NAME linepool_fake_host
+  EXPORT_NAME fake_host)
+target_compile_options(lp_fake_host_sdk PRIVATE -fno-sanitize=all)
+add_library(linepool::fake_host ALIAS lp_fake_host_sdk)
 
 set(LP_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/linepool)
 set(LP_PLUGIN_SUBDIR ${CMAKE_INSTALL_LIBDIR}/linepool/plugins)
@@ -30,7 +38,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/include/linepool.h DESTINATION ${CMAKE_INSTA
 # argument text) and <linepool/fake_host.h> with liblinepool_fake_host.a (unit tests).
 install(FILES ${PROJECT_SOURCE_DIR}/plugins/args.h ${PROJECT_SOURCE_DIR}/tests/unit/fake_host.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/linepool)
-install(TARGETS linepool_sdk lp_fake_host EXPORT linepoolTargets
+install(TARGETS linepool_sdk lp_fake_host_sdk EXPORT linepoolTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT linepoolTargets NAMESPACE linepool:: DESTINATION ${LP_CMAKE_DIR})
 
