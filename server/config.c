@@ -443,11 +443,12 @@ void config_usage(FILE *out, const struct config *cfg)
         "  -h, --help              this text\n"
         "  -V, --version           print the version\n"
         "\n"
-        "Sizes take K, M, G suffixes (powers of 1024); times take s or ms (default seconds).\n"
+        "Sizes take K, M, G, T suffixes (powers of 1024); times take s or ms (default seconds).\n"
         "Logs go to stderr; the listening lines and the exit summary go to stdout.\n"
         "Exit status: 0 after a clean stop, 1 when the drain deadline passed or a second signal\n"
         "forced the exit, 2 when the server could not start. A fatal signal inside a plugin hook\n"
-        "logs 'fatal SIG... in plugin P hook H conn N' and the server dies by that signal.\n");
+        "logs 'linepool-server: fatal SIGSEGV in plugin P, hook H, conn N' and the server\n"
+        "dies by that signal.\n");
     config_print_dirs(out, cfg);
 }
 /* clang-format on */

@@ -249,3 +249,46 @@ void plugin_schema_free(struct plugin_values *v)
     free(v->strings);
     memset(v, 0, sizeof *v);
 }
+
+/* strndup, which strict C11 (the fake host's build) does not declare. */
+static char *copy(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+#define INSTANCE_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
+int plugin_schema_split_spec(const char *spec, char **name, char **inst, const char **args,
+                             char *err, size_t errlen)
+{
+    const char *colon = strchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    *inst = NULL;
+    *args = colon ? colon + 1 : "";
+    if (!(*name = copy(spec, len)))
+        return fail(err, errlen, -ENOMEM, "out of memory");
+    char *slash = strrchr(*name, '/'), *at = strchr(slash ? slash : *name, '@');
+    int rc = 0;
+    if (at) {
+        *at = '\0';
+        size_t ilen = strlen(at + 1);
+        if (ilen == 0 || ilen > PLUGIN_INSTANCE_MAX || at[1 + strspn(at + 1, INSTANCE_CHARS)])
+            rc = fail(err, errlen, -EINVAL,
+                      "plugin '%s': instance name must be 1-64 of [A-Za-z0-9._-] after '@'", spec);
+        else if (!(*inst = copy(at + 1, ilen)))
+            rc = fail(err, errlen, -ENOMEM, "out of memory");
+    }
+    if (!rc && !(*name)[0])
+        rc = fail(err, errlen, -EINVAL, "plugin '%s': empty name (expected NAME[@INSTANCE][:ARGS])",
+                  spec);
+    if (rc) {
+        free(*name);
+        *name = NULL;
+    }
+    return rc;
+}

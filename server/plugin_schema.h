@@ -35,6 +35,15 @@ void plugin_schema_free(struct plugin_values *v);
  * 1 to 1048576 bytes (K, M, G, T suffixes)". */
 const char *plugin_schema_accepts(const struct lp_arg *a, char *buf, size_t len);
 
+/* Splits a --plugin spec "NAME[@INSTANCE][:ARGS]": *name and *inst are malloc'd (*inst NULL
+ * without '@'; the '@' counts only after the last '/' of a path), *args points into spec
+ * after the first ':' ("" when none). Refuses an empty name, and an instance name that is
+ * not 1-PLUGIN_INSTANCE_MAX of [A-Za-z0-9._-], with one line. 0, -EINVAL or -ENOMEM; on
+ * failure nothing is left allocated. */
+#define PLUGIN_INSTANCE_MAX 64
+int plugin_schema_split_spec(const char *spec, char **name, char **inst, const char **args,
+                             char *err, size_t errlen);
+
 /* The type's name: "bool", "unsigned", "size", "duration", "string". */
 const char *plugin_schema_type_name(enum lp_arg_type t);
 

@@ -285,28 +285,9 @@ static int add(struct registry *r, struct candidate *c, void *state, struct plug
     return 0;
 }
 
-/* "NAME[@INSTANCE][:ARGS]"; the '@' counts only after the last '/' of a path. */
 static int parse_spec(struct candidate *c, const char *spec, char *err, size_t errlen)
 {
-    const char *colon = strchr(spec, ':');
-    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-    c->args = colon ? colon + 1 : "";
-    if (!(c->name = strndup(spec, len)))
-        return -ENOMEM;
-    char *slash = strrchr(c->name, '/'), *at = strchr(slash ? slash : c->name, '@');
-    if (at) {
-        *at = '\0';
-        if (!at[1] || at[1 + strspn(at + 1, NAME_CHARS)] || strlen(at + 1) > 64)
-            return fail(err, errlen, -EINVAL,
-                        "plugin '%s': instance name must be 1-64 of [A-Za-z0-9._-] after '@'",
-                        spec);
-        if (!(c->inst = strdup(at + 1)))
-            return -ENOMEM;
-    }
-    if (!c->name[0])
-        return fail(err, errlen, -EINVAL,
-                    "plugin '%s': empty name (expected NAME[@INSTANCE][:ARGS])", spec);
-    return 0;
+    return plugin_schema_split_spec(spec, &c->name, &c->inst, &c->args, err, errlen);
 }
 
 static void candidate_free(struct candidate *c)

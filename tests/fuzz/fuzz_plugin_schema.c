@@ -3,8 +3,10 @@
  * a key at most once, no trailing ',') is checked by an independent reference; every
  * accepted value lies within its declared bounds and prints back to text that parses to the
  * same values; a refusal has one line naming a key or the pair; the value parsers agree with
- * reference parsers for bools and whole numbers and keep their documented limits. The input
- * is the argument text, as after `--plugin NAME:`. */
+ * reference parsers for bools and whole numbers and keep their documented limits; as a whole
+ * --plugin spec (NAME[@INSTANCE][:ARGS]) it splits exactly when a reference says it is well
+ * formed, into parts that give the spec back. The input is the argument text, as after
+ * `--plugin NAME:`. */
 #include "fuzz.h"
 #include "plugin_schema.h"
 #include "values.h"
@@ -145,6 +147,45 @@ static void check_values(const char *t, size_t len)
     FUZZ_CHECK(rc || port == want);
 }
 
+/* The input as a --plugin spec: accepted exactly when its parts are well formed, and the
+ * parts put back together give the spec again. */
+static void check_spec(const char *spec)
+{
+    char *name, *inst, err[256];
+    const char *rest;
+    int rc = plugin_schema_split_spec(spec, &name, &inst, &rest, err, sizeof err);
+    FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+    size_t head = strcspn(spec, ":");
+    const char *slash = NULL;
+    for (size_t i = 0; i < head; i++)
+        if (spec[i] == '/')
+            slash = spec + i;
+    const char *at =
+        memchr(slash ? slash : spec, '@', head - (size_t)((slash ? slash : spec) - spec));
+    size_t nlen = at ? (size_t)(at - spec) : head, ilen = at ? head - nlen - 1 : 0;
+    bool inst_ok = !at || (ilen >= 1 && ilen <= 64);
+    for (size_t i = 0; at && i < ilen; i++) {
+        char ch = at[1 + i];
+        inst_ok = inst_ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.');
+    }
+    FUZZ_CHECK((rc == 0) == (nlen > 0 && inst_ok) || rc == -ENOMEM);
+    if (rc) {
+        FUZZ_CHECK(err[0]);
+        for (const char *p = err; *p; p++)
+            FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+        return;
+    }
+    char again[8192];
+    int n = snprintf(again, sizeof again, "%s%s%s%s%s", name, inst ? "@" : "", inst ? inst : "",
+                     spec[head] ? ":" : "", rest);
+    if (n > 0 && (size_t)n < sizeof again)
+        FUZZ_CHECK(strcmp(again, spec) == 0);
+    FUZZ_CHECK(spec[head] ? rest == spec + head + 1 : rest[0] == '\0');
+    free(name);
+    free(inst);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *text = malloc(size + 1); /* exact size: a read past the NUL trips ASan */
@@ -152,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     check_values(text, size);
+    check_spec(text);
 
     char err[128];
     err[0] = '\0';
