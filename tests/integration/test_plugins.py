@@ -24,7 +24,7 @@ DIRS = ["--plugin-dir", BROKEN, "--plugin-dir", PLUGINS]
 def refused(*args):
     """Runs a server that must refuse to start; returns its one stderr line."""
     proc = subprocess.run([lptest.SERVER] + list(args), capture_output=True, timeout=10 * SLOW)
-    assert proc.returncode > 0, "expected a non-zero exit, not a signal: %r" % (proc,)
+    assert proc.returncode == 2, "expected exit status 2 (could not start): %r" % (proc,)
     assert proc.stdout == b"", proc.stdout
     lines = proc.stderr.decode().splitlines()
     assert len(lines) == 1, lines

@@ -31,3 +31,7 @@ lp_add_unit_test(test_plugin_schema ${CMAKE_CURRENT_LIST_DIR}/test_plugin_schema
 target_include_directories(test_plugin_schema PRIVATE ${PROJECT_SOURCE_DIR}/server
   ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(test_plugin_schema PRIVATE lp_values)
+
+# The ABI macros of linepool.h (versions, LP_HOST_HAS).
+lp_add_unit_test(test_plugin_abi ${CMAKE_CURRENT_LIST_DIR}/test_plugin_abi.c)
+target_link_libraries(test_plugin_abi PRIVATE lp_fake_host)
