@@ -131,9 +131,11 @@ struct lp_host {
     int (*overtake)(struct lp_conn *conn, int allow);
 
     /* Timers. `timer_start` calls fn(arg, conn, id) after delay_ns, then every every_ns
-     * (0 = once); *id (never 0) names it for `timer_cancel`.
+     * (0 = once); *id (never 0) names it for `timer_cancel`. It is called from the plugin's
+     * load or one of its hooks, and the timer belongs to the instance whose code is running
+     * (the host knows it; -EPERM from any other thread).
      *   - conn == NULL: a plugin timer. It runs on a worker thread, concurrently with any
-     *     connection's hooks (lock what it shares); it is cancelled before the plugin's
+     *     connection's hooks (lock what it shares); it is cancelled before that instance's
      *     unload runs, so no callback can run into unloaded code.
      *   - conn != NULL (only from one of that connection's hooks): a connection timer. Its
      *     callback runs as a hook of that connection - never at the same time as its other

@@ -288,7 +288,8 @@ int plugin_schema_split_spec(const char *spec, char **name, char **inst, const c
                   spec);
     if (rc) {
         free(*name);
-        *name = NULL;
+        free(*inst);
+        *name = *inst = NULL;
     }
     return rc;
 }
