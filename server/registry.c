@@ -336,13 +336,30 @@ int registry_load(struct registry *r, const char *spec, const char *const *dirs,
     return load_one(r, spec, dirs, ndirs, &p, err, errlen);
 }
 
+/* A plugin loaded from the path in `spec` ("PATH[@INSTANCE]") as that same instance. */
+static struct plugin *find_by_path(struct registry *r, const char *spec)
+{
+    char *path, *inst, why[8];
+    const char *args;
+    struct plugin *found = NULL;
+    if (plugin_schema_split_spec(spec, &path, &inst, &args, why, sizeof why))
+        return NULL;
+    for (size_t i = 0; !found && i < r->n; i++) {
+        const char *at = strchr(r->items[i]->key, '@');
+        if (strcmp(r->items[i]->path, path) == 0 && (inst ? at && strcmp(at + 1, inst) == 0 : !at))
+            found = r->items[i];
+    }
+    free(path);
+    free(inst);
+    return found;
+}
+
 struct plugin *registry_get(struct registry *r, const char *name, const char *const *dirs,
                             size_t ndirs, char *err, size_t errlen)
 {
     struct plugin *p = registry_find(r, name);
-    for (size_t i = 0; !p && strchr(name, '/') && i < r->n; i++)
-        if (strcmp(r->items[i]->path, name) == 0 && !strchr(r->items[i]->key, '@'))
-            p = r->items[i];
+    if (!p && strchr(name, '/') && !strchr(name, ':'))
+        p = find_by_path(r, name);
     if (p)
         return p;
     if (strchr(name, ':')) { /* one plugin, one set of arguments: they come from --plugin */

@@ -342,6 +342,22 @@ static void instances_have_their_own_state(void)
     CU_ASSERT_STRING_EQUAL(err, want);
 }
 
+/* A path with an instance, named in two chains, is one instance (not a duplicate). */
+static void path_instance_reused_by_get(void)
+{
+    const char *spec = LP_BROKEN_DIR "/probe.so@i";
+    struct plugin *p = registry_get(reg, spec, broken_dirs, 2, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p->key, "probe@i");
+    CU_ASSERT_PTR_EQUAL(registry_get(reg, spec, broken_dirs, 2, err, sizeof err), p);
+    CU_ASSERT_PTR_EQUAL(registry_get(reg, "probe@i", broken_dirs, 2, err, sizeof err), p);
+    struct plugin *plain =
+        registry_get(reg, LP_BROKEN_DIR "/probe.so", broken_dirs, 2, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+    CU_ASSERT_PTR_NOT_EQUAL(plain, p);
+    CU_ASSERT_EQUAL(registry_count(reg), 2);
+}
+
 /* Declared arguments are refused before the plugin's load runs; accepted ones arrive typed. */
 static void declared_arguments_parsed_before_load(void)
 {
@@ -392,6 +408,7 @@ static void bad_instance_names_refused(void)
 static CU_TestInfo loads[] = {
     {"older_minor_loads", older_minor_loads},
     {"instances_have_their_own_state", instances_have_their_own_state},
+    {"path_instance_reused_by_get", path_instance_reused_by_get},
     {"declared_arguments_parsed_before_load", declared_arguments_parsed_before_load},
     {"short_name_found_in_plugin_dir", short_name_found_in_plugin_dir},
     {"dirs_searched_in_order", dirs_searched_in_order},
