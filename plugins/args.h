@@ -1,6 +1,8 @@
-/* args - the strict "KEY=VALUE[,KEY=VALUE...]" parser of the bundled plugins' argument
- * strings (`--plugin counter:marker=END,reset=1`). Static inline, so each plugin stays one
- * object; no allocation. Errors are one line naming the plugin, the key and what is wrong. */
+/* args - a strict "KEY=VALUE[,KEY=VALUE...]" parser for a plugin that parses its own argument
+ * text (`load`); installed as <linepool/args.h>. Plugins written for minor 1 declare their
+ * arguments in the descriptor instead and the server parses them. Static inline, so each
+ * plugin stays one object; no allocation, no feature macros. Errors are one line naming the
+ * key and what is wrong. */
 #ifndef LINEPOOL_PLUGINS_ARGS_H
 #define LINEPOOL_PLUGINS_ARGS_H
 
@@ -39,11 +41,13 @@ static inline const char *args_known(const struct args_key *keys, size_t n, char
     return buf;
 }
 
-/* Parses args ("" is no arguments) into cfg through keys. Returns 0 or -EINVAL with err set. */
+/* Parses args ("" is no arguments) into cfg through keys (at most 64). A key given twice is
+ * refused (`reset=1,reset=0` is a typo, not an override). Returns 0 or -EINVAL with err set. */
 static inline int args_parse(const char *args, const struct args_key *keys, size_t nkeys, void *cfg,
                              char *err, size_t errlen)
 {
     char known[256];
+    uint64_t seen = 0;
     for (const char *p = args; *p;) {
         size_t len = strcspn(p, ","), klen = strcspn(p, "=,");
         const struct args_key *k = args_find(keys, nkeys, p, klen);
@@ -56,6 +60,12 @@ static inline int args_parse(const char *args, const struct args_key *keys, size
                      args_known(keys, nkeys, known, sizeof known));
             return -EINVAL;
         }
+        uint64_t bit = (size_t)(k - keys) < 64 ? 1ull << (k - keys) : 0;
+        if (seen & bit) {
+            snprintf(err, errlen, "%s: given twice", k->key);
+            return -EINVAL;
+        }
+        seen |= bit;
         int rc = k->set(cfg, k, p + klen + 1, len - klen - 1, err, errlen);
         if (rc)
             return rc;

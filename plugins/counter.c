@@ -1,11 +1,12 @@
 /* counter - counts messages and bytes per connection and for the whole server. The message
  * `Y` (marker=TEXT) answers this connection's totals: "count messages=N bytes=M". */
-#include "args.h"
-
 #include <linepool.h>
 
+#include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern const struct lp_plugin lp_plugin;
 
@@ -13,7 +14,7 @@ struct counter {
     const struct lp_host *host;
     char marker[128]; /* the message that asks for the totals, exact bytes */
     size_t marker_len;
-    uint64_t reset, quiet;
+    int reset, quiet;
     /* Closed connections' totals. Each connection adds its own once, at close, so the
      * message path touches no shared cache line and the sum at unload is exact. */
     _Atomic uint64_t conns, messages, bytes;
@@ -24,39 +25,37 @@ struct tally {
     uint64_t base_messages, base_bytes; /* the totals at the last reset=1 answer */
 };
 
-static int set_marker(void *cfg, const struct args_key *k, const char *val, size_t len, char *err,
-                      size_t errlen)
-{
-    struct counter *c = cfg;
-    (void)k;
-    if (len == 0 || len >= sizeof c->marker || memchr(val, '\n', len)) {
-        snprintf(err, errlen, "marker: expected 1 to %zu bytes", sizeof c->marker - 1);
-        return -EINVAL;
-    }
-    memcpy(c->marker, val, len);
-    c->marker_len = len;
-    return 0;
-}
-
-static const struct args_key keys[] = {
-    {"marker", set_marker, 0, 0},
-    {"reset", args_set_uint, offsetof(struct counter, reset), 1},
-    {"quiet", args_set_uint, offsetof(struct counter, quiet), 1},
+/* Declared arguments: the server parses and checks them before load (linepool.h). */
+static const struct lp_arg counter_args[] = {
+    {.name = "marker",
+     .type = LP_ARG_STRING,
+     .def = "Y",
+     .min = 1,
+     .max = 127,
+     .help = "the message that asks for this connection's totals"},
+    {.name = "reset",
+     .type = LP_ARG_BOOL,
+     .def = "0",
+     .help = "each answer counts only since the previous one"},
+    {.name = "quiet",
+     .type = LP_ARG_BOOL,
+     .def = "0",
+     .help = "do not log each connection's totals at close"},
+    {0},
 };
 
-static int counter_load(const struct lp_host *h, const char *args, void **state, char *err,
-                        size_t errlen)
+static int counter_load(const struct lp_load *ld, void **state, char *err, size_t errlen)
 {
+    (void)err, (void)errlen;
     struct counter *c = calloc(1, sizeof *c);
     if (!c)
         return -ENOMEM;
-    c->host = h;
-    set_marker(c, NULL, "Y", 1, err, errlen);
-    int rc = args_parse(args, keys, sizeof keys / sizeof *keys, c, err, errlen);
-    if (rc) {
-        free(c);
-        return rc;
-    }
+    c->host = ld->host;
+    const char *marker = lp_arg_value(ld, &lp_plugin, "marker")->s;
+    c->marker_len = strlen(marker); /* 1 to 127 bytes: the table's bounds */
+    memcpy(c->marker, marker, c->marker_len);
+    c->reset = lp_arg_value(ld, &lp_plugin, "reset")->b;
+    c->quiet = lp_arg_value(ld, &lp_plugin, "quiet")->b;
     *state = c;
     return 0;
 }
@@ -64,10 +63,11 @@ static int counter_load(const struct lp_host *h, const char *args, void **state,
 static void counter_unload(void *state)
 {
     struct counter *c = state;
-    c->host->log(&lp_plugin, LP_LOG_INFO,
-                 "server totals: connections=%llu messages=%llu bytes=%llu",
-                 (unsigned long long)c->conns, (unsigned long long)c->messages,
-                 (unsigned long long)c->bytes);
+    if (c->conns) /* nothing to say when no connection came through us */
+        c->host->log(&lp_plugin, LP_LOG_INFO,
+                     "server totals: connections=%llu messages=%llu bytes=%llu",
+                     (unsigned long long)c->conns, (unsigned long long)c->messages,
+                     (unsigned long long)c->bytes);
     free(c);
 }
 
@@ -106,7 +106,9 @@ static void answer(struct counter *c, struct lp_conn *conn, struct tally *t)
     }
 }
 
-/* Per message: one length compare, two adds. A message counts len + 1 bytes (its '\n'). */
+/* Per message: one length compare, two adds. A message counts len + 1 bytes (its '\n').
+ * Counting is watching, not handling: other messages are LP_NOT_MINE, so a catch-all later
+ * in the chain still answers them. */
 static enum lp_verdict counter_message(void *state, struct lp_conn *conn, void *conn_state,
                                        const char *msg, size_t len)
 {
@@ -118,7 +120,7 @@ static enum lp_verdict counter_message(void *state, struct lp_conn *conn, void *
     }
     t->messages++;
     t->bytes += len + 1;
-    return LP_NEXT;
+    return LP_NOT_MINE;
 }
 
 LP_EXPORT const struct lp_plugin lp_plugin = {
@@ -126,7 +128,8 @@ LP_EXPORT const struct lp_plugin lp_plugin = {
     .name = "counter",
     .version = "1.0.0",
     .summary = "counts messages and bytes; 'Y' answers this connection's totals",
-    .load = counter_load,
+    .args = counter_args,
+    .load_args = counter_load,
     .unload = counter_unload,
     .open = counter_open,
     .close = counter_close,

@@ -1,20 +1,14 @@
 /* echo - answers every message with the same bytes plus '\n'. */
 #include <linepool.h>
 
-#include <string.h>
+static const struct lp_host *host; /* the same for every instance */
 
-static const struct lp_host *host;
+static const struct lp_arg echo_args[] = {{0}}; /* no arguments: any is refused */
 
-static int echo_load(const struct lp_host *h, const char *args, void **state, char *err,
-                     size_t errlen)
+static int echo_load(const struct lp_load *ld, void **state, char *err, size_t errlen)
 {
-    (void)state;
-    if (args[0] != '\0') {
-        strncpy(err, "echo takes no arguments", errlen - 1);
-        err[errlen - 1] = '\0';
-        return -22; /* EINVAL */
-    }
-    host = h;
+    (void)state, (void)err, (void)errlen;
+    host = ld->host;
     return 0;
 }
 
@@ -33,6 +27,7 @@ LP_EXPORT const struct lp_plugin lp_plugin = {
     .name = "echo",
     .version = "1.0.0",
     .summary = "answers each message verbatim plus a newline",
-    .load = echo_load,
+    .args = echo_args,
+    .load_args = echo_load,
     .message = echo_message,
 };

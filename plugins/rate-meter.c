@@ -1,11 +1,12 @@
 /* rate-meter - the tutorial's stream receiver done right: from a connection's first byte to
  * the message `Y` (or the close) it counts bytes, reads ("chunks") and messages, then
  * answers and logs the figures. Per message it only adds and compares: no copy, no malloc. */
-#include "args.h"
 #include "fmt.h"
 
 #include <linepool.h>
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 extern const struct lp_plugin lp_plugin;
@@ -14,8 +15,8 @@ extern const struct lp_plugin lp_plugin;
 
 struct meter {
     const struct lp_host *host;
-    uint64_t show;     /* messages logged per connection */
-    uint64_t interval; /* seconds between progress lines; 0 = none */
+    uint64_t show;        /* messages logged per connection */
+    uint64_t interval_ns; /* between progress lines; 0 = none */
 };
 
 /* One connection. Offsets count bytes since the connection opened: `received` from the read
@@ -27,21 +28,31 @@ struct stream {
     uint64_t tick_ns, tick_bytes; /* where the last progress interval ended */
 };
 
-static const struct args_key keys[] = {
-    {"show", args_set_uint, offsetof(struct meter, show), UINT32_MAX},
-    {"interval", args_set_uint, offsetof(struct meter, interval), 3600},
+static const struct lp_arg meter_args[] = {
+    {.name = "show",
+     .type = LP_ARG_UNSIGNED,
+     .def = "1",
+     .max = UINT32_MAX,
+     .help = "log the first N messages of each connection"},
+    {.name = "interval",
+     .type = LP_ARG_DURATION,
+     .def = "1",
+     .max = 3600000000000ull,
+     .help = "time between progress lines while a stream runs (0: none)"},
+    {0},
 };
 
-static int meter_load(const struct lp_host *h, const char *args, void **state, char *err,
-                      size_t errlen)
+static int meter_load(const struct lp_load *ld, void **state, char *err, size_t errlen)
 {
-    struct meter cfg = {.host = h, .show = 1, .interval = 1};
-    int rc = args_parse(args, keys, sizeof keys / sizeof *keys, &cfg, err, errlen);
-    if (!rc && !(*state = malloc(sizeof cfg)))
-        rc = -ENOMEM;
-    if (!rc)
-        memcpy(*state, &cfg, sizeof cfg);
-    return rc;
+    (void)err, (void)errlen;
+    struct meter *m = malloc(sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    m->host = ld->host;
+    m->show = lp_arg_value(ld, &lp_plugin, "show")->u;
+    m->interval_ns = lp_arg_value(ld, &lp_plugin, "interval")->u;
+    *state = m;
+    return 0;
 }
 
 /* Answers and logs the figures of the stream that ends now with `bytes` bytes. */
@@ -95,11 +106,12 @@ static void meter_read(void *state, struct lp_conn *conn, void *conn_state, size
         s->start_ns = s->tick_ns = now;
     s->received += nbytes;
     s->chunks++;
-    if (m->interval && now - s->tick_ns >= m->interval * 1000000000ull)
+    if (m->interval_ns && now - s->tick_ns >= m->interval_ns)
         progress(m, conn, s, now);
 }
 
-/* Per message: two adds, one rarely-taken branch. Never stops the chain: a meter. */
+/* Per message: two adds, one rarely-taken branch. Never stops the chain: a meter, which
+ * handles only its Y (it answers it); everything else is LP_NOT_MINE. */
 static enum lp_verdict meter_message(void *state, struct lp_conn *conn, void *conn_state,
                                      const char *msg, size_t len)
 {
@@ -107,6 +119,7 @@ static enum lp_verdict meter_message(void *state, struct lp_conn *conn, void *co
     struct stream *s = conn_state;
     s->consumed += len + 1;
     s->messages++;
+    enum lp_verdict v = LP_NOT_MINE;
     if (__builtin_expect(len == 1 || s->shown < m->show, 0)) {
         char quoted[FMT_QUOTE_SIZE(SHOW_MAX)];
         if (s->shown < m->show && ++s->shown)
@@ -115,9 +128,10 @@ static enum lp_verdict meter_message(void *state, struct lp_conn *conn, void *co
         if (len == 1 && msg[0] == 'Y') { /* an unterminated "Y" at EOF has no '\n' to count */
             report(m, conn, s, (s->consumed < s->received ? s->consumed : s->received) - s->origin);
             restart(m, s);
+            v = LP_NEXT;
         }
     }
-    return LP_NEXT;
+    return v;
 }
 
 static int meter_open(void *state, struct lp_conn *conn, void **conn_state)
@@ -141,7 +155,8 @@ LP_EXPORT const struct lp_plugin lp_plugin = {
     .name = "rate-meter",
     .version = "1.0.0",
     .summary = "measures a stream up to 'Y': bytes, chunks, time, data and message rate",
-    .load = meter_load,
+    .args = meter_args,
+    .load_args = meter_load,
     .unload = free,
     .open = meter_open,
     .close = meter_close,

@@ -1,4 +1,5 @@
-/* chain - the plugins on one listener, run in order for each event of a connection.
+/* chain - the plugins on one listener, run in order for each event of a connection, and
+ * the record of which plugin hook a thread is in (named in the log if it crashes there).
  * The chain is immutable once the server starts; `states` is the connection's array of
  * per-plugin states (one slot per plugin), owned by the connection's owner thread. */
 #ifndef LINEPOOL_CHAIN_H
@@ -6,12 +7,15 @@
 
 #include <linepool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct plugin;
 
 struct chain {
     struct plugin **plugins;
     size_t n;
+    const char *listener_name; /* --listen NAME@..., or the bound address */
+    const char *listener_addr; /* the bound address, "127.0.0.1:7000" */
 };
 
 /* Runs every open hook in order. Returns 0, or -ECONNREFUSED with *refused_by set to the
@@ -21,11 +25,28 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
 /* Tells every plugin with a read hook that n bytes arrived, before they are framed. */
 void chain_read(const struct chain *ch, struct lp_conn *c, void **states, size_t n);
 
-/* One complete message through the chain, until a plugin answers LP_STOP. */
+/* One complete message through the chain, until a plugin answers LP_STOP. When every plugin
+ * answered LP_NOT_MINE, the first plugin with an `unhandled` hook gets the message. */
 void chain_message(const struct chain *ch, struct lp_conn *c, void **states, const char *msg,
                    size_t len);
 
 /* Every close hook, last plugin first. Called once, and only after chain_open ran. */
 void chain_close(const struct chain *ch, struct lp_conn *c, void **states);
+
+/* Where the calling thread is: inside plugin `name`'s hook `hook` for connection conn_id (0
+ * = none). Set around every hook call (here and in the registry); read only by the crash
+ * report. The pointed-to site must stay valid until chain_site_enter(NULL). */
+struct chain_site {
+    const char *name;
+    const char *hook;
+    uint64_t conn_id;
+};
+void chain_site_enter(const struct chain_site *site);
+
+/* Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that, when the thread
+ * was inside a plugin hook, write one line naming the plugin, the hook and the connection
+ * to stderr (async-signal-safe: write(2) only), then let the process die by the same signal
+ * as before. Main thread, at startup. Returns 0 or -errno. */
+int chain_crash_report_install(void);
 
 #endif

@@ -1,14 +1,16 @@
 /* config - parses the command line; every option and its default is documented in usage. */
 #include "config.h"
 
-#include <ctype.h>
+#include "values.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_LINE      (1024 * 1024)
 #define DEFAULT_MAX_OUTPUT    (1024 * 1024)
@@ -49,60 +51,42 @@ static int push_string(char ***arr, size_t *n, const char *s)
 
 int config_parse_size(const char *text, size_t *out)
 {
-    char *end;
-    /* A digit first: strtoull would skip spaces and negate, so " -1" became SIZE_MAX. */
-    if (!text || !isdigit((unsigned char)*text))
+    uint64_t v;
+    if (!text)
         return -EINVAL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (end == text || errno)
-        return errno == ERANGE ? -ERANGE : -EINVAL;
-    static const char units[] = "kmg"; /* powers of 1024 */
-    const char *unit = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
-    unsigned shift = unit ? 10 * (unsigned)(unit - units + 1) : 0;
-    if (unit)
-        end++;
-    if (*end == 'i' && shift) /* accept "KiB"-style too */
-        end++;
-    if ((*end == 'b' || *end == 'B') && shift)
-        end++;
-    if (*end)
-        return -EINVAL;
-    if (v > (SIZE_MAX >> shift))
+    int rc = values_parse_size(text, strlen(text), &v);
+    if (rc)
+        return rc;
+    if (v > SIZE_MAX)
         return -ERANGE;
-    *out = (size_t)(v << shift);
+    *out = (size_t)v;
     return 0;
 }
 
 int config_parse_seconds(const char *text, double *out)
 {
-    char *end;
-    if (!text || !*text)
+    uint64_t ns;
+    if (!text)
         return -EINVAL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || errno || !isfinite(v) || v < 0)
-        return -EINVAL;
-    if (strcmp(end, "ms") == 0)
-        v /= 1000.0;
-    else if (*end && strcmp(end, "s") != 0)
-        return -EINVAL;
-    if (v > 1e9)
-        return -EINVAL;
-    *out = v;
+    int rc = values_parse_duration(text, strlen(text), &ns);
+    if (rc)
+        return rc;
+    *out = (double)ns / 1e9;
     return 0;
 }
 
 static int parse_port(const char *text, uint16_t *port)
 {
-    char *end;
-    if (!isdigit((unsigned char)*text)) /* strtoul skips spaces and accepts signs */
+    return values_parse_port(text, strlen(text), port) ? -EINVAL : 0;
+}
+
+int config_check_name(const char *name, size_t len)
+{
+    if (len == 0 || len > CONFIG_NAME_MAX)
         return -EINVAL;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (*end || errno || v > 65535)
-        return -EINVAL;
-    *port = (uint16_t)v;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(CONFIG_NAME_CHARS, name[i]) || !name[i])
+            return -EINVAL;
     return 0;
 }
 
@@ -129,17 +113,28 @@ int config_parse_listen(struct listen_spec *out, const char *text, char *err, si
     memset(out, 0, sizeof *out);
     const char *eq = strchr(text, '=');
     if (!eq)
-        return fail(err, errlen, -EINVAL, "--listen %s: expected HOST:PORT=PLUGIN[,PLUGIN...]",
-                    text);
+        return fail(err, errlen, -EINVAL,
+                    "--listen %s: expected [NAME@]HOST:PORT=PLUGIN[,PLUGIN...]", text);
     const char *host = text, *host_end, *colon;
-    if (*text == '[') {
-        host = text + 1;
+    const char *at = memchr(text, '@', (size_t)(eq - text));
+    if (at) {
+        if (config_check_name(text, (size_t)(at - text)))
+            return fail(err, errlen, -EINVAL,
+                        "--listen %s: listener name must be 1-%d of [A-Za-z0-9._-] before '@'",
+                        text, CONFIG_NAME_MAX);
+        if (!(out->name = strndup(text, (size_t)(at - text))))
+            return -ENOMEM;
+        host = at + 1;
+    }
+    const char *start = host;
+    if (*start == '[') {
+        host = start + 1;
         host_end = memchr(host, ']', (size_t)(eq - host));
         if (!host_end || host_end[1] != ':')
             return fail(err, errlen, -EINVAL, "--listen %s: expected [IPV6]:PORT=...", text);
         colon = host_end + 1;
     } else {
-        colon = memchr(text, ':', (size_t)(eq - text));
+        colon = memchr(start, ':', (size_t)(eq - start));
         if (!colon)
             return fail(err, errlen, -EINVAL, "--listen %s: missing :PORT", text);
         host_end = colon;
@@ -148,6 +143,8 @@ int config_parse_listen(struct listen_spec *out, const char *text, char *err, si
     }
     if (host_end == host)
         return fail(err, errlen, -EINVAL, "--listen %s: empty host", text);
+    if (memchr(host, '@', (size_t)(host_end - host))) /* NAME@ comes once, first */
+        return fail(err, errlen, -EINVAL, "--listen %s: '@' in the host", text);
     char port[8];
     size_t plen = (size_t)(eq - colon - 1);
     if (plen == 0 || plen >= sizeof port)
@@ -167,6 +164,7 @@ static void listen_spec_free(struct listen_spec *l)
         free(l->plugins[i]);
     free(l->plugins);
     free(l->host);
+    free(l->name);
 }
 
 static int add_listen(struct config *cfg, const char *text, char *err, size_t errlen)
@@ -190,10 +188,8 @@ static int add_listen(struct config *cfg, const char *text, char *err, size_t er
 static int parse_count(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
                        char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (!isdigit((unsigned char)*text) || *end || errno || v < min || v > max)
+    uint64_t v;
+    if (values_parse_uint(text, strlen(text), &v) || v < min || v > max)
         return fail(err, errlen, -EINVAL, "%s %s: expected a whole number from %u to %u", opt, text,
                     min, max);
     *out = (unsigned)v;
@@ -205,7 +201,7 @@ static int parse_size_opt(const char *opt, const char *text, size_t min, size_t 
 {
     if (config_parse_size(text, out) || *out < min)
         return fail(err, errlen, -EINVAL,
-                    "%s %s: expected a size of at least %zu bytes (suffixes K, M, G)", opt, text,
+                    "%s %s: expected a size of at least %zu bytes (suffixes K, M, G, T)", opt, text,
                     min);
     return 0;
 }
@@ -227,13 +223,15 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_DRAIN_TIMEOUT,
     OPT_PLUGIN_DIR,
-    OPT_PLUGIN
+    OPT_PLUGIN,
+    OPT_LIST_PLUGINS
 };
 
 static const struct option long_options[] = {
     {"listen", required_argument, NULL, 'l'},
     {"plugin", required_argument, NULL, OPT_PLUGIN},
     {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+    {"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
     {"threads", required_argument, NULL, 't'},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
@@ -284,19 +282,65 @@ static int apply_option(struct config *cfg, int opt, const char *arg, char *err,
     }
 }
 
+int config_default_plugin_dir(const char *exe, char *out, size_t len)
+{
+    char dir[PATH_MAX];
+    if (!exe || !*exe) {
+        snprintf(out, len, "%s", LP_INSTALL_PLUGIN_DIR);
+        return 0;
+    }
+    snprintf(dir, sizeof dir, "%s", exe);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, "%s", slash ? "/" : ".");
+    /* Only the binary in the build tree uses the build tree's plugins; an installed copy
+     * (wherever its prefix was moved) uses the folder beside it. */
+    const char *build_dir = LP_BUILD_SERVER_DIR;
+    char real_build[PATH_MAX];
+    if (realpath(build_dir, real_build))
+        build_dir = real_build;
+    int n = strcmp(dir, build_dir) == 0
+                ? snprintf(out, len, "%s", LP_BUILD_PLUGIN_DIR)
+                : snprintf(out, len, "%s/%s", strcmp(dir, "/") ? dir : "", LP_REL_PLUGIN_DIR);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The plugin directory of the running binary (/proc/self/exe). */
+static int push_default_dir(struct config *cfg)
+{
+    char exe[PATH_MAX], dir[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    if (config_default_plugin_dir(exe, dir, sizeof dir))
+        return -ENAMETOOLONG;
+    char real[PATH_MAX]; /* "P/bin/../lib/..." reads better, and compares, as "P/lib/..." */
+    return push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, realpath(dir, real) ? real : dir);
+}
+
+static int check_listener_names(const struct config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nlistens; i++)
+        for (size_t j = 0; cfg->listens[i].name && j < i; j++)
+            if (cfg->listens[j].name && strcmp(cfg->listens[i].name, cfg->listens[j].name) == 0)
+                return fail(err, errlen, -EINVAL, "--listen %s@...: listener name given twice",
+                            cfg->listens[i].name);
+    return 0;
+}
+
 static int apply_defaults(struct config *cfg, char *err, size_t errlen)
 {
     int rc = 0;
-    if (cfg->nlistens == 0) {
+    if (cfg->nlistens == 0 && cfg->mode == CONFIG_RUN) {
         cfg->defaults_listens = 1;
         for (size_t i = 0; !rc && i < sizeof default_listens / sizeof *default_listens; i++)
             rc = add_listen(cfg, default_listens[i], err, errlen);
     }
-    if (!rc && cfg->nplugin_dirs == 0) {
-        rc = push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, LP_BUILD_PLUGIN_DIR);
-        if (!rc)
-            rc = push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, LP_INSTALL_PLUGIN_DIR);
-    }
+    if (!rc && cfg->nplugin_dirs == 0)
+        rc = push_default_dir(cfg);
+    if (!rc)
+        rc = check_listener_names(cfg, err, errlen);
     return rc;
 }
 
@@ -312,8 +356,12 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
     opterr = 0;
     int opt, rc = 0;
     while (!rc && (opt = getopt_long(argc, argv, ":l:t:vqhV", long_options, NULL)) != -1) {
-        if (opt == 'h' || opt == 'V')
-            return opt == 'h' ? CONFIG_HELP : CONFIG_VERSION;
+        if (opt == 'h' || opt == 'V' || opt == OPT_LIST_PLUGINS) {
+            /* parsing goes on: the plugin dirs of the whole line are what they show */
+            if (cfg->mode == CONFIG_RUN)
+                cfg->mode = opt == 'h' ? CONFIG_HELP : opt == 'V' ? CONFIG_VERSION : CONFIG_LIST;
+            continue;
+        }
         if (opt == '?')
             rc = fail(err, errlen, -EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
         else if (opt == ':')
@@ -321,13 +369,15 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
         else
             rc = apply_option(cfg, opt, optarg, err, errlen);
     }
-    if (!rc && optind < argc)
+    if (!rc && cfg->mode == CONFIG_RUN && optind < argc)
         rc = fail(err, errlen, -EINVAL, "unexpected argument '%s' (see --help)", argv[optind]);
     if (!rc)
         rc = apply_defaults(cfg, err, errlen);
     if (rc == -ENOMEM)
         fail(err, errlen, rc, "out of memory");
-    return rc;
+    if (rc == -ENAMETOOLONG)
+        fail(err, errlen, rc, "the server's path is too long for its plugin directory");
+    return rc ? rc : cfg->mode;
 }
 
 void config_free(struct config *cfg)
@@ -345,7 +395,7 @@ void config_free(struct config *cfg)
 }
 
 /* clang-format off: the help text is laid out as it prints */
-void config_usage(FILE *out)
+void config_usage(FILE *out, const struct config *cfg)
 {
     fprintf(
         out,
@@ -353,7 +403,7 @@ void config_usage(FILE *out)
         "Accepts TCP connections, frames each byte stream into newline-terminated messages and\n"
         "passes every message through the plugins chained on its listener.\n"
         "\n"
-        "  -l, --listen HOST:PORT=PLUGIN[,PLUGIN...]\n"
+        "  -l, --listen [NAME@]HOST:PORT=PLUGIN[,PLUGIN...]\n"
         "                          listen on HOST:PORT and run each message through the plugins "
         "in\n"
         "                          order; repeatable. HOST: IPv4, [IPv6] or a name (first "
@@ -362,12 +412,16 @@ void config_usage(FILE *out)
         "                          'listening on HOST:PORT (PLUGINS)' on stdout.\n"
         "                          default: 127.0.0.1:5005=rate-meter, 127.0.0.1:5006=echo,\n"
         "                          127.0.0.1:5007=counter\n"
-        "      --plugin NAME[:ARGS]\n"
+        "                          NAME@ names the listener for plugins (default: its address).\n"
+        "      --plugin NAME[@INSTANCE][:ARGS]\n"
         "                          load plugin NAME (short name or path to a .so) with ARGS;\n"
-        "                          repeatable. Plugins named only in --listen load with no ARGS.\n"
+        "                          repeatable. @INSTANCE loads it again with its own state,\n"
+        "                          named NAME@INSTANCE in --listen. Plugins named only in\n"
+        "                          --listen load with no ARGS.\n"
         "      --plugin-dir DIR    where short plugin names are looked up; repeatable.\n"
-        "                          default: " LP_BUILD_PLUGIN_DIR ",\n"
-        "                          then " LP_INSTALL_PLUGIN_DIR "\n"
+        "                          default: the plugins folder of this installation\n"
+        "      --list-plugins      print every plugin in the plugin directories (name, version,\n"
+        "                          summary, path, arguments with defaults) and exit\n"
         "  -t, --threads N         worker threads that read, frame and run handlers\n"
         "                          (default: number of CPUs)\n"
         "      --max-line BYTES    longest message; a longer line gets 'ERR line too long (max N\n"
@@ -389,9 +443,20 @@ void config_usage(FILE *out)
         "  -h, --help              this text\n"
         "  -V, --version           print the version\n"
         "\n"
-        "Sizes take K, M, G suffixes (powers of 1024); times take s or ms (default seconds).\n"
+        "Sizes take K, M, G, T suffixes (powers of 1024); times take s or ms (default seconds).\n"
         "Logs go to stderr; the listening lines and the exit summary go to stdout.\n"
         "Exit status: 0 after a clean stop, 1 when the drain deadline passed or a second signal\n"
-        "forced the exit, 2 when the server could not start.\n");
+        "forced the exit, 2 when the server could not start. A fatal signal inside a plugin hook\n"
+        "logs 'linepool-server: fatal SIGSEGV in plugin P, hook H, conn N' and the server\n"
+        "dies by that signal.\n");
+    config_print_dirs(out, cfg);
 }
 /* clang-format on */
+
+void config_print_dirs(FILE *out, const struct config *cfg)
+{
+    fprintf(out, "Plugin directories:");
+    for (size_t i = 0; cfg && i < cfg->nplugin_dirs; i++)
+        fprintf(out, " %s", cfg->plugin_dirs[i]);
+    fprintf(out, "\n");
+}

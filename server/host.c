@@ -1,8 +1,11 @@
 /* host - adapts the plugin API onto the server's connection and log modules. */
 #include "host.h"
 
+#include "chain.h"
 #include "conn.h"
 #include "log.h"
+
+#include <errno.h>
 
 static const _Atomic int *stopping_flag;
 
@@ -41,6 +44,53 @@ static int host_stopping(void)
     return stopping_flag && atomic_load_explicit(stopping_flag, memory_order_relaxed);
 }
 
+static const char *host_listener_name(struct lp_conn *conn)
+{
+    return ((struct conn *)conn)->chain->listener_name;
+}
+
+static const char *host_listener_addr(struct lp_conn *conn)
+{
+    return ((struct conn *)conn)->chain->listener_addr;
+}
+
+/* implemented with the pool (issue 12 points 4-5) */
+static int host_defer(struct lp_conn *conn, struct lp_deferred *out)
+{
+    (void)conn, (void)out;
+    return -ENOSYS;
+}
+
+/* implemented with the pool (issue 12 points 4-5) */
+static int host_complete(struct lp_deferred ticket, const void *bytes, size_t len, unsigned flags)
+{
+    (void)ticket, (void)bytes, (void)len, (void)flags;
+    return -ENOSYS;
+}
+
+/* implemented with the pool (issue 12 points 4-5) */
+static int host_overtake(struct lp_conn *conn, int allow)
+{
+    (void)conn, (void)allow;
+    return -ENOSYS;
+}
+
+/* implemented with the pool (issue 12 points 4-5) */
+static int host_timer_start(struct lp_conn *conn, uint64_t delay_ns, uint64_t every_ns,
+                            lp_timer_fn fn, void *arg, uint64_t *id)
+{
+    (void)conn, (void)delay_ns, (void)every_ns, (void)fn, (void)arg, (void)id;
+    return -ENOSYS;
+}
+
+/* implemented with the pool (issue 12 points 4-5) */
+static int host_timer_cancel(uint64_t id)
+{
+    (void)id;
+    return -ENOSYS;
+}
+
+/* Grows only at its end (see LP_ABI_MINOR in linepool.h). */
 static const struct lp_host table = {
     .abi = LP_PLUGIN_ABI,
     .server = "linepool-server " LP_VERSION,
@@ -51,6 +101,15 @@ static const struct lp_host table = {
     .conn_id = host_conn_id,
     .stopping = host_stopping,
     .now_ns = conn_now_ns,
+    /* minor 1 */
+    .size = sizeof(struct lp_host),
+    .listener_name = host_listener_name,
+    .listener_addr = host_listener_addr,
+    .defer = host_defer,
+    .complete = host_complete,
+    .overtake = host_overtake,
+    .timer_start = host_timer_start,
+    .timer_cancel = host_timer_cancel,
 };
 
 const struct lp_host *host_table(const _Atomic int *stopping)

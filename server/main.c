@@ -1,6 +1,7 @@
 /* linepool-server: parse the command line, start, serve until a signal, drain, exit. */
 #include "config.h"
 #include "log.h"
+#include "registry.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -11,11 +12,16 @@ int main(int argc, char **argv)
     struct config cfg;
     char err[1024] = "";
     int rc = config_parse(&cfg, argc, argv, err, sizeof err);
-    if (rc == CONFIG_HELP || rc == CONFIG_VERSION) {
+    if (rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == CONFIG_LIST) {
         if (rc == CONFIG_HELP)
-            config_usage(stdout);
-        else
-            printf("linepool-server %s\n", LP_VERSION);
+            config_usage(stdout, &cfg);
+        else if (rc == CONFIG_VERSION)
+            printf("linepool-server %s (plugin ABI %d.%d)\n", LP_VERSION, LP_ABI_MAJOR,
+                   LP_ABI_MINOR);
+        if (rc == CONFIG_VERSION)
+            config_print_dirs(stdout, &cfg);
+        if (rc == CONFIG_LIST)
+            registry_list(stdout, stderr, (const char *const *)cfg.plugin_dirs, cfg.nplugin_dirs);
         config_free(&cfg);
         return 0;
     }

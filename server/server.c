@@ -94,8 +94,7 @@ static int build_chain(struct server *s, const struct listen_spec *spec, struct 
         struct plugin *p =
             registry_get(s->reg, spec->plugins[i], dirs, s->cfg->nplugin_dirs, why, sizeof why);
         if (!p) {
-            snprintf(err, errlen, "--listen %s:%u: unknown plugin '%s': %s", spec->host, spec->port,
-                     spec->plugins[i], why);
+            snprintf(err, errlen, "--listen %s:%u: %s", spec->host, spec->port, why);
             return -ENOENT;
         }
         chain->plugins[i] = p;
@@ -127,6 +126,8 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
             return rc;
         if ((l->fd = listener_open(spec->host, spec->port, l->name, err, errlen)) < 0)
             return l->fd;
+        l->chain.listener_addr = l->name;
+        l->chain.listener_name = spec->name ? spec->name : l->name;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
             return -errno;
@@ -207,7 +208,10 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     s->started_ns = conn_now_ns();
     s->max_conns = pick_max_conns(cfg);
     connset_init(&s->conns);
-    int rc = -errno;
+    int rc = chain_crash_report_install();
+    if (rc)
+        goto out_fail;
+    rc = -errno;
     if (!(s->reg = registry_new(host_table(&s->draining))))
         goto out_fail;
     if ((rc = load_plugins(s, err, errlen)))
@@ -224,8 +228,8 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
              pool_threads(s->pool), s->max_conns, cfg->max_line);
     for (size_t i = 0; i < registry_count(s->reg); i++) {
         const struct plugin *p = registry_at(s->reg, i);
-        log_info("plugin %s %s loaded from %s", p->desc->name,
-                 p->desc->version ? p->desc->version : "", p->path);
+        log_info("plugin %s%s%s loaded from %s", p->key, p->desc->version ? " " : "",
+                 p->desc->version ? p->desc->version : "", p->real);
     }
     return s;
 out_fail:
@@ -330,8 +334,9 @@ static void kick_drain(struct conn *c, void *arg)
 
 static void start_drain(struct server *s, const char *signame)
 {
-    log_info("%s: stopping; finishing %zu connections (deadline %.3f s)", signame,
-             connset_count(&s->conns), s->cfg->drain_timeout);
+    size_t nconns = connset_count(&s->conns);
+    log_info("%s: stopping; finishing %zu connection%s (deadline %.3f s)", signame, nconns,
+             nconns == 1 ? "" : "s", s->cfg->drain_timeout);
     for (size_t i = 0; i < s->nlisteners; i++) {
         epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
         close(s->listeners[i].fd);

@@ -4,10 +4,13 @@
 # -DLP_FUZZ=ON (clang) the libFuzzer binaries fuzz_NAME are built too, into build/fuzz/.
 set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
-set(LP_FUZZ_TARGETS framer config plugin_args)
+set(LP_FUZZ_TARGETS framer config plugin_args plugin_schema)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
-set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c)
+set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
+    ${PROJECT_SOURCE_DIR}/server/values.c)
 set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
+set(LP_FUZZ_plugin_schema_SOURCES ${PROJECT_SOURCE_DIR}/server/plugin_schema.c
+    ${PROJECT_SOURCE_DIR}/server/values.c)
 
 if(LP_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -21,9 +24,8 @@ endif()
 function(lp_fuzz_executable exe name)
   add_executable(${exe} ${LP_FUZZ_DIR}/fuzz_${name}.c ${LP_FUZZ_${name}_SOURCES} ${ARGN})
   target_include_directories(${exe} PRIVATE ${LP_FUZZ_DIR} ${PROJECT_SOURCE_DIR}/server
-                             ${PROJECT_SOURCE_DIR}/plugins)
-  target_compile_definitions(${exe} PRIVATE
-    LP_BUILD_PLUGIN_DIR="${LP_BUILD_PLUGIN_DIR}" LP_INSTALL_PLUGIN_DIR="${LP_INSTALL_PLUGIN_DIR}")
+                             ${PROJECT_SOURCE_DIR}/plugins ${PROJECT_SOURCE_DIR}/include)
+  target_compile_definitions(${exe} PRIVATE ${LP_PATH_DEFINES})
   set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${LP_FUZZ_OUT})
 endfunction()
 

@@ -51,13 +51,15 @@ static int parse(struct config *cfg, const struct words *w, char *err, size_t er
     return config_parse(cfg, w->argc, argv, err, errlen);
 }
 
-/* "HOST:PORT=A,B", bracketing the host when it needs it, parses back to the same spec. */
+/* "[NAME@]HOST:PORT=A,B", bracketing the host when it needs it, parses back to the same
+ * spec. */
 static void check_listen_round_trip(const struct listen_spec *l)
 {
     char text[8192], err[256];
     int bracket = strchr(l->host, ':') || l->host[0] == '[';
-    int n = snprintf(text, sizeof text, "%s%s%s:%u=", bracket ? "[" : "", l->host,
-                     bracket ? "]" : "", (unsigned)l->port);
+    int n =
+        snprintf(text, sizeof text, "%s%s%s%s%s:%u=", l->name ? l->name : "", l->name ? "@" : "",
+                 bracket ? "[" : "", l->host, bracket ? "]" : "", (unsigned)l->port);
     for (size_t i = 0; i < l->nplugins && n > 0 && (size_t)n < sizeof text; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", i ? "," : "", l->plugins[i]);
     if (n <= 0 || (size_t)n >= sizeof text)
@@ -65,6 +67,8 @@ static void check_listen_round_trip(const struct listen_spec *l)
     struct listen_spec again;
     FUZZ_CHECK(config_parse_listen(&again, text, err, sizeof err) == 0);
     FUZZ_CHECK(strcmp(again.host, l->host) == 0 && again.port == l->port);
+    FUZZ_CHECK(!again.name == !l->name && (!l->name || strcmp(again.name, l->name) == 0));
+    free(again.name);
     FUZZ_CHECK(again.nplugins == l->nplugins);
     for (size_t i = 0; i < l->nplugins; i++) {
         FUZZ_CHECK(strcmp(again.plugins[i], l->plugins[i]) == 0);
@@ -76,7 +80,8 @@ static void check_listen_round_trip(const struct listen_spec *l)
 
 static void check_listen(const struct listen_spec *l)
 {
-    FUZZ_CHECK(l->host && l->host[0] && !strchr(l->host, '='));
+    FUZZ_CHECK(l->host && l->host[0] && !strchr(l->host, '=') && !strchr(l->host, '@'));
+    FUZZ_CHECK(!l->name || config_check_name(l->name, strlen(l->name)) == 0);
     FUZZ_CHECK(l->nplugins >= 1);
     for (size_t i = 0; i < l->nplugins; i++)
         FUZZ_CHECK(l->plugins[i][0] && !strchr(l->plugins[i], ','));
@@ -150,7 +155,7 @@ static int reference_size(const char *t, size_t *out)
     }
     if (i == 0)
         return -1;
-    const char *units = "kmg", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
+    const char *units = "kmgt", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
     unsigned shift = u ? 10 * (unsigned)(u - units + 1) : 0;
     i += u != NULL;
     if (shift && t[i] == 'i')
@@ -214,8 +219,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config a, b;
     char err_a[128], err_b[128];
     int rc = parse(&a, &w, err_a, sizeof err_a);
-    FUZZ_CHECK(rc == CONFIG_RUN || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == -EINVAL ||
-               rc == -ENOMEM);
+    FUZZ_CHECK(rc == CONFIG_RUN || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == CONFIG_LIST ||
+               rc == -EINVAL || rc == -ENOMEM);
     FUZZ_CHECK(memchr(err_a, '\0', sizeof err_a));
     if (rc < 0)
         FUZZ_CHECK(err_a[0] != '\0');

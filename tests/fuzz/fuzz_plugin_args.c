@@ -65,7 +65,7 @@ static bool ref_uint(const char *v, size_t len, uint64_t max, uint64_t *out)
     return true;
 }
 
-static bool ref_item(struct opts *o, const char *item, size_t len)
+static bool ref_item(struct opts *o, const char *item, size_t len, unsigned *seen)
 {
     const char *eq = memchr(item, '=', len);
     if (!eq || eq == item)
@@ -74,6 +74,9 @@ static bool ref_item(struct opts *o, const char *item, size_t len)
     for (size_t i = 0; i < NKEYS; i++) {
         if (strlen(keys[i].key) != klen || memcmp(keys[i].key, item, klen) != 0)
             continue;
+        if (*seen & (1u << i))
+            return false;
+        *seen |= 1u << i;
         if (keys[i].set == set_marker) {
             if (vlen == 0 || vlen >= sizeof o->marker || memchr(eq + 1, '\n', vlen))
                 return false;
@@ -90,15 +93,16 @@ static bool ref_item(struct opts *o, const char *item, size_t len)
     return false;
 }
 
-/* The grammar: "" or ITEM *("," ITEM); ITEM = KEY "=" VALUE, KEY a known key, VALUE valid
- * for it (no ','); later keys override earlier ones. */
+/* The grammar: "" or ITEM *("," ITEM); ITEM = KEY "=" VALUE, KEY a known key given at most
+ * once, VALUE valid for it (no ','). */
 static bool ref_parse(const char *s, struct opts *o)
 {
+    unsigned seen = 0;
     if (!*s)
         return true;
     for (;;) {
         size_t len = strcspn(s, ",");
-        if (!ref_item(o, s, len))
+        if (!ref_item(o, s, len, &seen))
             return false;
         if (!s[len])
             return true;

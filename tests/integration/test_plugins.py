@@ -4,6 +4,7 @@ reproduced in Python), and an out-of-tree plugin built against the installed SDK
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +24,7 @@ DIRS = ["--plugin-dir", BROKEN, "--plugin-dir", PLUGINS]
 def refused(*args):
     """Runs a server that must refuse to start; returns its one stderr line."""
     proc = subprocess.run([lptest.SERVER] + list(args), capture_output=True, timeout=10 * SLOW)
-    assert proc.returncode > 0, "expected a non-zero exit, not a signal: %r" % (proc,)
+    assert proc.returncode == 2, "expected exit status 2 (could not start): %r" % (proc,)
     assert proc.stdout == b"", proc.stdout
     lines = proc.stderr.decode().splitlines()
     assert len(lines) == 1, lines
@@ -42,8 +43,8 @@ REFUSALS = {
                           % (BROKEN, BROKEN)),
     "no_descriptor_symbol": (["nosym"], "plugin %s/nosym.so: no 'lp_plugin' symbol (not a "
                              "linepool plugin?)" % BROKEN),
-    "abi_mismatch": (["oldabi"], "plugin %s/oldabi.so: ABI version 0, this server speaks 1 "
-                     "(rebuild it against linepool.h)" % BROKEN),
+    "abi_mismatch": (["oldabi"], "plugin %s/oldabi.so: built for plugin ABI 0.0, this server "
+                     "speaks 1.1 (rebuild it against this server's linepool.h)" % BROKEN),
     "no_message_hook": (["nomessage"], "plugin %s/nomessage.so: descriptor has no message hook"
                         % BROKEN),
     "no_name": (["noname"], "plugin %s/noname.so: descriptor name is missing or not made of "
@@ -52,8 +53,27 @@ REFUSALS = {
                           "(args 'x=1')"),
     "duplicate_name": (["echo", "%s/impostor.so" % BROKEN], "plugin %s/impostor.so: a plugin "
                        "named 'echo' is already loaded from %s/echo.so" % (BROKEN, PLUGINS)),
-    "bad_plugin_args": (["counter:bogus=1"], "plugin counter: load failed: unknown key 'bogus' "
-                        "(known: marker, reset, quiet)"),
+    "bad_plugin_args": (["counter:bogus=1"], "plugin counter: unknown argument 'bogus' "
+                        "(accepted: marker, reset, quiet)"),
+    # ABI: another major, or a newer minor, names both versions
+    "newer_minor": (["newminor"], "plugin %s/newminor.so: built for plugin ABI 1.2, this server "
+                    "speaks 1.1 (it needs a newer server)" % BROKEN),
+    "other_major": (["newmajor"], "plugin %s/newmajor.so: built for plugin ABI 2.0, this server "
+                    "speaks 1.1 (rebuild it against this server's linepool.h)" % BROKEN),
+    # declared arguments: parsed by the server before load, one line naming plugin and key
+    "repeated_arg": (["counter:reset=1,reset=0"], "plugin counter: argument 'reset' given twice"),
+    "bad_bool_arg": (["counter:quiet=2"], "plugin counter: quiet=2: expected a bool (1/0, "
+                     "true/false, yes/no, on/off)"),
+    "out_of_range_arg": (["rate-meter:interval=2h"], "plugin rate-meter: interval=2h: expected a "
+                         "duration from 0 to 3600 s (e.g. 2, 0.5, 1500ms)"),
+    "malformed_arg": (["rate-meter:show"], "plugin rate-meter: expected KEY=VALUE, got 'show'"),
+    "args_to_echo": (["echo:x=1"], "plugin echo: unknown argument 'x' (accepted: none)"),
+    # instances
+    "empty_instance": (["counter@"], "plugin 'counter@': instance name must be 1-64 of "
+                       "[A-Za-z0-9._-] after '@'"),
+    "bad_instance": (["counter@a/b"], "plugin counter@a/b: No such file or directory"),
+    "instance_twice": (["counter@a", "counter@a:reset=1"], "plugin counter: a plugin named "
+                       "'counter@a' is already loaded from %s/counter.so" % PLUGINS),
 }
 
 
@@ -85,18 +105,185 @@ def case_refuses_world_writable_file_and_directory():
         os.chmod(so, 0o644)
         os.chmod(d, 0o1777)  # the sticky bit is no excuse
         line = refused("--plugin-dir", d, "--listen", "127.0.0.1:0=echo")
-        assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'echo': plugin " \
+        assert line == "linepool-server: --listen 127.0.0.1:0: plugin " \
             "%s: refusing to load: %s is world-writable" % (so, d), line
         os.chmod(d, 0o700)
 
 
 def case_unknown_plugin_in_listen():
     line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=echo,nosuch")
-    assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'nosuch': plugin " \
+    assert line == "linepool-server: --listen 127.0.0.1:0: plugin " \
         "nosuch: not found in %s" % PLUGINS, line
     line = refused("--plugin-dir", PLUGINS, "--listen", "127.0.0.1:0=counter:reset=1")
-    assert line == "linepool-server: --listen 127.0.0.1:0: unknown plugin 'counter:reset=1': " \
+    assert line == "linepool-server: --listen 127.0.0.1:0: " \
         "plugin counter:reset=1: arguments are given with --plugin NAME:ARGS", line
+
+
+def case_refuses_bad_listener_names():
+    for spec, want in [
+            ("@127.0.0.1:0=echo", "--listen @127.0.0.1:0=echo: listener name must be 1-64 of "
+             "[A-Za-z0-9._-] before '@'"),
+            ("a b@127.0.0.1:0=echo", "--listen a b@127.0.0.1:0=echo: listener name must be 1-64 "
+             "of [A-Za-z0-9._-] before '@'")]:
+        line = refused("--listen", spec)
+        assert line == "linepool-server: " + want, line
+    line = refused("--listen", "x@127.0.0.1:0=echo", "--listen", "x@127.0.0.1:0=echo")
+    assert line == "linepool-server: --listen x@...: listener name given twice", line
+
+
+def case_abi_older_minor_loads():
+    """v10.so was built against the first header, kept verbatim (.abi = 1): it loads on this
+    minor-1 server and answers."""
+    with Server(*DIRS, "--listen", "127.0.0.1:0=v10,echo") as srv:
+        with connect(srv.port) as s:
+            s.sendall(b"hi\n")
+            assert recv_lines(s, 2) == [b"v10 hi", b"hi"]
+        rc, err = srv.stop()
+        assert rc == 0, err
+        assert re.search(r"INFO  plugin v10 1\.0\.0 loaded from %s/v10\.so$" % re.escape(BROKEN),
+                         err, re.M), err
+
+
+def case_instances_have_separate_state():
+    """One file, two instances with their own arguments and totals; the listener names the
+    instance."""
+    with Server("--plugin", "counter@a:marker=END", "--plugin", "counter@b",
+                "--listen", "127.0.0.1:0=counter@a", "--listen", "127.0.0.1:0=counter@b") as srv:
+        with connect(srv.port_of("counter@a")) as s:
+            s.sendall(b"x\nY\nEND\n")
+            assert recv_lines(s, 1) == [b"count messages=2 bytes=4"]
+        with connect(srv.port_of("counter@b")) as s:
+            s.sendall(b"x\nEND\nY\n")
+            assert recv_lines(s, 1) == [b"count messages=2 bytes=6"]
+        wait_for(lambda: srv.stderr().count(" closed: messages=") == 2, 5 * SLOW, "close lines")
+        rc, err = srv.stop()
+        assert rc == 0, err
+        totals = re.findall(r"counter: server totals: connections=(\d+) messages=(\d+) "
+                            r"bytes=(\d+)$", err, re.M)
+        assert sorted(totals) == [("1", "2", "4"), ("1", "2", "6")], err
+        assert re.search(r"INFO  plugin counter@a 1\.0\.0 loaded from ", err, re.M), err
+
+
+def case_listener_query_names_and_addresses():
+    with Server(*DIRS, "--plugin", "where@a:tag=A", "--plugin", "where@b:tag=B",
+                "--listen", "public@127.0.0.1:0=where@a", "--listen", "127.0.0.1:0=where@b",
+                "--listen", "admin@127.0.0.1:0=where@a,echo") as srv:
+        for (host, port, chain), want_name in zip(srv.listeners, ["public", None, "admin"]):
+            with connect(port) as s:
+                s.sendall(b"where\n")
+                tag, name, addr = recv_lines(s, 1)[0].decode().split(" ")
+            assert tag == ("B" if chain == "where@b" else "A"), (tag, chain)
+            assert addr == "127.0.0.1:%d" % port, addr
+            assert name == (want_name or addr), (name, want_name)
+        assert srv.stop()[0] == 0
+
+
+def case_not_mine_catch_all_once():
+    """kv's catch-all answers only what no plugin of the chain handled, wherever kv sits."""
+    with Server(*DIRS, "--listen", "127.0.0.1:0=kv,counter",
+                "--listen", "127.0.0.1:0=counter,kv", "--listen", "127.0.0.1:0=rate-meter,kv",
+                "--listen", "127.0.0.1:0=kv,echo") as srv:
+        # kv first stops its own commands before counter counts them; counter first counts all
+        for chain, count in (("kv,counter", b"messages=1 bytes=6"),
+                             ("counter,kv", b"messages=3 bytes=20")):
+            with connect(srv.port_of(chain)) as s:
+                s.sendall(b"set a 1\nget a\nbogus\nY\nget b\n")
+                assert recv_lines(s, 5) == [b"OK", b"1", b"ERR unknown command",
+                                            b"count " + count, b"NOT_FOUND"], chain
+        with connect(srv.port_of("rate-meter,kv")) as s:
+            s.sendall(b"bogus\nget a\n")
+            assert recv_lines(s, 2) == [b"ERR unknown command", b"1"]
+        with connect(srv.port_of("kv,echo")) as s:  # echo handles everything: no error
+            s.sendall(b"bogus\nget a\n")
+            assert recv_lines(s, 2) == [b"bogus", b"1"]  # kv stopped its get
+        assert srv.stop()[0] == 0
+
+
+def case_crash_names_plugin_hook_and_connection():
+    """A NULL write in a plugin's hook: one line naming plugin, hook and connection, then the
+    server dies by SIGSEGV as before (exit status 139 from a shell)."""
+    for extra, send, hook in [([], b"ok\ncrash\n", "message"),
+                              (["--plugin", "crash@o:in_open=1"], None, "open")]:
+        name = "crash@o" if extra else "crash"
+        srv = Server(*DIRS, *extra, "--listen", "127.0.0.1:0=echo," + name)
+        try:
+            with connect(srv.port) as s:
+                conn_id = 1
+                if send:
+                    s.sendall(send)
+                rc = srv.proc.wait(timeout=10 * SLOW)
+        finally:
+            srv.kill()
+        assert rc == -signal.SIGSEGV, rc
+        err = srv.stderr()
+        lines = [ln for ln in err.splitlines() if "fatal" in ln]
+        assert lines == ["linepool-server: fatal SIGSEGV in plugin %s, hook %s, conn %d"
+                         % (name, hook, conn_id)], err
+
+
+def case_list_plugins():
+    proc = subprocess.run([lptest.SERVER, "--list-plugins", "--plugin-dir", PLUGINS],
+                          capture_output=True, timeout=10 * SLOW)
+    assert proc.returncode == 0 and proc.stderr == b"", proc
+    out = proc.stdout.decode()
+    assert ("counter 1.0.0 - counts messages and bytes; 'Y' answers this connection's totals\n"
+            "    %s/counter.so\n"
+            "    marker=Y             the message that asks for this connection's totals; 1 to "
+            "127 bytes without ',' or newline\n" % os.path.realpath(PLUGINS)) in out, out
+    assert re.search(r"^    reset=0 +each answer counts only since the previous one; a bool ",
+                     out, re.M), out
+    assert "echo 1.0.0 - answers each message verbatim plus a newline\n" in out, out
+    assert re.search(r"^    interval=1 +time between progress lines .*; a duration from 0 to "
+                     r"3600 s", out, re.M), out
+    assert [ln.split(" ")[0] for ln in out.splitlines() if not ln.startswith(" ")] == \
+        ["counter", "echo", "rate-meter"], out
+    # broken files are named on stderr, the good ones still listed; v10 (ABI 1.0) is good
+    proc = subprocess.run([lptest.SERVER, "--list-plugins", "--plugin-dir", BROKEN],
+                          capture_output=True, timeout=10 * SLOW)
+    out, err = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == 0, proc
+    assert "v10 1.0.0 - built against ABI 1.0\n    %s/v10.so\n    (arguments not declared)\n" \
+        % os.path.realpath(BROKEN) in out, out
+    assert "kv 1.0.0 - test plugin: set/get with a chain-wide catch-all error" in out, out
+    assert ("linepool-server: skipped: plugin %s/newmajor.so: built for plugin ABI 2.0, this "
+            "server speaks 1.1" % BROKEN) in err, err
+    assert "linepool-server: skipped: plugin %s/notelf.so: not a loadable" % BROKEN in err, err
+
+
+def case_help_and_version_print_plugin_dirs():
+    for opt in ("--help", "--version"):
+        out = subprocess.run([lptest.SERVER, opt], capture_output=True, timeout=10 * SLOW,
+                             check=True).stdout.decode()
+        assert out.splitlines()[-1] == "Plugin directories: %s" % os.path.realpath(PLUGINS), out
+        out = subprocess.run([lptest.SERVER, opt, "--plugin-dir", "/a", "--plugin-dir", "/b"],
+                             capture_output=True, timeout=10 * SLOW, check=True).stdout.decode()
+        assert out.splitlines()[-1] == "Plugin directories: /a /b", out
+    assert out.splitlines()[0] == "linepool-server 0.1.0 (plugin ABI 1.1)", out
+
+
+def case_small_fixes_in_the_log():
+    """The real path of a plugin named through a symlink, no double space for a plugin
+    without a version, 'finishing 1 connection', no counter totals when counter served
+    nobody."""
+    with tempfile.TemporaryDirectory() as tmp:
+        link = os.path.join(tmp, "echo.so")
+        os.symlink(os.path.join(PLUGINS, "echo.so"), link)
+        with Server(*DIRS, "--plugin", link, "--listen", "127.0.0.1:0=echo,crash") as srv:
+            with connect(srv.port) as s:
+                s.sendall(b"hello\n")
+                assert recv_lines(s, 1) == [b"hello"]
+                rc, err = srv.stop()
+        assert rc == 0, err
+        assert re.search(r"INFO  plugin echo 1\.0\.0 loaded from %s/echo\.so$" % re.escape(
+            os.path.realpath(PLUGINS)), err, re.M), err
+        assert re.search(r"INFO  plugin crash loaded from %s/crash\.so$" % re.escape(
+            os.path.realpath(BROKEN)), err, re.M), err
+        assert "finishing 1 connection (deadline" in err, err
+    with Server("--listen", "127.0.0.1:0=counter") as srv:
+        rc, err = srv.stop()
+    assert rc == 0, err
+    assert "server totals" not in err, err
+    assert "finishing 0 connections (deadline" in err, err
 
 
 # --- arguments and chains ---------------------------------------------------------------
@@ -305,39 +492,78 @@ def greet_roundtrip(server, plugin_dirs):
         lptest.SERVER = saved
 
 
+def walkthrough_commands():
+    """The sh blocks of plugins/README.md's "Out of tree, step by step", in order."""
+    with open(os.path.join(lptest.SOURCE, "plugins", "README.md")) as f:
+        text = f.read()
+    section = text.split("\n## Out of tree, step by step\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```sh\n(.*?)^```$", section, re.M | re.S)
+    assert len(blocks) >= 5, blocks
+    return "\n".join(blocks)
+
+
+def cmake_package_plugin_dir(tmp, prefix):
+    """LINEPOOL_PLUGIN_DIR as find_package(linepool) reports it."""
+    proj = os.path.join(tmp, "probe")
+    os.mkdir(proj)
+    with open(os.path.join(proj, "CMakeLists.txt"), "w") as f:
+        f.write("cmake_minimum_required(VERSION 3.18)\nproject(p LANGUAGES C)\n"
+                "find_package(linepool REQUIRED)\nmessage(STATUS \"DIR=${LINEPOOL_PLUGIN_DIR}\")\n")
+    out = run(["cmake", "-S", proj, "-B", os.path.join(proj, "b"), "-DCMAKE_PREFIX_PATH=" + prefix])
+    return re.search(r"^-- DIR=(.*)$", out, re.M).group(1)
+
+
 def case_sdk_out_of_tree_plugin():
-    """cmake --install into a temporary prefix; build tests/plugins/sample with
-    find_package(linepool) and, separately, with pkg-config; load both into the installed
-    server next to the installed counter."""
+    """Runs the README's walkthrough exactly (install the SDK, copy the sample, build it with
+    find_package(linepool), unit-test it through the fake host, install it, list it), then:
+    the installed server finds P/lib/linepool/plugins by itself, never the build tree, and so
+    does a moved copy; --version, pkg-config and the CMake package name the same folder; the
+    same plugin and its unit test build with pkg-config alone."""
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "prefix")
-        run(["cmake", "--install", lptest.BUILD, "--prefix", prefix])
+        env = dict(os.environ, LINEPOOL_SRC=lptest.SOURCE, LINEPOOL_BUILD=lptest.BUILD,
+                   PREFIX=prefix)
+        out = run(["bash", "-euo", "pipefail", "-c", walkthrough_commands()], cwd=tmp, env=env)
+        assert "100% tests passed" in out, out
+        plugindir = os.path.join(prefix, "lib", "linepool", "plugins")
+        assert "greet 1.0.0 - answers each message with a numbered greeting\n    %s/greet.so" \
+            % plugindir in out, out
+
         server = os.path.join(prefix, "bin", "linepool-server")
-        pcs = [os.path.join(r, f) for r, _, fs in os.walk(prefix) for f in fs
-               if f == "linepool.pc"]
-        assert len(pcs) == 1, pcs
-        assert os.path.isfile(os.path.join(prefix, "include", "linepool.h"))
+        version = run([server, "--version"])
+        assert version.splitlines()[-1] == "Plugin directories: " + plugindir, version
+        assert lptest.BUILD not in run([server, "--help"]), "installed server mentions the build"
+        pcdir = os.path.join(prefix, "lib", "pkgconfig")
+        penv = dict(os.environ, PKG_CONFIG_PATH=pcdir)
+        assert run(["pkg-config", "--variable=plugindir", "linepool"], env=penv).strip() == \
+            plugindir
+        assert cmake_package_plugin_dir(tmp, prefix) == plugindir
+        greet_roundtrip(server, [])  # no --plugin-dir: its own folder
 
-        build = os.path.join(tmp, "build")
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        run(["cmake", "-S", os.path.join(lptest.SOURCE, "tests", "plugins", "sample"), "-B",
-             build, "-DCMAKE_PREFIX_PATH=" + prefix] + gen)
-        run(["cmake", "--build", build])
-
-        env = dict(os.environ, PKG_CONFIG_PATH=os.path.dirname(pcs[0]))
-        cflags = run(["pkg-config", "--cflags", "linepool"], env=env).split()
-        plugindir = run(["pkg-config", "--variable=plugindir", "linepool"], env=env).strip()
-        assert cflags == ["-I" + os.path.join(prefix, "include")], cflags
-        assert os.path.isfile(os.path.join(plugindir, "counter.so")), plugindir
+        # pkg-config alone: the plugin, and its unit test against the fake host
         pc_build = os.path.join(tmp, "pc")
         os.mkdir(pc_build)
-        run([os.environ.get("CC", "cc")] + cflags + [
-            "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra", "-Werror", "-o",
-            os.path.join(pc_build, "greet.so"),
-            os.path.join(lptest.SOURCE, "tests", "plugins", "sample", "greet.c")])
-
-        greet_roundtrip(server, [build, plugindir])
+        sample = os.path.join(lptest.SOURCE, "tests", "plugins", "sample")
+        cc = os.environ.get("CC", "cc")
+        cflags = run(["pkg-config", "--cflags", "linepool"], env=penv).split()
+        assert cflags == ["-I" + os.path.join(prefix, "include")], cflags
+        run([cc] + cflags + ["-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra",
+                             "-Werror", "-o", os.path.join(pc_build, "greet.so"),
+                             os.path.join(sample, "greet.c")])
+        fake = run(["pkg-config", "--cflags", "--libs", "linepool-fake-host"], env=penv).split()
+        test = os.path.join(pc_build, "test_greet")
+        run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", test,
+             os.path.join(sample, "test_greet.c"), os.path.join(sample, "greet.c")] + fake)
+        assert run([test]).strip() == "test_greet: ok"
         greet_roundtrip(server, [pc_build, plugindir])
+
+        # the tree moves: the server still finds its own plugins, greet included
+        moved = os.path.join(tmp, "moved")
+        os.rename(prefix, moved)
+        server = os.path.join(moved, "bin", "linepool-server")
+        assert run([server, "--version"]).splitlines()[-1] == "Plugin directories: " + \
+            os.path.join(moved, "lib", "linepool", "plugins")
+        greet_roundtrip(server, [])
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
-/* fake_host - the lp_host table of the plugin unit tests; see fake_host.h. */
+/* fake_host - the lp_host table of the plugin unit tests; see fake_host.h. Plain C11 and
+ * POSIX threads: a plugin's test builds with no feature macros. */
 #include "fake_host.h"
 
+#include "plugin_schema.h"
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -42,9 +46,12 @@ static void fake_log(const struct lp_plugin *self, enum lp_log_level level, cons
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    char *line = NULL;
-    if (asprintf(&line, "%s %s: %s", names[level & 3], self ? self->name : "?", text) < 0)
+    const char *name = self ? self->name : "?";
+    size_t len = strlen(names[level & 3]) + strlen(name) + strlen(text) + 4;
+    char *line = malloc(len);
+    if (!line)
         return;
+    snprintf(line, len, "%s %s: %s", names[level & 3], name, text);
     pthread_mutex_lock(&log_lock);
     if (nlog < MAX_LOG)
         log_lines[nlog++] = line, line = NULL;
@@ -72,6 +79,48 @@ static uint64_t fake_now(void)
     return atomic_load(&now);
 }
 
+static const char *fake_listener_name(struct lp_conn *conn)
+{
+    return ((struct fake_conn *)conn)->listener_name;
+}
+
+static const char *fake_listener_addr(struct lp_conn *conn)
+{
+    return ((struct fake_conn *)conn)->listener_addr;
+}
+
+/* Deferred replies and timers: not in the fake host yet, as in the server (-ENOSYS). */
+static int fake_defer(struct lp_conn *conn, struct lp_deferred *out)
+{
+    (void)conn, (void)out;
+    return -ENOSYS;
+}
+
+static int fake_complete(struct lp_deferred t, const void *bytes, size_t len, unsigned flags)
+{
+    (void)t, (void)bytes, (void)len, (void)flags;
+    return -ENOSYS;
+}
+
+static int fake_overtake(struct lp_conn *conn, int allow)
+{
+    (void)conn, (void)allow;
+    return -ENOSYS;
+}
+
+static int fake_timer_start(struct lp_conn *conn, uint64_t delay_ns, uint64_t every_ns,
+                            lp_timer_fn fn, void *arg, uint64_t *id)
+{
+    (void)conn, (void)delay_ns, (void)every_ns, (void)fn, (void)arg, (void)id;
+    return -ENOSYS;
+}
+
+static int fake_timer_cancel(uint64_t id)
+{
+    (void)id;
+    return -ENOSYS;
+}
+
 const struct lp_host fake_host = {
     .abi = LP_PLUGIN_ABI,
     .server = "fake-host 0",
@@ -82,6 +131,14 @@ const struct lp_host fake_host = {
     .conn_id = fake_conn_id,
     .stopping = fake_stopping,
     .now_ns = fake_now,
+    .size = sizeof(struct lp_host),
+    .listener_name = fake_listener_name,
+    .listener_addr = fake_listener_addr,
+    .defer = fake_defer,
+    .complete = fake_complete,
+    .overtake = fake_overtake,
+    .timer_start = fake_timer_start,
+    .timer_cancel = fake_timer_cancel,
 };
 
 void fake_set_now(uint64_t ns)
@@ -99,10 +156,46 @@ void fake_set_stopping(int v)
     atomic_store(&stopping, v);
 }
 
+/* Parsed declared arguments stay alive until exit: a plugin may keep pointers to them. */
+#define MAX_LOADS 256
+static struct plugin_values loads[MAX_LOADS];
+static size_t nloads;
+
+static void free_loads(void)
+{
+    for (size_t i = 0; i < nloads; i++)
+        plugin_schema_free(&loads[i]);
+    nloads = 0;
+}
+
+/* The server's own path: the same parser (plugin_schema.c) refuses the same arguments. */
+static int load_declared(const struct lp_plugin *p, const char *args, void **state, char *err,
+                         size_t errlen)
+{
+    int rc = plugin_schema_check(p->args, err, errlen);
+    if (rc)
+        return rc;
+    if (nloads == MAX_LOADS)
+        return snprintf(err, errlen, "fake host: too many loads"), -ENOMEM;
+    if (nloads == 0)
+        atexit(free_loads);
+    struct plugin_values *v = &loads[nloads];
+    if ((rc = plugin_schema_parse(p->args, args, v, err, errlen)))
+        return rc;
+    nloads++;
+    struct lp_load ld = {
+        .size = sizeof ld, .host = &fake_host, .instance = p->name, .args = args, .values = v->v};
+    if (p->load_args)
+        return p->load_args(&ld, state, err, errlen);
+    return p->load ? p->load(&fake_host, args, state, err, errlen) : 0;
+}
+
 int fake_load(const struct lp_plugin *p, const char *args, void **state, char *err, size_t errlen)
 {
     err[0] = '\0';
     *state = NULL;
+    if (LP_ABI_MINOR_OF(p->abi) >= 1 && (p->args || p->load_args))
+        return load_declared(p, args, state, err, errlen);
     return p->load ? p->load(&fake_host, args, state, err, errlen) : 0;
 }
 
@@ -114,12 +207,18 @@ int fake_open(struct fake_conn *c, const struct lp_plugin *p, void *pstate, uint
     c->p = p;
     c->pstate = pstate;
     snprintf(c->peer, sizeof c->peer, "127.0.0.1:%u", port);
+    c->listener_name = "test";
+    c->listener_addr = "127.0.0.1:7000";
     return p->open ? p->open(pstate, (struct lp_conn *)c, &c->state) : 0;
 }
 
 enum lp_verdict fake_message(struct fake_conn *c, const char *msg, size_t len)
 {
-    return c->p->message(c->pstate, (struct lp_conn *)c, c->state, msg, len);
+    enum lp_verdict v = c->p->message(c->pstate, (struct lp_conn *)c, c->state, msg, len);
+    /* a chain of one: a message this plugin said is not its own goes to its catch-all */
+    if (v == LP_NOT_MINE && LP_ABI_MINOR_OF(c->p->abi) >= 1 && c->p->unhandled)
+        c->p->unhandled(c->pstate, (struct lp_conn *)c, c->state, msg, len);
+    return v;
 }
 
 int fake_feed(struct fake_conn *c, const char *data, size_t len)

@@ -18,10 +18,13 @@ struct fake_conn {
     int close_requested;
     void *state;               /* the plugin's conn_state */
     const struct lp_plugin *p; /* the plugin under test */
+    const char *listener_name; /* what host->listener_name answers: "test" */
+    const char *listener_addr; /* "127.0.0.1:7000"; a test may point these elsewhere */
     void *pstate;              /* its global state */
 };
 
-/* The host table (abi, reply, close, log, peer, conn_id, stopping, now_ns). */
+/* The host table, every function of this header's minor (defer, complete, overtake and the
+ * timers answer -ENOSYS, as the server does for now). */
 extern const struct lp_host fake_host;
 
 /* Sets what fake_host.now_ns returns. Starts at 1 s. Any thread. */
@@ -31,7 +34,8 @@ void fake_advance(uint64_t ns);
 void fake_set_stopping(int v);
 
 /* Loads plugin p with args through the fake host; returns the load hook's result and its
- * message in err. */
+ * message in err. A plugin with declared arguments gets them parsed by the server's own
+ * parser first (a refusal returns -EINVAL with the server's line, without "plugin NAME: "). */
 int fake_load(const struct lp_plugin *p, const char *args, void **state, char *err, size_t errlen);
 
 /* Opens a connection with the given id and peer "127.0.0.1:<port>", calling the open hook. */
@@ -41,7 +45,8 @@ int fake_open(struct fake_conn *c, const struct lp_plugin *p, void *pstate, uint
  * message in it (data must hold whole messages). Returns how many hooks said LP_STOP. */
 int fake_feed(struct fake_conn *c, const char *data, size_t len);
 #define FAKE_FEED(c, literal) fake_feed((c), (literal), sizeof(literal) - 1)
-/* One message hook call with exactly these bytes. */
+/* One message hook call with exactly these bytes; LP_NOT_MINE then goes to the plugin's
+ * unhandled hook, as in a chain of one. */
 enum lp_verdict fake_message(struct fake_conn *c, const char *msg, size_t len);
 /* Calls the close hook; keeps the recorded output for inspection. */
 void fake_close(struct fake_conn *c);

@@ -1,8 +1,6 @@
 # Unit tests of the plugin loader and of each bundled plugin, driven through a fake host.
-add_library(lp_fake_host STATIC ${CMAKE_CURRENT_LIST_DIR}/fake_host.c)
-target_include_directories(lp_fake_host PUBLIC ${PROJECT_SOURCE_DIR}/include)
-find_package(Threads REQUIRED)
-target_link_libraries(lp_fake_host PUBLIC Threads::Threads)
+# lp_fake_host (the fake host, tests/unit/fake_host.c) is defined with the SDK in
+# plugins/sdk/sdk.cmake, because it installs with it.
 
 # The registry test dlopens the real built plugins and the broken ones of tests/plugins.
 lp_add_unit_test(test_registry ${CMAKE_CURRENT_LIST_DIR}/test_registry.c)
@@ -26,3 +24,14 @@ endforeach()
 # The plugins' header-only KEY=VALUE parser.
 lp_add_unit_test(test_plugin_args ${CMAKE_CURRENT_LIST_DIR}/test_plugin_args.c)
 target_include_directories(test_plugin_args PRIVATE ${PROJECT_SOURCE_DIR}/plugins)
+
+# Declared plugin arguments, parsed by the server before load.
+lp_add_unit_test(test_plugin_schema ${CMAKE_CURRENT_LIST_DIR}/test_plugin_schema.c
+  ${PROJECT_SOURCE_DIR}/server/plugin_schema.c)
+target_include_directories(test_plugin_schema PRIVATE ${PROJECT_SOURCE_DIR}/server
+  ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(test_plugin_schema PRIVATE lp_values)
+
+# The ABI macros of linepool.h (versions, LP_HOST_HAS).
+lp_add_unit_test(test_plugin_abi ${CMAKE_CURRENT_LIST_DIR}/test_plugin_abi.c)
+target_link_libraries(test_plugin_abi PRIVATE lp_fake_host)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int parse(struct config *cfg, char *err, size_t errlen, int argc, char **argv)
 {
@@ -39,9 +40,73 @@ static void defaults_when_no_options(void)
     CU_ASSERT_DOUBLE_EQUAL(cfg.drain_timeout, 2.0, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(cfg.idle_timeout, 300.0, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(cfg.write_timeout, 30.0, 1e-9);
-    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_dirs, 2);
-    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[0], LP_BUILD_PLUGIN_DIR);
-    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[1], LP_INSTALL_PLUGIN_DIR);
+    /* one plugin dir, the one of this binary (tests/unit is not the build tree's server) */
+    char exe[4096], want[4200];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    CU_ASSERT_FATAL(n > 0);
+    exe[n] = '\0';
+    CU_ASSERT_EQUAL_FATAL(config_default_plugin_dir(exe, want, sizeof want), 0);
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_dirs, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[0], want);
+    CU_ASSERT_PTR_NULL(strstr(want, LP_BUILD_PLUGIN_DIR));
+    config_free(&cfg);
+}
+
+/* The build tree's server uses the build tree's plugins; any other location (an install
+ * prefix, a moved tree) the folder relative to itself - never the build tree. */
+static void plugin_dir_follows_the_binary(void)
+{
+    char out[4200];
+    CU_ASSERT_EQUAL(
+        config_default_plugin_dir(LP_BUILD_SERVER_DIR "/linepool-server", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, LP_BUILD_PLUGIN_DIR);
+    CU_ASSERT_EQUAL(config_default_plugin_dir("/opt/lp/bin/linepool-server", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "/opt/lp/bin/" LP_REL_PLUGIN_DIR);
+    CU_ASSERT_STRING_EQUAL(LP_REL_PLUGIN_DIR, "../lib/linepool/plugins");
+    CU_ASSERT_EQUAL(config_default_plugin_dir("/linepool-server", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "/" LP_REL_PLUGIN_DIR);
+    CU_ASSERT_EQUAL(config_default_plugin_dir("/a/b/linepool-server", out, 8), -ENAMETOOLONG);
+}
+
+/* --listen NAME@HOST:PORT=...: the name is kept; bad or repeated names are refused. */
+static void listener_names(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(
+        PARSE(&cfg, err, "-l", "public@127.0.0.1:7000=counter@a,echo", "-l", "[::1]:0=echo"),
+        CONFIG_RUN);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].name, "public");
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].host, "127.0.0.1");
+    CU_ASSERT_EQUAL(cfg.listens[0].port, 7000);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].plugins[0], "counter@a");
+    CU_ASSERT_PTR_NULL(cfg.listens[1].name);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[1].host, "::1");
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "-l", "a@127.0.0.1:1=echo", "-l", "a@127.0.0.1:2=echo"),
+                    -EINVAL);
+    CU_ASSERT_STRING_EQUAL(err, "--listen a@...: listener name given twice");
+    config_free(&cfg);
+    static char *const bad[] = {"@127.0.0.1:1=echo", "a b@127.0.0.1:1=echo",
+                                "x/y@127.0.0.1:1=echo"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CU_ASSERT_EQUAL(PARSE(&cfg, err, "-l", bad[i]), -EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "listener name must be 1-64 of [A-Za-z0-9._-]"));
+        config_free(&cfg);
+    }
+}
+
+/* --help, --version and --list-plugins see the plugin dirs of the whole command line. */
+static void modes_keep_the_plugin_dirs(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(PARSE(&cfg, err, "--list-plugins", "--plugin-dir", "/x"), CONFIG_LIST);
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_dirs, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[0], "/x");
+    CU_ASSERT_EQUAL(cfg.nlistens, 0);
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--help", "--bogus"), -EINVAL);
     config_free(&cfg);
 }
 
@@ -222,6 +287,9 @@ static CU_TestInfo config_tests[] = {
     {"every_option_is_applied", every_option_is_applied},
     {"quiet_sets_negative_verbosity", quiet_sets_negative_verbosity},
     {"help_and_version", help_and_version},
+    {"plugin_dir_follows_the_binary", plugin_dir_follows_the_binary},
+    {"listener_names", listener_names},
+    {"modes_keep_the_plugin_dirs", modes_keep_the_plugin_dirs},
     {"bad_values_are_refused_clearly", bad_values_are_refused_clearly},
     {"sizes_and_seconds", sizes_and_seconds},
     {"numbers_must_start_with_a_digit", numbers_must_start_with_a_digit},

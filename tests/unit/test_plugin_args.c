@@ -1,5 +1,6 @@
-/* Unit tests of plugins/args.h, the bundled plugins' KEY=VALUE parser, at the limits of its
- * number keys (fuzz_plugin_args checks the rest against a reference parser). */
+/* Unit tests of plugins/args.h (installed as <linepool/args.h>), the strict KEY=VALUE parser
+ * for plugins that parse their own text, at the limits of its number keys and for repeated
+ * keys (fuzz_plugin_args checks the rest against a reference parser). */
 #include "args.h"
 #include "cunit_main.h"
 
@@ -47,7 +48,20 @@ static void uint_refuses_overflow_and_over_max(void)
     CU_ASSERT_EQUAL(parse("small=+1", &o), -EINVAL);
 }
 
+/* `reset=1,reset=0` used to be accepted, the last one winning: a typo passed silently. */
+static void repeated_key_refused(void)
+{
+    struct opts o = {0};
+    char err[256] = "";
+    CU_ASSERT_EQUAL(args_parse("small=1,big=2,small=3", keys, 2, &o, err, sizeof err), -EINVAL);
+    CU_ASSERT_STRING_EQUAL(err, "small: given twice");
+    CU_ASSERT_EQUAL(parse("small=1,big=2", &o), 0);
+    CU_ASSERT_EQUAL(o.small, 1);
+    CU_ASSERT_EQUAL(o.big, 2);
+}
+
 static CU_TestInfo args_tests[] = {
+    {"repeated_key_refused", repeated_key_refused},
     {"uint_accepts_up_to_uint64_max", uint_accepts_up_to_uint64_max},
     {"uint_refuses_overflow_and_over_max", uint_refuses_overflow_and_over_max},
     CU_TEST_INFO_NULL,

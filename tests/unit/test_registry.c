@@ -116,7 +116,7 @@ static void missing_path_names_it(void)
 
 static void empty_name_refused(void)
 {
-    snprintf(want, sizeof want, "plugin ':x': empty name (expected NAME[:ARGS])");
+    snprintf(want, sizeof want, "plugin ':x': empty name (expected NAME[@INSTANCE][:ARGS])");
     assert_refused(":x", -EINVAL);
 }
 
@@ -153,9 +153,9 @@ static void missing_descriptor_symbol(void)
 static void abi_mismatch(void)
 {
     snprintf(want, sizeof want,
-             "plugin %s/oldabi.so: ABI version 0, this server speaks %d (rebuild it against "
-             "linepool.h)",
-             LP_BROKEN_DIR, LP_PLUGIN_ABI);
+             "plugin %s/oldabi.so: built for plugin ABI 0.0, this server speaks %d.%d (rebuild "
+             "it against this server's linepool.h)",
+             LP_BROKEN_DIR, LP_ABI_MAJOR, LP_ABI_MINOR);
     assert_refused("oldabi", -ENOEXEC);
 }
 
@@ -304,7 +304,112 @@ static void abandon_skips_unload(void)
     CU_ASSERT_EQUAL(*unloads, before);
 }
 
+/* A plugin built against the first header (ABI 1.0): loads; its descriptor is read only as
+ * far as minor 0 has fields, the minor-1 fields read as absent. */
+static void older_minor_loads(void)
+{
+    CU_ASSERT_EQUAL_FATAL(registry_load(reg, "v10", broken_dirs, 2, err, sizeof err), 0);
+    struct plugin *p = registry_find(reg, "v10");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NOT_NULL(p->desc->message);
+    CU_ASSERT_PTR_NULL(p->desc->args);
+    CU_ASSERT_PTR_NULL(p->desc->load_args);
+    CU_ASSERT_PTR_NULL(p->desc->unhandled);
+    CU_ASSERT_EQUAL(p->values.n, 0);
+}
+
+/* One file, several instances: separate states and arguments, one shared object. */
+static void instances_have_their_own_state(void)
+{
+    CU_ASSERT_EQUAL_FATAL(registry_load(reg, "probe@a:one", broken_dirs, 2, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(registry_load(reg, "probe@b:two", broken_dirs, 2, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(registry_load(reg, "probe", broken_dirs, 2, err, sizeof err), 0);
+    struct plugin *a = registry_find(reg, "probe@a"), *b = registry_find(reg, "probe@b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_STRING_EQUAL(a->state, "one");
+    CU_ASSERT_STRING_EQUAL(b->state, "two");
+    CU_ASSERT_STRING_EQUAL(registry_find(reg, "probe")->state, "");
+    CU_ASSERT_PTR_EQUAL(a->handle, b->handle);
+    struct plugin *c = registry_get(reg, "probe@c", broken_dirs, 2, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c); /* named only in --listen: loaded with no arguments */
+    CU_ASSERT_STRING_EQUAL(c->key, "probe@c");
+    CU_ASSERT_PTR_EQUAL(registry_get(reg, "probe@a", broken_dirs, 2, err, sizeof err), a);
+    CU_ASSERT_EQUAL(registry_count(reg), 4);
+    snprintf(want, sizeof want, "plugin probe: a plugin named 'probe@a' is already loaded from %s",
+             LP_BROKEN_DIR "/probe.so");
+    CU_ASSERT_EQUAL(registry_load(reg, "probe@a", broken_dirs, 2, err, sizeof err), -EEXIST);
+    CU_ASSERT_STRING_EQUAL(err, want);
+}
+
+/* A path with an instance, named in two chains, is one instance (not a duplicate). */
+static void path_instance_reused_by_get(void)
+{
+    const char *spec = LP_BROKEN_DIR "/probe.so@i";
+    struct plugin *p = registry_get(reg, spec, broken_dirs, 2, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p->key, "probe@i");
+    CU_ASSERT_PTR_EQUAL(registry_get(reg, spec, broken_dirs, 2, err, sizeof err), p);
+    CU_ASSERT_PTR_EQUAL(registry_get(reg, "probe@i", broken_dirs, 2, err, sizeof err), p);
+    struct plugin *plain =
+        registry_get(reg, LP_BROKEN_DIR "/probe.so", broken_dirs, 2, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+    CU_ASSERT_PTR_NOT_EQUAL(plain, p);
+    CU_ASSERT_EQUAL(registry_count(reg), 2);
+}
+
+/* Declared arguments are refused before the plugin's load runs; accepted ones arrive typed. */
+static void declared_arguments_parsed_before_load(void)
+{
+    CU_ASSERT_EQUAL(registry_load(reg, "counter:reset=1,reset=0", build_dirs, 1, err, sizeof err),
+                    -EINVAL);
+    CU_ASSERT_STRING_EQUAL(err, "plugin counter: argument 'reset' given twice");
+    CU_ASSERT_EQUAL(registry_count(reg), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        registry_load(reg, "counter@x:marker=END,quiet=yes", build_dirs, 1, err, sizeof err), 0);
+    struct plugin *p = registry_find(reg, "counter@x");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL_FATAL(p->values.n, 3);
+    CU_ASSERT_STRING_EQUAL(p->values.v[0].s, "END");
+    CU_ASSERT_EQUAL(p->values.v[1].b, 0); /* reset: its default */
+    CU_ASSERT_EQUAL(p->values.v[2].b, 1);
+}
+
+static void newer_minor_refused(void)
+{
+    snprintf(want, sizeof want,
+             "plugin %s/newminor.so: built for plugin ABI %d.%d, this server speaks %d.%d (it "
+             "needs a newer server)",
+             LP_BROKEN_DIR, LP_ABI_MAJOR, LP_ABI_MINOR + 1, LP_ABI_MAJOR, LP_ABI_MINOR);
+    assert_refused("newminor", -ENOEXEC);
+}
+
+static void other_major_refused(void)
+{
+    snprintf(want, sizeof want,
+             "plugin %s/newmajor.so: built for plugin ABI %d.0, this server speaks %d.%d "
+             "(rebuild it against this server's linepool.h)",
+             LP_BROKEN_DIR, LP_ABI_MAJOR + 1, LP_ABI_MAJOR, LP_ABI_MINOR);
+    assert_refused("newmajor", -ENOEXEC);
+}
+
+static void bad_instance_names_refused(void)
+{
+    snprintf(want, sizeof want,
+             "plugin 'probe@a b': instance name must be 1-64 of [A-Za-z0-9._-] after '@'");
+    assert_refused("probe@a b", -EINVAL);
+    snprintf(want, sizeof want,
+             "plugin 'probe@:x=1': instance name must be 1-64 of [A-Za-z0-9._-] after '@'");
+    assert_refused("probe@:x=1", -EINVAL);
+    snprintf(want, sizeof want, "plugin '@a': empty name (expected NAME[@INSTANCE][:ARGS])");
+    assert_refused("@a", -EINVAL);
+}
+
 static CU_TestInfo loads[] = {
+    {"older_minor_loads", older_minor_loads},
+    {"instances_have_their_own_state", instances_have_their_own_state},
+    {"path_instance_reused_by_get", path_instance_reused_by_get},
+    {"declared_arguments_parsed_before_load", declared_arguments_parsed_before_load},
     {"short_name_found_in_plugin_dir", short_name_found_in_plugin_dir},
     {"dirs_searched_in_order", dirs_searched_in_order},
     {"path_with_args_passed_to_load", path_with_args_passed_to_load},
@@ -325,6 +430,9 @@ static CU_TestInfo refusals[] = {
     {"undefined_symbol_refused_at_load", undefined_symbol_refused_at_load},
     {"missing_descriptor_symbol", missing_descriptor_symbol},
     {"abi_mismatch", abi_mismatch},
+    {"newer_minor_refused", newer_minor_refused},
+    {"other_major_refused", other_major_refused},
+    {"bad_instance_names_refused", bad_instance_names_refused},
     {"descriptor_without_message_hook", descriptor_without_message_hook},
     {"descriptor_without_name", descriptor_without_name},
     {"load_hook_failure_quotes_its_reason_on_one_line",

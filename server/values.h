@@ -1,0 +1,33 @@
+/* values - the parsers of every typed value a user writes: on the server's command line
+ * (sizes, durations, counts, ports) and in plugin arguments (bool, unsigned, size,
+ * duration). One grammar for all of them. Self-contained: no allocation, no logging, no
+ * globals, any thread. Inputs are (text, len) and need no NUL. Every function returns 0, or
+ * -EINVAL for text outside the grammar, -ERANGE for a well-formed value that does not fit;
+ * *out is written only on success. */
+#ifndef LINEPOOL_VALUES_H
+#define LINEPOOL_VALUES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decimal digits only (no sign, no space, leading zeros fine): "0" .. "18446744073709551615". */
+int values_parse_uint(const char *text, size_t len, uint64_t *out);
+
+/* Bytes: digits, then an optional unit K, M, G or T (any case, powers of 1024), optionally
+ * followed by "i" and/or "B" ("64K", "1MiB", "2gb"). A bare "B" is refused. */
+int values_parse_size(const char *text, size_t len, uint64_t *out);
+
+/* A duration in nanoseconds: digits with an optional fraction, then "s" (the default) or
+ * "ms": "2", "0.5", "1500ms", "2s". At most 1e9 seconds. Fraction digits past 1 ns are cut. */
+int values_parse_duration(const char *text, size_t len, uint64_t *ns);
+
+/* "1", "0", "true", "false", "yes", "no", "on", "off" (lower case) -> 1 or 0. */
+int values_parse_bool(const char *text, size_t len, int *out);
+
+/* A TCP port 0-65535 (digits only). */
+int values_parse_port(const char *text, size_t len, uint16_t *out);
+
+/* Largest duration values_parse_duration accepts, in seconds. */
+#define VALUES_MAX_SECONDS 1000000000ull
+
+#endif
