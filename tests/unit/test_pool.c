@@ -276,13 +276,18 @@ static void stop_joins_idle_workers_and_leaves_sources_alone(void)
     CU_ASSERT_EQUAL(pool_threads(p), 3);
     int fd = eventfd(0, EFD_NONBLOCK);
     CU_ASSERT_EQUAL(pool_add(p, fd, EPOLLIN, &fd), 0);
+    uint64_t one = 1; /* ready once: the workers run it once (one-shot, never re-armed) */
+    CU_ASSERT_EQUAL(write(fd, &one, sizeof one), 8);
+    for (int i = 0; i < 1200 && atomic_load(&calls) < 1; i++) /* 12 s at most */
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
     pool_stop(p);
     pool_stop(p); /* idempotent */
     pool_free(p);
     pool_free(NULL);
-    CU_ASSERT_EQUAL(atomic_load(&calls), 0);
-    uint64_t one = 1; /* the source's fd is still open and usable */
-    CU_ASSERT_EQUAL(write(fd, &one, sizeof one), 8);
+    CU_ASSERT_EQUAL(atomic_load(&calls), 1);
+    uint64_t got = 0; /* the source's fd is still open, and its count was left unread */
+    CU_ASSERT_EQUAL(read(fd, &got, sizeof got), 8);
+    CU_ASSERT_EQUAL(got, 1);
     close(fd);
 }
 
