@@ -4,11 +4,12 @@ occur exactly once in its file; the check fails loudly when one does not, so a r
 code cannot make a fault vanish silently: re-anchor it instead.
 
 A case is "FILE.CASE" for an integration case (tests/integration/FILE.py CASE) or "unit:NAME"
-for a unit-test executable."""
+for a unit-test executable. A race shows only when threads meet: `runs` is how many times each
+case may run against that fault before it counts as survived (the first failure catches it)."""
 
 
-def fault(name, edits, cases, why):
-    return {"name": name, "edits": edits, "cases": cases, "why": why}
+def fault(name, edits, cases, why, runs=1):
+    return {"name": name, "edits": edits, "cases": cases, "why": why, "runs": runs}
 
 
 # --- faults in files outside the worker pool redesign ------------------------------------
@@ -117,7 +118,7 @@ REWRITTEN = [
     fault("per_connection_order_broken",
           [("server/pool.c", ".events = events | EPOLLONESHOT,", ".events = events,")],
           ["test_server.pipelined_order_per_connection_under_threads"],
-          "two workers may handle one connection at once (no EPOLLONESHOT)"),
+          "two workers may handle one connection at once (no EPOLLONESHOT)", runs=5),
     fault("sigpipe_not_ignored",
           [("server/server.c", "    signal(SIGPIPE, SIG_IGN);", "    (void)0;")],
           ["test_server.sigpipe_never_kills"],

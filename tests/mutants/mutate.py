@@ -4,6 +4,7 @@ catch it until one fails, and fails if any fault survives them all, or if any fa
 does not occur exactly once (a rewrite must re-anchor a fault, never lose it).
 
     python3 tests/mutants/mutate.py [NAME...]     every fault, or only those named
+    python3 tests/mutants/mutate.py --anchors     only check that every anchor matches once
 Environment: LP_MUTANT_TIMEOUT (seconds per case, default 120), LP_MUTANT_KEEP=1 keeps the
 temporary tree."""
 import os
@@ -72,6 +73,13 @@ def run_case(case, src, bld):
 
 
 def main(names):
+    if names == ["--anchors"]:
+        problems = check_anchors(FAULTS)
+        if problems:
+            raise SystemExit("mutants: FAIL: anchors to fix (tests/mutants/mutants.py):\n  "
+                             + "\n  ".join(problems))
+        print("mutants: all %d faults anchored" % len(FAULTS))
+        return
     faults = [f for f in FAULTS if not names or f["name"] in names]
     unknown = set(names) - {f["name"] for f in FAULTS}
     if unknown:
@@ -94,22 +102,26 @@ def main(names):
             originals = {}
             for path, anchor, repl in f["edits"]:
                 full = os.path.join(src, path)
-                text = originals.setdefault(path, open(full).read())
                 with open(full) as fh:
                     current = fh.read()
+                originals.setdefault(path, current)
                 with open(full, "w") as fh:
                     fh.write(current.replace(anchor, repl, 1))
             try:
                 build(src, bld)
                 caught = None
                 for case in f["cases"]:
-                    ok, secs, out = run_case(case, src, bld)
-                    if not ok:
-                        caught = (case, secs, out)
+                    for _ in range(f["runs"]):
+                        ok, secs, out = run_case(case, src, bld)
+                        if not ok:
+                            caught = (case, secs, out)
+                            break
+                        print("mutants: %s: %s passed (%.1f s)" % (f["name"], case, secs),
+                              flush=True)
+                    if caught:
                         break
-                    print("mutants: %s: %s passed (%.1f s)" % (f["name"], case, secs), flush=True)
             finally:
-                for path, text in originals.items():
+                for path, text in originals.items():  # the copy as it was
                     with open(os.path.join(src, path), "w") as fh:
                         fh.write(text)
             if caught:
