@@ -135,6 +135,17 @@ class Server:
     def open_fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
 
+    def open_sockets(self):
+        """Sockets the server holds: its listeners and connections (no other fd)."""
+        d = "/proc/%d/fd" % self.proc.pid
+        n = 0
+        for fd in os.listdir(d):
+            try:
+                n += os.readlink(os.path.join(d, fd)).startswith("socket:")
+            except OSError:
+                pass  # closed meanwhile
+        return n
+
     def cpu_seconds(self):
         with open("/proc/%d/stat" % self.proc.pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
