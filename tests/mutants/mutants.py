@@ -120,13 +120,24 @@ REWRITTEN = [
           ["test_server.pipelined_order_per_connection_under_threads"],
           "two workers may handle one connection at once (no EPOLLONESHOT)", runs=5),
     fault("sigpipe_not_ignored",
-          [("server/server.c", "    signal(SIGPIPE, SIG_IGN);", "    (void)0;")],
+          [("server/server.c", "    signal(SIGPIPE, SIG_IGN);", "    (void)0;"),
+           ("server/conn.c", "c->out_len - c->out_off, MSG_NOSIGNAL);",
+            "c->out_len - c->out_off, 0);")],
           ["test_server.sigpipe_never_kills"],
           "SIGPIPE keeps its default action (death)"),
     fault("workers_take_signals",
           [("server/pool.c", "    sigfillset(&all);\n", "    sigemptyset(&all);\n")],
           ["test_server.sigpipe_never_kills"],
           "workers no longer block every signal"),
+    fault("abuse_stalls_everyone",
+          [("server/server.c", "pool_new(n, READ_BUFFER, conn_ready, NULL)",
+            "pool_new(1 + 0 * n, READ_BUFFER, conn_ready, NULL)"),
+           ("server/conn.c", "static int read_some(struct conn *c, char *buf, size_t size)\n{\n",
+            "static int read_some(struct conn *c, char *buf, size_t size)\n{\n"
+            "    if (c->bytes_in > (32u << 20))\n        usleep(600000);\n")],
+          ["test_failures.random_binary_stream_is_echoed_exactly_in_order"],
+          "one worker, stalled 0.6 s per event of a connection past 32 MiB: every other "
+          "connection waits while the abuse lasts"),
 ]
 
 FAULTS = STABLE + REWRITTEN
