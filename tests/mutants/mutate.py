@@ -8,6 +8,7 @@ does not occur exactly once (a rewrite must re-anchor a fault, never lose it).
 Environment: LP_MUTANT_TIMEOUT (seconds per case, default 120), LP_MUTANT_KEEP=1 keeps the
 temporary tree."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def run_case(case, src, bld):
         ok, out = p.returncode == 0, p.stdout.decode(errors="replace")
     except subprocess.TimeoutExpired as e:
         ok, out = False, (e.stdout or b"").decode(errors="replace") + "\n(timed out)"
-    return ok, time.monotonic() - t0, out.strip()[-600:]
+    return ok, time.monotonic() - t0, out.strip()[-3000:]
 
 
 def main(names):
@@ -125,7 +126,10 @@ def main(names):
                     with open(os.path.join(src, path), "w") as fh:
                         fh.write(text)
             if caught:
-                last = [l for l in caught[2].splitlines() if l.strip()][-1:] or [""]
+                # the first CUnit failure ("1. test_x.c:12  - CU_ASSERT...") or the last line
+                lines = [l.strip() for l in caught[2].splitlines() if l.strip()]
+                last = [l for l in lines if re.match(r"^\d+\. \S+:\d+ ", l)][:1] or \
+                    lines[-1:] or [""]
                 print("mutants: %-36s caught by %s (%.1f s): %s"
                       % (f["name"], caught[0], caught[1], last[0][:160]), flush=True)
                 results.append((f["name"], caught[0]))
