@@ -356,10 +356,35 @@ def raise_fd_limit(n):
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
 
 
+def cases_of(module_globals):
+    """The module's cases, in the order they are defined: the one list of them (CMake
+    registers one CTest entry per name that `FILE --list` prints)."""
+    return [k[5:] for k, v in module_globals.items() if k.startswith("case_") and callable(v)]
+
+
+def check_cases(module_globals, registered):
+    """`FILE --check-cases NAME...`: fails unless NAME... (what CTest registered) are exactly
+    the module's cases, e.g. after a case was added or renamed without a new cmake run."""
+    cases = cases_of(module_globals)
+    only_here = sorted(set(cases) - set(registered))
+    only_there = sorted(set(registered) - set(cases))
+    if only_here or only_there:
+        sys.exit("%s: cases in the module but not in CTest: %s; in CTest but not in the "
+                 "module: %s (re-run cmake)" % (sys.argv[0], " ".join(only_here) or "none",
+                                                " ".join(only_there) or "none"))
+    print("ok: %d cases, each registered once" % len(cases))
+
+
 def main(module_globals):
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(cases_of(module_globals)))
+        return
+    if sys.argv[1:2] == ["--check-cases"]:
+        check_cases(module_globals, sys.argv[2:])
+        return
     if len(sys.argv) != 2 or "case_" + sys.argv[1] not in module_globals:
-        cases = sorted(k[5:] for k in module_globals if k.startswith("case_"))
-        sys.exit("usage: %s CASE\ncases: %s" % (sys.argv[0], " ".join(cases)))
+        sys.exit("usage: %s CASE | --list | --check-cases NAME...\ncases: %s"
+                 % (sys.argv[0], " ".join(cases_of(module_globals))))
     try:
         module_globals["case_" + sys.argv[1]]()
     except BaseException:

@@ -23,10 +23,27 @@ from mutants import FAULTS  # noqa: E402
 CASE_TIMEOUT = float(os.environ.get("LP_MUTANT_TIMEOUT", "120"))
 
 
+def known_cases():
+    """Every case a fault may name: each integration module's own list, each unit test."""
+    cases = set()
+    idir = os.path.join(SOURCE, "tests", "integration")
+    for name in sorted(os.listdir(idir)):
+        if name.startswith("test_") and name.endswith(".py"):
+            out = subprocess.run([sys.executable, os.path.join(idir, name), "--list"],
+                                 stdout=subprocess.PIPE, check=True).stdout.decode()
+            cases.update("%s.%s" % (name[:-3], c) for c in out.split())
+    udir = os.path.join(SOURCE, "tests", "unit")
+    cases.update("unit:" + n[:-2] for n in os.listdir(udir) if re.match(r"^test_\w+\.c$", n))
+    return cases
+
+
 def check_anchors(faults):
-    """Every anchor exactly once in the real tree; returns the list of problems."""
+    """Every anchor exactly once in the real tree, every case named exists; returns the list
+    of problems."""
     problems = []
+    cases = known_cases()
     for f in faults:
+        problems += ["%s: no such case %s" % (f["name"], c) for c in f["cases"] if c not in cases]
         for path, anchor, _ in f["edits"]:
             with open(os.path.join(SOURCE, path)) as fh:
                 n = fh.read().count(anchor)
