@@ -337,6 +337,28 @@ def tcp_rx_queues(server_port):
     return out
 
 
+def wait_read_by(srv, sock, what="the server to read what was sent", timeout=5):
+    """Waits until the server's TCP acknowledged everything sock sent and the server read it
+    all from its receive queue: e.g. a handler has the message, rather than 'sleep a bit'."""
+    port = sock.getsockname()[1]
+    wait_for(lambda: unacked_bytes(sock) == 0 and tcp_rx_queues(srv.port).get(port) == 0,
+             timeout, what)
+
+
+def wait_steady(read, what, timeout=5, samples=3, period=0.05):
+    """Waits until read() returns the same value `samples` times in a row, `period` apart;
+    returns it. For a figure that settles after an event the test can see (e.g. RSS once the
+    fds are closed and the frees behind them done)."""
+    deadline = time.monotonic() + timeout * SLOW
+    seen = []
+    while time.monotonic() < deadline:
+        seen = (seen + [read()])[-samples:]
+        if len(seen) == samples and len(set(seen)) == 1:
+            return seen[0]
+        time.sleep(period)
+    raise AssertionError("timed out waiting for %s to settle: %r" % (what, seen))
+
+
 def wait_for(pred, timeout, what):
     deadline = time.monotonic() + timeout * SLOW
     while time.monotonic() < deadline:

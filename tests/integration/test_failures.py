@@ -433,8 +433,7 @@ def run_connect_flood(max_conns_args, expect_line):
             s.sendall(b"held %d\n" % i)
             assert recv_lines(s, 1) == [b"held %d" % i]
         witness = Witness(srv.port)
-        time.sleep(0.3)
-        fds_before = srv.open_fds()
+        fds_before = srv.open_fds()  # every client so far was answered: all accepted
         cpu0, t0 = srv.cpu_seconds(), time.monotonic()
         witness.begin()
         socks = lptest.flood(srv.port, 2000)
@@ -444,7 +443,7 @@ def run_connect_flood(max_conns_args, expect_line):
             assert recv_lines(s, 1) == [b"still %d" % i]
         replies = answers_of(socks, 3)
         read_for = time.monotonic() - t0
-        time.sleep(max(0, t0 + 3 - time.monotonic()))
+        time.sleep(max(0, t0 + 3 - time.monotonic()))  # the CPU measurement's window
         cpu, wall = srv.cpu_seconds() - cpu0, time.monotonic() - t0
         assert srv.proc.poll() is None, "the server died"
         witness.end()
@@ -916,8 +915,8 @@ def case_connection_churn_leaks_no_fds_or_memory():
         fds_idle = srv.open_fds()
         churn(srv.port, 2)  # warm up: arenas, worker buffers, the connset
         wait_for(lambda: srv.open_fds() == fds_idle, 10, "the warm-up connections to close")
-        time.sleep(0.5)
-        fds_before, rss_before = srv.open_fds(), srv.rss_kib()
+        fds_before = srv.open_fds()
+        rss_before = lptest.wait_steady(srv.rss_kib, "the RSS after the warm-up")
         t0 = time.monotonic()
         witness.begin()
         n = churn(srv.port, seconds)
@@ -925,8 +924,8 @@ def case_connection_churn_leaks_no_fds_or_memory():
         took = time.monotonic() - t0
         # settle: the server closes its side once it has seen each client's close
         wait_for(lambda: srv.open_fds() == fds_before, 10, "fds back to %d" % fds_before)
-        time.sleep(0.5)
-        fds_after, rss_after = srv.open_fds(), srv.rss_kib()
+        fds_after = srv.open_fds()
+        rss_after = lptest.wait_steady(srv.rss_kib, "the RSS after the churn")
         witness.stop()
         rc, err = srv.stop()
         assert rc == 0, err  # under ASan, LeakSanitizer turns any leak into a non-zero exit

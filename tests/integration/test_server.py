@@ -278,7 +278,7 @@ def case_blocking_handler_does_not_delay_others():
                 "--threads", "2") as srv:
         stuck = connect(srv.port)
         stuck.sendall(b"sleep 2000\n")
-        time.sleep(0.1)
+        lptest.wait_read_by(srv, stuck, "the handler to take the sleep")
         worst = 0.0
         with connect(srv.port) as s:
             for i in range(200):
@@ -347,7 +347,7 @@ def case_stuck_handler_cannot_hold_shutdown_past_deadline():
                 "--drain-timeout", "0.5") as srv:
         s = connect(srv.port)
         s.sendall(b"sleep 60000\n")
-        time.sleep(0.2)
+        lptest.wait_read_by(srv, s, "the handler to take the sleep")
         t = time.monotonic()
         rc, err = srv.stop(timeout=5, expect=1)
         took = time.monotonic() - t
@@ -361,7 +361,7 @@ def case_second_signal_forces_exit():
                 "--drain-timeout", "30") as srv:
         s = connect(srv.port)
         s.sendall(b"sleep 60000\n")
-        time.sleep(0.2 * SLOW)  # the handler is asleep
+        lptest.wait_read_by(srv, s, "the handler to take the sleep")
         srv.proc.send_signal(signal.SIGTERM)
         lptest.wait_for(lambda: "SIGTERM: stopping" in srv.stderr(), 5, "the drain to start")
         assert srv.proc.poll() is None  # still draining
@@ -456,7 +456,7 @@ def case_fd_limit_keeps_serving_without_spinning():
         for i, s in enumerate(first):
             s.sendall(b"still %d\n" % i)
             assert recv_lines(s, 1) == [b"still %d" % i]
-        time.sleep(2)
+        time.sleep(2)  # the window the CPU time is measured over, not a wait for an event
         cpu = srv.cpu_seconds() - cpu0
         wall = time.monotonic() - t0
         print("at the fd limit: %.2f s CPU in %.2f s" % (cpu, wall))
