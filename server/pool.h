@@ -24,7 +24,7 @@ struct pool;
 
 /* Embedded at the start of every source. pool_source_init once when its memory is made. */
 struct pool_source {
-    _Atomic uint32_t state; /* pool.c: idle, running, notified, gone */
+    _Atomic uint32_t state;   /* pool.c: idle, running, notified, gone */
     _Atomic uint32_t pending; /* events folded into a run in progress */
     uint32_t home;            /* index of the set it was added to */
 };

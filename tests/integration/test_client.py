@@ -5,6 +5,7 @@ import json
 import os
 import re
 import resource
+import select
 import signal
 import socket
 import struct
@@ -15,7 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import lptest  # noqa: E402
-from lptest import Server, SLOW  # noqa: E402
+from lptest import Server, wait_for, SLOW  # noqa: E402
 
 CLIENT = lptest.CLIENT
 
@@ -40,6 +41,7 @@ class Mock:
         self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.accepted = 0
+        self.echoed = 0  # "echo": bytes sent back
         self.received = bytearray()  # "echo": first 64 KiB seen, for checks
         self.stream = None  # "rate": (bytes, chunks, lines, ok)
         self.conns = []
@@ -98,6 +100,8 @@ class Mock:
                 c.sendall(d)
             except OSError:
                 break
+            with self.lock:
+                self.echoed += len(d)
         c.close()
 
     def _silent(self, c):
@@ -160,7 +164,12 @@ class Mock:
     def _early(self, c):
         self._recv(c)
         c.sendall(b"ERR line too long\n")
-        time.sleep(0.2)
+        # close only once the client has seen the answer and closed (a close with its data
+        # unread would be an RST, which could destroy the answer in flight)
+        c.shutdown(socket.SHUT_WR)
+        c.settimeout(10 * SLOW)
+        while self._recv(c):
+            pass
         c.close()
 
     def _count(self, c):
@@ -529,7 +538,7 @@ def case_bench_sigint_stops_and_reports():
     with Mock("echo") as m:
         p = subprocess.Popen([CLIENT, "bench", "-p", str(m.port), "-c", "4", "-d", "60", "-q"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        wait_for(lambda: m.accepted >= 4 and m.echoed > 0, 10, "the bench to be running")
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=5 * SLOW)
@@ -595,9 +604,17 @@ def case_real_bench_echo_pipelined():
 def case_real_bench_survives_server_stop():
     with real_server("echo") as srv:
         p = subprocess.Popen([CLIENT, "bench", "-p", str(srv.port), "-c", "10", "-d", "3",
-                              "--timeout", "1", "-q"], stdout=subprocess.PIPE,
+                              "--timeout", "1"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        # stop the server once the bench reports answers (its first progress line), not
+        # after a guessed second
+        first = b""
+        deadline = time.monotonic() + 10 * SLOW
+        while not re.match(rb"^\[ *[\d.]+s\] [1-9][\d,]* req/s", first):
+            assert time.monotonic() < deadline, "no progress line from the bench"
+            if select.select([p.stderr], [], [], 0.1)[0]:
+                first = p.stderr.readline()
+                assert first, "the bench ended early"
         srv.stop()
         out, err = p.communicate(timeout=10 * SLOW)
         assert p.returncode == 0, (out, err)  # it had successes before the stop

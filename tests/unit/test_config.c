@@ -274,10 +274,18 @@ static void parsing_twice_starts_fresh(void)
 {
     struct config cfg;
     char err[256] = "";
-    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--threads", "4"), CONFIG_RUN);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--threads", "4", "-v"), CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.threads, 4);
     config_free(&cfg);
+    /* config_free zeroes the struct, so plant what a parse that kept the last call's values
+     * would see: config_parse itself must start from the defaults */
+    cfg.threads = 4;
+    cfg.verbosity = 1;
+    cfg.max_line = 7;
     CU_ASSERT_EQUAL(PARSE(&cfg, err, "--max-conns", "9"), CONFIG_RUN);
     CU_ASSERT_EQUAL(cfg.threads, 0);
+    CU_ASSERT_EQUAL(cfg.verbosity, 0);
+    CU_ASSERT_EQUAL(cfg.max_line, 1024 * 1024);
     CU_ASSERT_EQUAL(cfg.max_conns, 9);
     config_free(&cfg);
 }

@@ -187,11 +187,18 @@ static void callback_result_stops_framing(void)
     framer_reset(&f);
 }
 
+/* Counts every delivery and checks each is the whole line, byte for byte. */
+struct big_sink {
+    size_t calls, len, wrong;
+};
+
 static int big_counter(void *ctx, const char *msg, size_t len)
 {
-    size_t *seen = ctx;
-    *seen = len;
-    (void)msg;
+    struct big_sink *seen = ctx;
+    seen->calls++;
+    seen->len = len;
+    for (size_t i = 0; i < len; i++)
+        seen->wrong += msg[i] != 'X';
     return 0;
 }
 
@@ -203,14 +210,18 @@ static void huge_line_reassembled_from_many_pushes(void)
     memset(big, 'X', n);
     big[n] = '\n';
     struct framer f = {0};
-    size_t seen = 0;
+    struct big_sink seen = {0};
     for (size_t off = 0; off < n + 1; off += 65535) {
         size_t len = n + 1 - off < 65535 ? n + 1 - off : 65535;
         CU_ASSERT_EQUAL(framer_push(&f, big + off, len, 1 << 20, big_counter, &seen), 0);
     }
-    CU_ASSERT_EQUAL(seen, n);
+    CU_ASSERT_EQUAL(seen.calls, 1); /* exactly one delivery: a duplicate would be a second */
+    CU_ASSERT_EQUAL(seen.len, n);
+    CU_ASSERT_EQUAL(seen.wrong, 0);
     CU_ASSERT_EQUAL(framer_pending(&f), 0);
     CU_ASSERT_PTR_NULL(f.partial); /* the 300 KB carry was freed */
+    CU_ASSERT_EQUAL(framer_finish(&f, big_counter, &seen), 0);
+    CU_ASSERT_EQUAL(seen.calls, 1); /* and nothing is left to deliver at the end */
     free(big);
 }
 

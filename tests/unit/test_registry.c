@@ -54,10 +54,45 @@ static void short_name_found_in_plugin_dir(void)
     CU_ASSERT_PTR_NULL(registry_at(reg, 1));
 }
 
+/* Copies file `from` to `to`; returns 0 or -1. */
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    char buf[65536];
+    ssize_t n = 0;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            n = -1;
+    int rc = in >= 0 && out >= 0 && n == 0 ? 0 : -1;
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return rc;
+}
+
+/* The probe in two directories: the first directory listed wins, in either order (the
+ * nonexistent one first also shows a missing directory is skipped). */
 static void dirs_searched_in_order(void)
 {
-    CU_ASSERT_EQUAL(registry_load(reg, "probe", broken_dirs, 2, err, sizeof err), 0);
-    CU_ASSERT_STRING_EQUAL(registry_find(reg, "probe")->path, LP_BROKEN_DIR "/probe.so");
+    char dir[] = "/tmp/lp-registry-XXXXXX", copy[sizeof dir + 16];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(copy, sizeof copy, "%s/probe.so", dir);
+    CU_ASSERT_EQUAL_FATAL(copy_file(LP_BROKEN_DIR "/probe.so", copy), 0);
+    const char *copy_first[] = {"/nonexistent/plugins", dir, LP_BROKEN_DIR};
+    const char *copy_last[] = {"/nonexistent/plugins", LP_BROKEN_DIR, dir};
+    CU_ASSERT_EQUAL(registry_load(reg, "probe", copy_first, 3, err, sizeof err), 0);
+    struct plugin *p = registry_find(reg, "probe");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p->path, copy);
+    registry_free(reg);
+    reg = registry_new(&fake_host);
+    CU_ASSERT_EQUAL(registry_load(reg, "probe", copy_last, 3, err, sizeof err), 0);
+    p = registry_find(reg, "probe");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_STRING_EQUAL(p->path, LP_BROKEN_DIR "/probe.so");
+    unlink(copy);
+    rmdir(dir);
 }
 
 static void path_with_args_passed_to_load(void)

@@ -1,0 +1,178 @@
+"""The deliberate faults of the mutation check (tests/mutants/run): each is a list of edits
+(file, anchor, replacement) and the few cases meant to catch it, cheapest first. An anchor must
+occur exactly once in its file; the check fails loudly when one does not, so a rewrite of the
+code cannot make a fault vanish silently: re-anchor it instead.
+
+A case is "FILE.CASE" for an integration case (tests/integration/FILE.py CASE) or "unit:NAME"
+for a unit-test executable. A race shows only when threads meet: `runs` is how many times each
+case may run against that fault before it counts as survived (the first failure catches it)."""
+
+
+def fault(name, edits, cases, why, runs=1):
+    return {"name": name, "edits": edits, "cases": cases, "why": why, "runs": runs}
+
+
+# --- faults in files outside the worker pool redesign ------------------------------------
+
+STABLE = [
+    fault("so_reuseaddr_dropped",
+          [("server/listener.c", "    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);\n",
+            "")],
+          ["test_server.restart_on_same_port_despite_time_wait"],
+          "a restarted server cannot bind a port whose old connections are in TIME_WAIT"),
+    fault("max_line_carry_check_32x",
+          [("server/framer.c", "            if (f->len + n > max_line)\n",
+            "            if (f->len + n > 32 * max_line)\n")],
+          ["test_server.line_too_long_without_newline_keeps_memory_bounded"],
+          "a line without a newline is buffered up to 32 x --max-line before the refusal"),
+    fault("max_line_check_off_by_one",
+          [("server/framer.c", "        if (len > max_line)\n            return -EMSGSIZE;\n",
+            "        if (len > max_line + 1)\n            return -EMSGSIZE;\n")],
+          ["test_server.line_too_long_gets_error_and_close_others_unaffected"],
+          "a line of --max-line + 1 bytes is accepted"),
+    fault("tail_dropped_at_clean_eof",
+          [("server/framer.c", "    if (f->len > 0)\n        rc = fn(ctx, f->partial, f->len);\n",
+            "    if (f->len > 0 && 0)\n        rc = fn(ctx, f->partial, f->len);\n")],
+          ["test_server.unterminated_tail_delivered_at_clean_eof"],
+          "the unterminated last message is dropped at a clean end of stream"),
+    fault("counter_bytes_off_by_one",
+          [("plugins/counter.c", "    t->bytes += len + 1;\n", "    t->bytes += len;\n")],
+          ["unit:test_plugin_counter", "test_plugins.counter_exact_under_threads_and_logs_totals"],
+          "counter forgets each message's newline"),
+    fault("counter_server_total_off_by_one",
+          [("plugins/counter.c",
+            "    atomic_fetch_add_explicit(&c->conns, 1, memory_order_relaxed);\n",
+            "    atomic_fetch_add_explicit(&c->conns, 2, memory_order_relaxed);\n")],
+          ["test_plugins.counter_exact_under_threads_and_logs_totals"],
+          "counter's server total counts each closed connection twice"),
+    fault("idle_timeout_ignored",
+          [("server/config.c", "parse_seconds_opt(\"--idle-timeout\", arg, &cfg->idle_timeout,",
+            "parse_seconds_opt(\"--idle-timeout\", arg, &(double){0},")],
+          ["test_server.idle_timeout_closes_silent_connections"],
+          "--idle-timeout is parsed and then ignored (the 300 s default stays)"),
+    fault("write_timeout_ignored",
+          [("server/config.c", "parse_seconds_opt(\"--write-timeout\", arg, &cfg->write_timeout,",
+            "parse_seconds_opt(\"--write-timeout\", arg, &(double){0},")],
+          ["test_server.slow_reader_is_bounded_and_closed"],
+          "--write-timeout is ignored: a slow reader is kept 30 s"),
+    fault("max_output_option_ignored",
+          [("server/config.c", "arg, 1024, &cfg->max_output,", "arg, 1024, &(size_t){0},")],
+          ["test_server.slow_reader_is_bounded_and_closed",
+           "test_failures.slow_reader_sending_100mb_is_bounded_and_closed"],
+          "--max-output is ignored (the 1 MiB default stays)"),
+    fault("reply_written_twice",
+          [("server/host.c", "    return conn_reply((struct conn *)conn, bytes, len);\n",
+            "    conn_reply((struct conn *)conn, bytes, len);\n"
+            "    return conn_reply((struct conn *)conn, bytes, len);\n")],
+          ["test_server.listen_line_and_echo"],
+          "every reply a plugin writes is queued twice"),
+    fault("carried_line_delivered_twice",
+          [("server/framer.c", "    rc = fn(ctx, f->partial, f->len);\n    release_carry(f);\n",
+            "    rc = fn(ctx, f->partial, f->len);\n    if (!rc)\n"
+            "        rc = fn(ctx, f->partial, f->len);\n    release_carry(f);\n")],
+          ["unit:test_framer"],
+          "a line completed across reads is delivered twice"),
+    fault("config_parse_keeps_stale_values",
+          [("server/config.c", "    memset(cfg, 0, sizeof *cfg);\n    cfg->max_line = DEFAULT_MAX_LINE;",
+            "    unsigned stale = cfg->threads;\n    memset(cfg, 0, sizeof *cfg);\n"
+            "    cfg->threads = stale;\n    cfg->max_line = DEFAULT_MAX_LINE;")],
+          ["unit:test_config"],
+          "config_parse keeps the struct's --threads (a second parse inherits it)"),
+    fault("client_options_keep_stale_values",
+          [("client/options.c", "    memset(o, 0, sizeof *o);\n",
+            "    char *stale = o->json_path;\n    memset(o, 0, sizeof *o);\n"
+            "    o->json_path = stale;\n")],
+          ["unit:test_client_options"],
+          "the client's option parser keeps the struct's --json path"),
+    fault("plugin_dirs_searched_in_reverse",
+          [("server/registry.c", "    for (size_t i = 0; i < ndirs; i++) {\n        if (asprintf(",
+            "    for (size_t k = ndirs, i = 0; k-- > 0 && ((i = k), 1);) {\n        if (asprintf(")],
+          ["unit:test_registry"],
+          "the last --plugin-dir wins instead of the first"),
+]
+
+# --- faults in server/pool.c, server/conn.c, server/server.c ------------------------------
+# These files are being rewritten (the worker pool redesign): when an anchor below stops
+# matching, re-anchor the fault in the new code; never drop it.
+
+REWRITTEN = [
+    fault("drain_does_not_wait_for_connections",
+          [("server/server.c", "            if (connset_count(&s->conns) == 0)\n                break;\n",
+            "            if (1)\n                break;\n")],
+          ["test_server.sigterm_finishes_received_messages"],
+          "SIGTERM exits at once instead of finishing the open connections"),
+    fault("drain_drops_queued_messages",
+          [("server/conn.c",
+            "        return 0; /* KICK_DRAIN: read what is left, then close at end of stream */\n",
+            "        break;\n")],
+          ["test_server.sigterm_finishes_received_messages"],
+          "at SIGTERM a connection is closed without handling the messages already queued"),
+    fault("messages_stat_off_by_one",
+          [("server/conn.c", "    count(&k->messages, r.msgs);\n    if (rc == -EMSGSIZE)",
+            "    count(&k->messages, r.msgs + 1);\n    if (rc == -EMSGSIZE)")],
+          ["test_server.sigterm_finishes_received_messages"],
+          "the summary's messages counter counts one message per read too many"),
+    fault("emfile_back_off_removed",
+          [("server/server.c", "    s->accept_resume_ns = conn_now_ns() + ACCEPT_PAUSE_NS;\n",
+            "    s->accept_resume_ns = 0;\n")],
+          ["test_server.fd_limit_keeps_serving_without_spinning",
+           "test_failures.connect_flood_at_fd_limit_256_past_max_conns"],
+          "at EMFILE accepts resume at once: the accept loop spins"),
+    fault("output_limit_ignored",
+          [("server/conn.c", "    if (c->out_len - c->out_off > c->env->max_output) {\n",
+            "    if (0) {\n"),
+           ("server/conn.c", "            if (c->out_len - c->out_off > c->env->max_output)\n",
+            "            if (0)\n")],
+          ["test_server.slow_reader_is_bounded_and_closed"],
+          "a connection whose replies are not read is never paused"),
+    fault("output_limit_32x",
+          [("server/conn.c", "    if (c->out_len - c->out_off > c->env->max_output) {\n",
+            "    if (c->out_len - c->out_off > 32 * c->env->max_output) {\n"),
+           ("server/conn.c", "            if (c->out_len - c->out_off > c->env->max_output)\n",
+            "            if (c->out_len - c->out_off > 32 * c->env->max_output)\n")],
+          ["test_server.slow_reader_is_bounded_and_closed"],
+          "reading pauses only at 32 x --max-output"),
+    fault("max_conns_off_by_one",
+          [("server/server.c", "    if (connset_count(&s->conns) >= s->max_conns) {\n",
+            "    if (connset_count(&s->conns) > s->max_conns) {\n")],
+          ["test_server.max_conns_answers_extra_clients_with_error"],
+          "--max-conns N admits N + 1 connections"),
+    fault("per_connection_order_broken",
+          [("server/pool.c", "        if (s & ST_RUNNING) {\n            if (!folded) {",
+            "        if (0 && (s & ST_RUNNING)) {\n            if (!folded) {")],
+          ["test_pool_stress.random_sleeps_and_burns_keep_order_at_16_threads",
+           "test_server.pipelined_order_per_connection_under_threads"],
+          "an event that finds its connection running starts a second run beside it (the "
+          "state word no longer excludes): two workers may handle one connection at once",
+          runs=3),
+    fault("event_during_a_run_lost",
+          [("server/pool.c", "     * fast as we answer must not keep its worker from the other sources of the set. */\n"
+            "    enqueue(&self->set, src);\n",
+            "     * fast as we answer must not keep its worker from the other sources of the set. */\n"
+            "    atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);\n")],
+          ["test_pool_stress.message_arriving_while_its_connection_runs_is_answered"],
+          "an edge that arrives while its connection runs is forgotten (edge-triggered: it is "
+          "never reported again), so that connection stalls"),
+    fault("sigpipe_not_ignored",
+          [("server/server.c", "    signal(SIGPIPE, SIG_IGN);", "    (void)0;"),
+           ("server/conn.c", "c->out_len - c->out_off, MSG_NOSIGNAL);",
+            "c->out_len - c->out_off, 0);")],
+          ["test_server.sigpipe_never_kills"],
+          "SIGPIPE keeps its default action (death)"),
+    fault("workers_take_signals",
+          [("server/pool.c", "    sigfillset(&all);\n", "    sigemptyset(&all);\n")],
+          ["test_server.sigpipe_never_kills"],
+          "workers no longer block every signal"),
+    fault("abuse_stalls_everyone",
+          [("server/server.c", "pool_new(n, READ_BUFFER, conn_ready, conn_release, &s->env)",
+            "pool_new(1 + 0 * n, READ_BUFFER, conn_ready, conn_release, &s->env)"),
+           ("server/conn.c",
+            "static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters *k)\n{\n",
+            "static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters *k)\n{\n"
+            "    if (c->bytes_in > (32u << 20))\n        usleep(600000);\n")],
+          ["test_failures.random_binary_stream_is_echoed_exactly_in_order"],
+          "one worker, stalled 0.6 s per event of a connection past 32 MiB: every other "
+          "connection waits while the abuse lasts"),
+]
+
+FAULTS = STABLE + REWRITTEN
