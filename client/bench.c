@@ -1,6 +1,7 @@
 /* bench - the load test's main thread: plans the run, starts one worker per thread, prints a
  * progress line every second, merges the workers' histograms and counters, reports. */
 #include "bench.h"
+#include "bench_out.h"
 #include "commands.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PATTERN_MAX (1024 * 1024) /* beyond this, batches take more than one send */
@@ -31,7 +33,19 @@ struct run {
     size_t nseries, capseries;
     struct report_counts last; /* totals at the previous series row */
     uint64_t last_t;
+    struct cmdstat *merged;               /* per command word, over all threads; after join */
+    struct histogram *all[CMDSTAT_KINDS]; /* every command together */
+    struct cmdstat totals;                /* the same with its seconds, for the files */
+    uint64_t wall_start_ms;               /* CLOCK_REALTIME at plan.t_start */
+    char word[64];                        /* the command word of --message */
 };
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static int build_pattern(struct run *r)
 {
@@ -84,6 +98,7 @@ static int start_threads(struct run *r)
         from += n;
     }
     r->plan.t_start = net_now_ns();
+    r->wall_start_ms = wall_ms();
     r->plan.t_end = o->duration > 0 ? r->plan.t_start + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
     for (unsigned i = 0; i < r->nthreads; i++) {
         int rc = pthread_create(&r->threads[i].tid, NULL, bench_thread_main, &r->threads[i]);
@@ -199,14 +214,95 @@ static void fold_last_row(struct run *r, const struct report_counts *total, uint
     r->last_t = t_done;
 }
 
-/* After join: exact totals, merged histogram, the last (short) series row. */
-static void collect(struct run *r, struct report *rep, struct histogram *h)
+/* After join: the workers' statistics per command word, and every command together. */
+static int merge_stats(struct run *r)
 {
-    histogram_reset(h);
+    unsigned n = r->plan.ncmds;
+    if (!(r->merged = calloc(n, sizeof *r->merged)))
+        return -ENOMEM;
+    for (int k = 0; k < CMDSTAT_KINDS; k++) {
+        if (!(r->all[k] = malloc(sizeof *r->all[k])))
+            return -ENOMEM;
+        histogram_reset(r->all[k]);
+    }
+    if (cmdstat_init(&r->totals, r->plan.rate > 0))
+        return -ENOMEM;
+    for (unsigned c = 0; c < n; c++) {
+        if (cmdstat_init(&r->merged[c], r->plan.rate > 0))
+            return -ENOMEM;
+        for (unsigned i = 0; i < r->nthreads; i++)
+            if (cmdstat_merge(&r->merged[c], &r->threads[i].stats[c]))
+                return -ENOMEM;
+        for (int k = 0; k < CMDSTAT_KINDS; k++)
+            histogram_merge(r->all[k], r->merged[c].whole[k]);
+        if (cmdstat_merge(&r->totals, &r->merged[c]))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The command word of --message ("GET" of "GET k"); "request" for --size requests. */
+static void first_word(char *buf, size_t len, const char *message)
+{
+    size_t n = 0;
+    if (message)
+        while (message[n] && message[n] != ' ' && message[n] != '\r' && n + 1 < len)
+            n++;
+    if (n == 0)
+        snprintf(buf, len, "request");
+    else
+        snprintf(buf, len, "%.*s", (int)n, message);
+}
+
+/* --json-out-file, --hdr-file-prefix, --hlog. Returns 0 or -1 after a line on stderr. */
+static int write_files(struct run *r, const struct report *rep)
+{
+    const struct client_opts *o = r->o;
+    if (!o->json_out_path && !o->hdr_prefix && !o->hlog_path)
+        return 0;
+    first_word(r->word, sizeof r->word, o->message);
+    const char *words[] = {r->word};
+    struct memtier_run m = {
+        .cfg = {.server = o->host,
+                .port = o->port,
+                .protocol = "inline",
+                .conns = o->conns,
+                .threads = r->nthreads,
+                .pipeline = o->pipeline,
+                .test_time = o->duration,
+                .requests = o->requests,
+                .rate = o->rate,
+                .ratio = "1:0",
+                .data_size = r->plan.req_len},
+        .start_ms = r->wall_start_ms,
+        .finish_ms = r->wall_start_ms + (uint64_t)(rep->elapsed * 1000.0 + 0.5),
+        .interrupted = atomic_load_explicit(&r->plan.stop, memory_order_relaxed) != 0,
+        .ncmds = r->plan.ncmds,
+        .words = words,
+        .cmds = r->merged,
+        .totals = &r->totals,
+        .errors = report_errors_total(&rep->total),
+        .connects = rep->connects,
+    };
+    m.nseconds = (size_t)(rep->elapsed + 0.999);
+    if (r->totals.nsecs > m.nseconds)
+        m.nseconds = r->totals.nsecs;
+    int rc = 0;
+    if (o->json_out_path && bench_out_json(o->json_out_path, &m))
+        rc = -1;
+    if (o->hdr_prefix && bench_out_hgrm(o->hdr_prefix, &m))
+        rc = -1;
+    if (o->hlog_path && bench_out_hlog(o->hlog_path, &m))
+        rc = -1;
+    return rc;
+}
+
+/* After join: exact totals, merged histograms, the last (short) series row. */
+static void collect(struct run *r, struct report *rep)
+{
     uint64_t t_done = r->plan.t_start;
     for (unsigned i = 0; i < r->nthreads; i++) {
         const struct bench_thread *t = &r->threads[i];
-        histogram_merge(h, t->hist);
         rep->total.ok += t->local.ok;
         rep->total.bytes_out += t->local.bytes_out;
         rep->total.bytes_in += t->local.bytes_in;
@@ -222,7 +318,8 @@ static void collect(struct run *r, struct report *rep, struct histogram *h)
     }
     rep->elapsed = (double)(t_done - r->plan.t_start) / 1e9;
     fold_last_row(r, &rep->total, t_done);
-    rep->latency = h;
+    rep->latency = r->all[CMDSTAT_CORRECTED];
+    rep->latency_actual = r->plan.rate > 0 ? r->all[CMDSTAT_UNCORRECTED] : NULL;
     rep->series = r->series;
     rep->nseries = r->nseries;
 }
@@ -230,8 +327,7 @@ static void collect(struct run *r, struct report *rep, struct histogram *h)
 static int finish(struct run *r)
 {
     const struct client_opts *o = r->o;
-    struct histogram *h = malloc(sizeof *h);
-    if (!h) {
+    if (merge_stats(r)) {
         fprintf(stderr, "linepool-client: out of memory\n");
         return 2;
     }
@@ -245,7 +341,7 @@ static int finish(struct run *r)
                          .message = o->message,
                          .request_len = r->plan.req_len,
                          .timeout = o->timeout};
-    collect(r, &rep, h);
+    collect(r, &rep);
     report_text(stdout, &rep);
     if (r->json) {
         report_json(r->json, &rep);
@@ -255,7 +351,8 @@ static int finish(struct run *r)
         report_csv(r->csv, &rep);
         fflush(r->csv);
     }
-    free(h);
+    if (write_files(r, &rep))
+        return 2;
     if (rep.total.ok > 0)
         return 0;
     fprintf(stderr, "linepool-client: bench failed: no request got a reply%s\n",
@@ -307,6 +404,12 @@ static void cleanup(struct run *r)
     free(r->threads);
     free(r->pattern);
     free(r->series);
+    for (unsigned c = 0; r->merged && c < r->plan.ncmds; c++)
+        cmdstat_free(&r->merged[c]);
+    free(r->merged);
+    cmdstat_free(&r->totals);
+    for (int k = 0; k < CMDSTAT_KINDS; k++)
+        free(r->all[k]);
     if (r->json)
         fclose(r->json);
     if (r->csv)
@@ -323,6 +426,7 @@ int cmd_bench(const struct client_opts *o)
     char err[256];
     int status = 2, rc;
     r.plan.pipeline = o->pipeline;
+    r.plan.ncmds = 1;
     r.plan.conns = o->conns;
     r.plan.rate = o->rate;
     r.plan.timeout_ns = (uint64_t)(o->timeout * 1e9);

@@ -10,6 +10,7 @@
 #ifndef LINEPOOL_CLIENT_BENCH_H
 #define LINEPOOL_CLIENT_BENCH_H
 
+#include "cmdstat.h"
 #include "histogram.h"
 #include "net.h"
 #include "report.h"
@@ -24,6 +25,7 @@ struct bench_plan {
     size_t pattern_len;  /* a multiple of req_len, at least 2 requests */
     size_t req_len;
     unsigned pipeline;
+    unsigned ncmds; /* command words with their own statistics */
     unsigned conns; /* in all threads */
     double rate;    /* total requests/s; 0 = closed loop */
     uint64_t timeout_ns;
@@ -62,7 +64,7 @@ struct bench_thread {
     struct report_counts local;
     uint64_t lost, unsent, connects, extra;
     unsigned never_up;
-    struct histogram *hist; /* owned by the worker */
+    struct cmdstat *stats; /* one per command word (plan->ncmds), owned by the worker */
     struct bench_pub pub;
     int failed; /* setup error (errno) */
 };

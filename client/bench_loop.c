@@ -27,7 +27,9 @@ struct bench_conn {
     uint32_t index;         /* within the thread: the open-loop schedule slot */
     uint32_t inflight;      /* queued or sent, not answered */
     uint32_t head;          /* ring slot of the oldest in flight */
-    uint64_t *ring;         /* start time of each request in flight */
+    uint64_t *ring;         /* start time of each request in flight: intended (open loop) */
+    uint64_t *sent;         /* and actual: when it was queued for writing */
+    uint64_t line_bytes;    /* of the reply line being read, before this read */
     uint64_t wpend;         /* bytes queued, not yet written */
     uint64_t woff;          /* bytes written on this connection */
     uint64_t deadline;      /* CONNECTING or UP with inflight: timeout; DOWN: retry time */
@@ -72,6 +74,12 @@ static uint64_t intended(const struct bench_thread *t, const struct bench_conn *
 {
     double k = (double)i * t->nconns + c->index;
     return t->plan->t_start + (uint64_t)(k * t->interval_ns);
+}
+
+/* The second of the run (from 0) that now falls in. */
+static uint64_t second_of(const struct bench_thread *t, uint64_t now)
+{
+    return now > t->plan->t_start ? (now - t->plan->t_start) / 1000000000u : 0;
 }
 
 /* Writes queued bytes from the request pattern until done or the socket is full. */
@@ -127,7 +135,9 @@ static void issue(struct bench_thread *t, struct bench_conn *c, uint64_t now)
     for (uint64_t i = 0; i < n; i++) {
         uint32_t slot = (c->head + c->inflight + (uint32_t)i) % p->pipeline;
         c->ring[slot] = p->rate > 0 ? intended(t, c, first_sched + i) : now;
+        c->sent[slot] = now;
     }
+    cmdstat_bytes(&t->stats[0], second_of(t, now), 0, n * p->req_len);
     c->inflight += (uint32_t)n;
     t->inflight += n;
     if (p->rate > 0) {
@@ -185,7 +195,7 @@ static void conn_fail(struct bench_thread *t, struct bench_conn *c, enum report_
     t->lost += c->inflight;
     t->inflight -= c->inflight;
     c->inflight = c->head = 0;
-    c->wpend = c->woff = 0;
+    c->wpend = c->woff = c->line_bytes = 0;
     if (c->fd >= 0) {
         close(c->fd); /* also removes it from the epoll set */
         c->fd = -1;
@@ -207,20 +217,26 @@ static void conn_fail(struct bench_thread *t, struct bench_conn *c, enum report_
     arm(t, c->deadline);
 }
 
-/* Completes one request per '\n' in buf. */
+/* Completes one request per '\n' in buf; each reply line's bytes go to its command. */
 static void count_replies(struct bench_thread *t, struct bench_conn *c, const char *buf, size_t n,
                           uint64_t now)
 {
-    const char *p = buf, *end = buf + n;
+    const char *p = buf, *from = buf, *end = buf + n;
     unsigned pipeline = t->plan->pipeline;
+    uint64_t sec = second_of(t, now);
     while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         p++;
+        uint64_t line = c->line_bytes + (uint64_t)(p - from);
+        from = p;
+        c->line_bytes = 0;
         if (c->inflight == 0) {
             t->extra++; /* a line nobody asked for: not a request */
             continue;
         }
-        uint64_t start = c->ring[c->head];
-        histogram_record(t->hist, now > start ? now - start : 0);
+        uint64_t start = c->ring[c->head], sent = c->sent[c->head];
+        struct cmdstat *st = &t->stats[0];
+        cmdstat_record(st, sec, now > start ? now - start : 0, now > sent ? now - sent : 0);
+        cmdstat_bytes(st, sec, line, 0);
         c->head = c->head + 1 == pipeline ? 0 : c->head + 1;
         c->inflight--;
         t->inflight--;
@@ -228,6 +244,7 @@ static void count_replies(struct bench_thread *t, struct bench_conn *c, const ch
         c->failing_since = 0;
         c->backoff = 0;
     }
+    c->line_bytes += (uint64_t)(end - from);
 }
 
 static void on_readable(struct bench_thread *t, struct bench_conn *c, uint64_t now)
@@ -377,6 +394,8 @@ void *bench_thread_main(void *arg)
     }
     t->t_done = net_now_ns();
     t->unsent += t->backlog;
+    for (unsigned k = 0; k < t->plan->ncmds; k++)
+        cmdstat_finish(&t->stats[k]);
     for (unsigned i = 0; i < t->nconns; i++) {
         if (t->conns[i].fd >= 0)
             close(t->conns[i].fd);
@@ -398,16 +417,19 @@ int bench_thread_init(struct bench_thread *t, struct bench_plan *plan, unsigned 
     t->next_sweep = UINT64_MAX;
     t->epfd = t->wakefd = -1;
     t->conns = calloc(nconns, sizeof *t->conns);
-    t->rings = calloc((size_t)nconns * plan->pipeline, sizeof *t->rings);
+    t->rings = calloc(2 * (size_t)nconns * plan->pipeline, sizeof *t->rings);
     t->rbuf = malloc(READ_BUF);
-    t->hist = malloc(sizeof *t->hist);
-    if (!t->conns || !t->rings || !t->rbuf || !t->hist)
+    t->stats = calloc(plan->ncmds, sizeof *t->stats);
+    if (!t->conns || !t->rings || !t->rbuf || !t->stats)
         return -ENOMEM;
-    histogram_reset(t->hist);
+    for (unsigned k = 0; k < plan->ncmds; k++)
+        if (cmdstat_init(&t->stats[k], plan->rate > 0))
+            return -ENOMEM;
     for (unsigned i = 0; i < nconns; i++) {
         t->conns[i].fd = -1;
         t->conns[i].index = i;
-        t->conns[i].ring = t->rings + (size_t)i * plan->pipeline;
+        t->conns[i].ring = t->rings + 2 * (size_t)i * plan->pipeline;
+        t->conns[i].sent = t->conns[i].ring + plan->pipeline;
     }
     if ((t->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
         (t->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
@@ -427,5 +449,7 @@ void bench_thread_free(struct bench_thread *t)
     free(t->conns);
     free(t->rings);
     free(t->rbuf);
-    free(t->hist);
+    for (unsigned k = 0; t->stats && k < t->plan->ncmds; k++)
+        cmdstat_free(&t->stats[k]);
+    free(t->stats);
 }

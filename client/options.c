@@ -29,6 +29,9 @@ enum {
     K_RATE,
     K_JSON,
     K_CSV,
+    K_JSON_OUT,
+    K_HDR_PREFIX,
+    K_HLOG,
     K_HELP,
 };
 
@@ -301,6 +304,25 @@ static int apply_csv(struct client_opts *o, const char *arg, char *err, size_t e
     return set_string(&o->csv_path, arg);
 }
 
+static int apply_json_out(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->json_out_path, arg);
+}
+
+static int apply_hdr_prefix(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (!*arg)
+        return reason(err, errlen, "expected a file name prefix");
+    return set_string(&o->hdr_prefix, arg);
+}
+
+static int apply_hlog(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->hlog_path, arg);
+}
+
 /* clang-format off */
 static const struct opt_def opt_defs[] = {
     {"host", 'h', "HOST", ON_ALL, 0, apply_host,
@@ -348,6 +370,14 @@ static const struct opt_def opt_defs[] = {
     {"quiet", 'q', NULL, ON_BENCH, 0, apply_quiet, "no progress line on stderr"},
     {"json", K_JSON, "FILE", ON_BENCH, 0, apply_json, "write the whole report as JSON to FILE"},
     {"csv", K_CSV, "FILE", ON_BENCH, 0, apply_csv, "write the per-second series as CSV to FILE"},
+    {"json-out-file", K_JSON_OUT, "FILE", ON_BENCH, 0, apply_json_out,
+     "write the results in memtier_benchmark's JSON schema (plus exact histograms) to FILE"},
+    {"hdr-file-prefix", K_HDR_PREFIX, "P", ON_BENCH, 0, apply_hdr_prefix,
+     "write HdrHistogram percentile distributions P_<TYPE>.hgrm (open loop: also\n"
+     "P_<TYPE>.uncorrected.hgrm), values in ms, for TYPE FULL_RUN and each command word"},
+    {"hlog", K_HLOG, "FILE", ON_BENCH, 0, apply_hlog,
+     "write an HdrHistogram interval log: one compressed histogram per second per command\n"
+     "word (tags <word> and <word>.uncorrected), values in ns"},
     {"help", K_HELP, NULL, ON_ALL, 0, NULL, "this help"},
 };
 /* clang-format on */
@@ -617,5 +647,9 @@ void options_free(struct client_opts *o)
     free(o->message);
     free(o->json_path);
     free(o->csv_path);
+    free(o->json_out_path);
+    free(o->hdr_prefix);
+    free(o->hlog_path);
     o->text = o->message = o->json_path = o->csv_path = NULL;
+    o->json_out_path = o->hdr_prefix = o->hlog_path = NULL;
 }

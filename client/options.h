@@ -50,8 +50,11 @@ struct client_opts {
     unsigned pipeline;
     double rate; /* total requests/s, 0 = closed loop */
     int quiet;
-    char *json_path; /* owned */
-    char *csv_path;  /* owned */
+    char *json_path;     /* owned */
+    char *csv_path;      /* owned */
+    char *json_out_path; /* owned; memtier_benchmark's schema */
+    char *hdr_prefix;    /* owned; .hgrm percentile files */
+    char *hlog_path;     /* owned; HdrHistogram interval log */
 };
 
 enum options_result { OPTIONS_RUN = 0, OPTIONS_HELP = 1, OPTIONS_VERSION = 2 };

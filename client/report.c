@@ -53,19 +53,32 @@ static void text_header(FILE *out, const struct report *r)
         fprintf(out, "\nrequest: %llu bytes (X... '\\n')\n", (unsigned long long)r->request_len);
 }
 
-static void text_latency(FILE *out, const struct report *r)
+static void text_latency_row(FILE *out, const char *label, const struct histogram *h,
+                             const char *note)
 {
     char v[32];
-    if (!r->latency->count) {
-        fprintf(out, "  latency   none measured\n");
+    if (!h->count) {
+        fprintf(out, "  %-9s none measured\n", label);
         return;
     }
-    fprintf(out, "  latency  ");
+    fprintf(out, "  %-9s", label);
     for (size_t i = 0; i < NPCT; i++)
         fprintf(out, " %s %s", percentiles[i].name,
-                fmt_ns(v, sizeof v, histogram_percentile(r->latency, percentiles[i].p)));
-    fprintf(out, "  (mean %s%s)\n", fmt_ns(v, sizeof v, (uint64_t)histogram_mean(r->latency)),
-            r->rate > 0 ? ", from intended send times" : "");
+                fmt_ns(v, sizeof v, histogram_percentile(h, percentiles[i].p)));
+    fprintf(out, "  (mean %s, %s)\n", fmt_ns(v, sizeof v, (uint64_t)histogram_mean(h)), note);
+}
+
+/* Open loop: both latencies, as wrk2 -U; closed loop: one, which is service time only. */
+static void text_latency(FILE *out, const struct report *r)
+{
+    if (r->rate <= 0) {
+        text_latency_row(out, "latency", r->latency,
+                         "service time: closed loop, queueing behind a slow reply not counted");
+        return;
+    }
+    text_latency_row(out, "latency", r->latency, "from intended send times");
+    if (r->latency_actual)
+        text_latency_row(out, "uncorr.", r->latency_actual, "from actual send times");
 }
 
 void report_text(FILE *out, const struct report *r)
