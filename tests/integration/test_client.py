@@ -216,6 +216,95 @@ def bench_json(tmpname, *args, timeout=30):
             os.unlink(path)
 
 
+# --- HdrHistogram, decoded here independently of the client's C codec ---------------------
+
+def hdr_decode(b64):
+    """A V2 compressed histogram string to (lowest, highest, sig, {index: count}, value_of)."""
+    import base64
+    import zlib
+    raw = base64.b64decode(b64)
+    cookie, zlen = struct.unpack(">iI", raw[:8])
+    assert cookie & ~0xF0 == 0x1C849304, hex(cookie)
+    body = zlib.decompress(raw[8:8 + zlen])
+    cookie, plen, _, sig, lowest, highest, _ = struct.unpack(">iiiiqqd", body[:40])
+    data, i, idx, counts = body[40:], 0, 0, {}
+    while i < len(data):
+        v = shift = 0
+        for k in range(9):
+            b = data[i]
+            i += 1
+            if k == 8:
+                v |= b << 56
+                break
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        v = (v >> 1) ^ -(v & 1)
+        if v < 0:
+            idx -= v
+        else:
+            if v:
+                counts[idx] = v
+            idx += 1
+    sub_mag = (2 * 10 ** sig - 1).bit_length()
+    half_mag = max(sub_mag, 1) - 1
+    unit = lowest.bit_length() - 1
+
+    def bucket(index):
+        b = (index >> half_mag) - 1
+        sub = (index & ((1 << half_mag) - 1)) + (1 << half_mag)
+        if b < 0:
+            sub -= 1 << half_mag
+            b = 0
+        return sub << (b + unit), 1 << (b + unit)
+    return lowest, highest, sig, counts, bucket
+
+
+def hdr_percentile(counts, bucket, p, lo, hi):
+    """linepool's rule: the bucket holding rank ceil(p% of n), at its middle, within [lo, hi]."""
+    import math
+    n = sum(counts.values())
+    exact = p / 100.0 * n
+    rank = max(1, math.ceil(exact - exact * 1e-12))
+    seen = 0
+    for i in sorted(counts):
+        seen += counts[i]
+        if seen >= rank:
+            low, width = bucket(i)
+            return min(max(low + width // 2, lo), hi)
+
+
+def read_hgrm(path):
+    """Rows as plotFiles.html takes them: not '#', exactly 4 space-separated fields."""
+    rows, footer = [], []
+    with open(path) as f:
+        for ln in f:
+            if ln.startswith("#"):
+                footer.append(ln)
+                continue
+            f4 = ln.split()
+            if len(f4) == 4 and f4[0] != "Value":
+                rows.append([float(x) for x in f4])
+    return rows, "".join(footer)
+
+
+def bench_files(tmpname, *args, timeout=30):
+    """Runs bench with --json-out-file, --hdr-file-prefix and --hlog; returns (Result,
+    memtier JSON, prefix, hlog path); the caller removes the files with cleanup(prefix)."""
+    prefix = "/tmp/lp-client-%d-%s" % (os.getpid(), tmpname)
+    r = run("bench", "--json-out-file", prefix + ".json", "--hdr-file-prefix", prefix,
+            "--hlog", prefix + ".hlog", *args, timeout=timeout)
+    with open(prefix + ".json") as f:
+        return r, json.load(f), prefix
+
+
+def cleanup(prefix):
+    import glob
+    for p in glob.glob(prefix + "*"):
+        os.unlink(p)
+
+
 def check_latency_fields(rep):
     lat = rep["latency_ns"]
     order = [lat[k] for k in ("min", "p50", "p90", "p99", "p99.9", "max")]
@@ -466,6 +555,130 @@ def case_bench_open_loop_latency_counts_from_intended_time():
         r, rep = bench_json("cl", "-p", m.port, "-c", "1", "-d", "3", "-q")
     assert r.rc == 0, r
     assert rep["latency_ns"]["max"] >= 0.95e9 and rep["latency_ns"]["p90"] < 0.1e9, rep
+    assert "service time" in r.out, r
+
+
+def case_bench_open_loop_reports_both_latencies():
+    """wrk2 -U: the same stalled run seen from the intended and from the actual send times,
+    side by side in the text report, the memtier JSON and the .hgrm files."""
+    with Mock("stall", lines=20, stall=1.0) as m:
+        r, mt, prefix = bench_files("both", "-p", m.port, "-c", "1", "--rate", "100", "-d", "3")
+    try:
+        assert r.rc == 0, r
+        fields = r"min \S+ p50 \S+ p90 \S+ p99 \S+ p99\.9 \S+ max \S+"
+        assert re.search(r"latency   %s  \(mean \S+, from intended send times\)" % fields, r.out)
+        assert re.search(r"uncorr\.   %s  \(mean \S+, from actual send times\)" % fields, r.out)
+        tot = mt["ALL STATS"]["Totals"]
+        cor, unc = tot["Percentile Latencies"], tot["Uncorrected Percentile Latencies"]
+        assert cor["p90.00"] >= 200 and unc["p90.00"] < 100, (cor, unc)  # ms
+        assert tot["Max Latency"] >= 950 and "intended" in tot["linepool"]["Latency from"], tot
+        _, _, _, counts, _ = hdr_decode(tot["linepool"]["Uncorrected Compressed Histogram ns"])
+        assert sum(counts.values()) == tot["Count"], tot
+        rows, _ = read_hgrm(prefix + "_FULL_RUN.hgrm")
+        urows, _ = read_hgrm(prefix + "_FULL_RUN.uncorrected.hgrm")
+        p90 = [v for v, p, _, _ in rows if p >= 0.9][0]
+        up90 = [v for v, p, _, _ in urows if p >= 0.9][0]
+        assert p90 >= 200 and up90 < 100, (p90, up90)
+    finally:
+        cleanup(prefix)
+
+
+def case_bench_memtier_json_schema():
+    """The file read by the paths memtier's own tests and dragonfly's plot scripts use."""
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("mt", "-p", m.port, "-c", "4", "-t", "2", "-d", "2.5", "-q")
+    try:
+        assert r.rc == 0, r
+        assert list(mt) == ["configuration", "run information", "ALL STATS"], list(mt)
+        assert mt["run information"]["Format version"] == 2, mt["run information"]
+        assert mt["run information"]["Threads"] == 2, mt["run information"]
+        assert mt["run information"]["Connections per thread"] == 2, mt["run information"]
+        assert mt["configuration"]["tls"] == "false" and mt["configuration"]["port"] == m.port
+        a = mt["ALL STATS"]
+        assert list(a)[:3] == ["Runtime", "Pings", "Totals"], list(a)
+        rt = a["Runtime"]
+        assert rt["Time unit"] == "MILLISECONDS" and rt["Interrupted"] == "false", rt
+        assert rt["Finish time"] - rt["Start time"] == rt["Total duration"], rt
+        assert 2400 <= rt["Total duration"] <= 2500 + 500 * SLOW, rt
+        tot = a["Totals"]
+        keys = ["Count", "Ops/sec", "Hits/sec", "Misses/sec", "Connection Errors/sec",
+                "Connection Errors", "Latency", "Average Latency", "Accumulated Latency",
+                "Min Latency", "Max Latency", "KB/sec", "KB/sec RX/TX", "KB/sec RX", "KB/sec TX",
+                "Time-Serie", "Percentile Latencies"]
+        assert list(tot)[:len(keys)] == keys, list(tot)
+        assert tot["Count"] == a["Pings"]["Count"] > 0, tot["Count"]
+        assert abs(tot["Ops/sec"] - tot["Count"] / (rt["Total duration"] / 1000)) < 1, tot
+        assert tot["Latency"] == tot["Average Latency"] and tot["Connection Errors"] == 0, tot
+        assert tot["Min Latency"] <= tot["Percentile Latencies"]["p50.00"] <= tot["Max Latency"]
+        ts = tot["Time-Serie"]
+        assert list(ts) == ["0", "1", "2"], list(ts)  # memtier's keys: seconds since start
+        assert sum(e["Count"] for e in ts.values()) == tot["Count"], ts
+        for e in ts.values():  # tests_oss_simple_flow.py reads these
+            assert e["Count"] > 0 and e["p50.00"] <= e["p99.00"] <= e["p99.90"], e
+            # sent in this second vs answered in it: apart by what was in flight at its ends
+            assert abs(e["Bytes TX"] - 5 * e["Count"]) <= 5 * 4 * 2, e
+            assert abs(e["Bytes RX"] - 5 * e["Count"]) == 0, e
+        pl = tot["Percentile Latencies"]
+        assert ["p50.00", "p90.00", "p99.00", "p99.90"] == list(pl)[:4], pl
+        # memtier's histogram: µs, hdr_init(10, 600000000, 2), all the requests
+        lowest, highest, sig, counts, bucket = hdr_decode(
+            pl["Histogram log format"]["Compressed Histogram"])
+        assert (lowest, highest, sig) == (10, 600000000, 2) and sum(counts.values()) == tot["Count"]
+        # the exact ns one: its percentiles are the ones reported
+        ex = tot["linepool"]
+        lowest, highest, sig, counts, bucket = hdr_decode(ex["Compressed Histogram ns"])
+        assert (lowest, sig) == (1, 2) and sum(counts.values()) == tot["Count"], ex
+        for q, key in ((50, "p50.00"), (99, "p99.00"), (99.9, "p99.90")):
+            want = hdr_percentile(counts, bucket, q, ex["Min Latency ns"], ex["Max Latency ns"])
+            assert abs(want / 1e6 - pl[key]) < 0.0011, (key, want, pl)
+        assert "Uncorrected Percentile Latencies" not in tot  # closed loop
+        assert "service time" in ex["Latency from"], ex
+        dist = a["PING"]
+        assert dist[-1]["percent"] == 100.0 and dist[0]["<=msec"] <= dist[-1]["<=msec"], dist
+    finally:
+        cleanup(prefix)
+
+
+def case_bench_hgrm_and_hlog_files():
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("hg", "-p", m.port, "-c", "2", "-t", "1", "--rate", "500",
+                                    "-d", "2.2", "-q")
+    try:
+        assert r.rc == 0, r
+        count = mt["ALL STATS"]["Totals"]["Count"]
+        for name in ("FULL_RUN", "PING", "FULL_RUN.uncorrected", "PING.uncorrected"):
+            path = "%s_%s.hgrm" % (prefix, name)
+            with open(path) as f:
+                head = f.readline()
+            assert head.split() == ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"]
+            rows, footer = read_hgrm(path)
+            assert len(rows) > 20, rows
+            assert [r_[1] for r_ in rows] == sorted(r_[1] for r_ in rows), rows
+            assert [r_[0] for r_ in rows] == sorted(r_[0] for r_ in rows), rows
+            assert rows[0][1] == 0.0 and rows[-1][2] == count, rows[-1]
+            assert abs(rows[1][1] - 0.1) < 1e-12, rows[1]  # 5 ticks per half distance
+            assert "Total count    = %12d]" % count in footer, footer
+            assert "SubBuckets     =          256]" in footer, footer
+        with open(prefix + ".hlog") as f:
+            lines = f.read().splitlines()
+        assert lines[1] == "#[Histogram log format version 1.2]", lines[:5]
+        assert lines[2].startswith("#[StartTime: ") and "(seconds since epoch)" in lines[2]
+        assert '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_' \
+            'Histogram"' in lines, lines[:6]
+        seen = {}
+        for ln in lines:
+            if not ln.startswith("Tag="):
+                continue
+            tag, start, length, mx, b64 = ln[4:].split(",")
+            assert float(length) <= 1.0, ln  # a length, not an end time
+            _, _, _, counts, _ = hdr_decode(b64)
+            seen.setdefault(tag, []).append((float(start), sum(counts.values())))
+        assert sorted(seen) == ["ping", "ping.uncorrected"], seen.keys()
+        assert [s_ for s_, _ in seen["ping"]] == [0.0, 1.0, 2.0], seen
+        assert sum(n for _, n in seen["ping"]) == count, seen
+        assert sum(n for _, n in seen["ping.uncorrected"]) == count, seen
+    finally:
+        cleanup(prefix)
 
 
 def case_bench_refused_fails_fast_and_clearly():
