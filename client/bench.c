@@ -420,8 +420,48 @@ static void cleanup(struct run *r)
         close(r->sigfd);
 }
 
-int cmd_bench(const struct client_opts *o)
+/* --segment i/N: this instance's share of the connections, and as much of the rate and of
+ * -n as its connections are of all of them, so N instances add up to the whole test. */
+static void take_segment(struct client_opts *eff)
 {
+    if (!eff->seg_n)
+        return;
+    unsigned all = eff->conns, from = (unsigned)share(all, 0, eff->seg_i - 1, eff->seg_n);
+    unsigned mine = (unsigned)share(all, eff->seg_i - 1, 1, eff->seg_n);
+    eff->rate = eff->rate * mine / all;
+    if (eff->requests)
+        eff->requests = share(eff->requests, from, mine, all);
+    eff->conns = mine;
+    if (eff->threads > mine)
+        eff->threads = mine;
+}
+
+/* --start-at: waits for the wall clock, still taking Ctrl-C. 0, or -1 when interrupted. */
+static int wait_start(const struct client_opts *o, int sigfd)
+{
+    if (!o->start_at_ms)
+        return 0;
+    uint64_t now = wall_ms();
+    if (now > o->start_at_ms) {
+        fprintf(stderr,
+                "linepool-client: warning: --start-at is %llu ms in the past; starting now\n",
+                (unsigned long long)(now - o->start_at_ms));
+        return 0;
+    }
+    while ((now = wall_ms()) < o->start_at_ms) {
+        uint64_t left = o->start_at_ms - now;
+        struct pollfd pf = {.fd = sigfd, .events = POLLIN};
+        if (poll(&pf, sigfd >= 0 ? 1 : 0, left > 1000 ? 1000 : (int)left) > 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cmd_bench(const struct client_opts *opts)
+{
+    struct client_opts eff = *opts; /* shallow: the strings stay opts' */
+    const struct client_opts *o = &eff;
+    take_segment(&eff);
     struct run r = {.o = o, .nthreads = o->threads, .donefd = -1, .sigfd = -1};
     char err[256];
     int status = 2, rc;
@@ -445,6 +485,10 @@ int cmd_bench(const struct client_opts *o)
     }
     fit_fd_limit(o->conns, r.nthreads);
     r.sigfd = take_signals();
+    if (wait_start(o, r.sigfd)) {
+        fprintf(stderr, "linepool-client: interrupted before --start-at\n");
+        goto out;
+    }
     if ((rc = start_threads(&r))) {
         fprintf(stderr, "linepool-client: cannot start the workers: %s\n", strerror(-rc));
         stop_workers(&r);

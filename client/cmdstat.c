@@ -113,6 +113,17 @@ int cmdstat_put_second(struct cmdstat *s, size_t sec, int k, const struct histog
     return 0;
 }
 
+int cmdstat_put_counts(struct cmdstat *s, size_t sec, uint64_t replies, uint64_t bytes_in,
+                       uint64_t bytes_out)
+{
+    if (reserve(s, sec))
+        return -ENOMEM;
+    s->secs[sec].nohist += replies;
+    s->secs[sec].bytes_in += bytes_in;
+    s->secs[sec].bytes_out += bytes_out;
+    return 0;
+}
+
 static void close_current(struct cmdstat *s)
 {
     int empty = s->cur[0]->count == 0 && s->cur_in == 0 && s->cur_out == 0;
@@ -167,6 +178,7 @@ int cmdstat_merge(struct cmdstat *dst, const struct cmdstat *src)
         struct cmdstat_second *to = &dst->secs[i];
         to->bytes_in += from->bytes_in;
         to->bytes_out += from->bytes_out;
+        to->nohist += from->nohist;
         for (int k = 0; k < CMDSTAT_KINDS && !rc; k++) {
             if (!from->count[k])
                 continue;

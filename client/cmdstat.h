@@ -22,6 +22,7 @@ struct cmdstat_cell {
 /* One second, its histograms stored as the non-empty buckets only (a few hundred). */
 struct cmdstat_second {
     uint64_t bytes_in, bytes_out;
+    uint64_t nohist; /* replies known only by count (merged from memtier's files) */
     uint64_t count[CMDSTAT_KINDS];
     uint64_t min[CMDSTAT_KINDS], max[CMDSTAT_KINDS], sum[CMDSTAT_KINDS];
     uint32_t ncells[CMDSTAT_KINDS];
@@ -79,6 +80,10 @@ int cmdstat_merge(struct cmdstat *dst, const struct cmdstat *src);
 
 /* Second sec, kind k, as a dense histogram (out reset first; empty past the end). */
 void cmdstat_second_histogram(const struct cmdstat *s, size_t sec, int k, struct histogram *out);
+
+/* Adds replies known only by their count, and bytes, to second sec. 0 or -ENOMEM. */
+int cmdstat_put_counts(struct cmdstat *s, size_t sec, uint64_t replies, uint64_t bytes_in,
+                       uint64_t bytes_out);
 
 /* Stores a dense histogram h as second sec, kind k, with the given bytes (used when reading
  * files back). 0 or -ENOMEM. */

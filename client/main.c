@@ -10,6 +10,7 @@ static int (*const runners[])(const struct client_opts *) = {
     [CMD_SEND] = cmd_send,
     [CMD_STREAM] = cmd_stream,
     [CMD_BENCH] = cmd_bench,
+    [CMD_MERGE] = cmd_merge,
 };
 
 int main(int argc, char **argv)

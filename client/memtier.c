@@ -123,7 +123,20 @@ static int write_second(FILE *out, const struct cmdstat *s, size_t i, struct his
     fprintf(out, "\"%zu\": {\"Bytes RX\": %llu, \"Bytes TX\": %llu, ", i,
             (unsigned long long)(d ? d->bytes_in : 0), (unsigned long long)(d ? d->bytes_out : 0));
     cmdstat_second_histogram(s, i, CMDSTAT_CORRECTED, h);
-    fprintf(out, "\"Count\": %llu", (unsigned long long)h->count);
+    uint64_t nohist = d ? d->nohist : 0;
+    fprintf(out, "\"Count\": %llu", (unsigned long long)(h->count + nohist));
+    if (nohist) {
+        /* merged with a file that kept no histogram for this second: never invent one */
+        fprintf(out, ", \"Average Latency\": null, \"Accumulated Latency\": null, "
+                     "\"Min Latency\": null, \"Max Latency\": null");
+        for (size_t q = 0; q < NQ; q++) {
+            char key[8];
+            snprintf(key, 7, "p%.2f", quantiles[q]);
+            fprintf(out, ", \"%s\": null", key);
+        }
+        fprintf(out, "}");
+        return 0;
+    }
     if (h->count) {
         fprintf(out, ", \"Average Latency\": %.3f, \"Accumulated Latency\": %llu, ",
                 histogram_mean(h) / 1e6, (unsigned long long)(h->sum / 1000000u));
@@ -288,7 +301,10 @@ int memtier_json(FILE *out, const struct memtier_run *m)
             (unsigned long long)(m->finish_ms - m->start_ms), m->interrupted ? "true" : "false");
     for (unsigned c = 0; c < m->ncmds; c++) {
         char name[64];
-        memtier_type_name(name, sizeof name, m->words[c]);
+        if (m->type_names)
+            snprintf(name, sizeof name, "%s", m->type_names[c]);
+        else
+            memtier_type_name(name, sizeof name, m->words[c]);
         if (write_op(out, m, name, &m->cmds[c], m->errors))
             return -ENOMEM;
         fprintf(out, ",\n");

@@ -36,6 +36,7 @@ struct memtier_run {
     size_t nseconds; /* Time-Serie entries to write */
     unsigned ncmds;
     const char *const *words;                /* each command's first word, as the user wrote it */
+    const char *const *type_names;           /* when set: the op type names as they are ("Gets") */
     const struct cmdstat *cmds;              /* per command word */
     const struct cmdstat *totals;            /* every command together */
     uint64_t errors;                         /* connection errors (all kinds) */

@@ -14,6 +14,7 @@
 #define ON_SEND    CMD_BIT(CMD_SEND)
 #define ON_STREAM  CMD_BIT(CMD_STREAM)
 #define ON_BENCH   CMD_BIT(CMD_BENCH)
+#define ON_MERGE   CMD_BIT(CMD_MERGE)
 #define ON_ALL     (ON_SEND | ON_STREAM | ON_BENCH)
 
 /* Keys above the char range for options without a short form. */
@@ -32,6 +33,9 @@ enum {
     K_JSON_OUT,
     K_HDR_PREFIX,
     K_HLOG,
+    K_START_AT,
+    K_SEGMENT,
+    K_RELATIVE,
     K_HELP,
 };
 
@@ -323,6 +327,44 @@ static int apply_hlog(struct client_opts *o, const char *arg, char *err, size_t 
     return set_string(&o->hlog_path, arg);
 }
 
+static int apply_start_at(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX / 2, &o->start_at_ms))
+        return reason(err, errlen, "expected milliseconds since the epoch, like $(date +%%s%%3N)");
+    return 0;
+}
+
+static int apply_segment(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    uint64_t i, n;
+    const char *slash = strchr(arg, '/');
+    char first[24];
+    size_t len = slash ? (size_t)(slash - arg) : 0;
+    if (!slash || len == 0 || len >= sizeof first)
+        return reason(err, errlen, "expected i/N, like 1/3");
+    memcpy(first, arg, len);
+    first[len] = '\0';
+    if (parse_uint(first, 1, OPTIONS_MAX_CONNS, &i) ||
+        parse_uint(slash + 1, 1, OPTIONS_MAX_CONNS, &n) || i > n)
+        return reason(err, errlen, "expected i/N with 1 <= i <= N, like 1/3");
+    o->seg_i = (unsigned)i;
+    o->seg_n = (unsigned)n;
+    return 0;
+}
+
+static int apply_out(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->out_path, arg);
+}
+
+static int apply_relative(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    o->relative = 1;
+    return 0;
+}
+
 /* clang-format off */
 static const struct opt_def opt_defs[] = {
     {"host", 'h', "HOST", ON_ALL, 0, apply_host,
@@ -378,7 +420,16 @@ static const struct opt_def opt_defs[] = {
     {"hlog", K_HLOG, "FILE", ON_BENCH, 0, apply_hlog,
      "write an HdrHistogram interval log: one compressed histogram per second per command\n"
      "word (tags <word> and <word>.uncorrected), values in ns"},
-    {"help", K_HELP, NULL, ON_ALL, 0, NULL, "this help"},
+    {"start-at", K_START_AT, "EPOCH_MS", ON_BENCH, 0, apply_start_at,
+     "wait until this wall-clock time (ms since the epoch) to start: several machines\n"
+     "start one test together without a coordinator"},
+    {"segment", K_SEGMENT, "i/N", ON_BENCH, 0, apply_segment,
+     "run instance i's share of N: of the -c connections, of --rate and of -n\n"
+     "(the others run the rest; merge adds the results)"},
+    {"output", 'o', "FILE", ON_MERGE, 0, apply_out, "write the merged run to FILE (required)"},
+    {"relative", K_RELATIVE, NULL, ON_MERGE, 0, apply_relative,
+     "align each run's second 0 instead of absolute wall-clock seconds"},
+    {"help", K_HELP, NULL, ON_ALL | ON_MERGE, 0, NULL, "this help"},
 };
 /* clang-format on */
 
@@ -407,6 +458,13 @@ static const struct {
                    "percentiles, errors by kind: refused, reset, timeout, closed, other).\n"
                    "Exit status 1 when no request succeeded.",
                    5.0},
+    [CMD_MERGE] = {"merge", "merge [OPTIONS] RUN.json|RUN.hlog... -o OUT.json",
+                   "Adds the runs of several bench processes (--json-out-file files, memtier's\n"
+                   "JSON, or --hlog logs) into one memtier-schema file: histograms added bucket\n"
+                   "by bucket, per-second series aligned on absolute seconds, every percentile\n"
+                   "recomputed from the merged histograms (never averaged). Exit status 2 on\n"
+                   "bad input; nothing is written then.",
+                   0.0},
 };
 
 static void print_option(FILE *out, const struct opt_def *d)
@@ -437,7 +495,8 @@ void options_usage(FILE *out, enum client_cmd cmd)
                      "commands:\n"
                      "  send     send one message and print the reply line\n"
                      "  stream   send many messages fast, then 'Y', and print the rate\n"
-                     "  bench    load test with latency percentiles\n");
+                     "  bench    load test with latency percentiles\n"
+                     "  merge    add the results of several bench runs exactly\n");
         return;
     }
     fprintf(out, "usage: linepool-client %s\n\n%s\n\noptions:\n", commands[cmd].synopsis,
@@ -463,7 +522,7 @@ static void set_defaults(struct client_opts *o, enum client_cmd cmd)
 
 static enum client_cmd find_command(const char *name)
 {
-    for (size_t c = CMD_SEND; c <= CMD_BENCH; c++) {
+    for (size_t c = CMD_SEND; c <= CMD_LAST; c++) {
         if (strcmp(commands[c].name, name) == 0)
             return (enum client_cmd)c;
     }
@@ -603,8 +662,24 @@ static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int 
         o->duration = o->requests ? 0 : OPTIONS_DEFAULT_DURATION;
     if (o->threads == 0)
         o->threads = ncpu ? ncpu : 1;
+    if (o->seg_n > o->conns)
+        return reason(err, errlen,
+                      "bench: --segment %u/%u: fewer connections (-c %u) than "
+                      "segments",
+                      o->seg_i, o->seg_n, o->conns);
     if (o->threads > o->conns)
         o->threads = o->conns; /* a thread without a connection would only idle */
+    return 0;
+}
+
+static int finish_merge(struct client_opts *o, char **words, int nwords, char *err, size_t errlen)
+{
+    if (nwords == 0)
+        return reason(err, errlen, "merge: give the runs to merge (RUN.json or RUN.hlog files)");
+    if (!o->out_path)
+        return reason(err, errlen, "merge: -o OUT.json is required");
+    o->inputs = words;
+    o->ninputs = nwords;
     return 0;
 }
 
@@ -613,7 +688,7 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
 {
     set_defaults(o, CMD_NONE);
     if (argc < 2)
-        return reason(err, errlen, "missing command (send, stream or bench); try --help");
+        return reason(err, errlen, "missing command (send, stream, bench or merge); try --help");
     const char *first = argv[1];
     if (strcmp(first, "--version") == 0)
         return OPTIONS_VERSION;
@@ -626,8 +701,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
     }
     enum client_cmd cmd = find_command(first);
     if (cmd == CMD_NONE)
-        return reason(err, errlen, "unknown command '%s' (send, stream or bench); try --help",
-                      first);
+        return reason(err, errlen,
+                      "unknown command '%s' (send, stream, bench or merge); try --help", first);
     set_defaults(o, cmd);
     int rc = parse_flags(o, argc - 1, argv + 1, err, errlen);
     if (rc)
@@ -638,6 +713,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
         return finish_send(o, words, nwords, err, errlen);
     if (cmd == CMD_STREAM)
         return finish_stream(o, words, nwords, err, errlen);
+    if (cmd == CMD_MERGE)
+        return finish_merge(o, words, nwords, err, errlen);
     return finish_bench(o, ncpu, words, nwords, err, errlen);
 }
 
@@ -650,6 +727,7 @@ void options_free(struct client_opts *o)
     free(o->json_out_path);
     free(o->hdr_prefix);
     free(o->hlog_path);
+    free(o->out_path);
     o->text = o->message = o->json_path = o->csv_path = NULL;
-    o->json_out_path = o->hdr_prefix = o->hlog_path = NULL;
+    o->json_out_path = o->hdr_prefix = o->hlog_path = o->out_path = NULL;
 }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum client_cmd { CMD_NONE = 0, CMD_SEND, CMD_STREAM, CMD_BENCH };
+enum client_cmd { CMD_NONE = 0, CMD_SEND, CMD_STREAM, CMD_BENCH, CMD_MERGE, CMD_LAST = CMD_MERGE };
 
 #define OPTIONS_DEFAULT_HOST      "127.0.0.1"
 #define OPTIONS_DEFAULT_PORT      5005
@@ -50,11 +50,19 @@ struct client_opts {
     unsigned pipeline;
     double rate; /* total requests/s, 0 = closed loop */
     int quiet;
-    char *json_path;     /* owned */
-    char *csv_path;      /* owned */
-    char *json_out_path; /* owned; memtier_benchmark's schema */
-    char *hdr_prefix;    /* owned; .hgrm percentile files */
-    char *hlog_path;     /* owned; HdrHistogram interval log */
+    char *json_path;       /* owned */
+    char *csv_path;        /* owned */
+    char *json_out_path;   /* owned; memtier_benchmark's schema */
+    char *hdr_prefix;      /* owned; .hgrm percentile files */
+    char *hlog_path;       /* owned; HdrHistogram interval log */
+    uint64_t start_at_ms;  /* wall clock to start at (ms since epoch); 0 = now */
+    unsigned seg_i, seg_n; /* --segment i/N: this instance's share (1-based); 0/0 = all */
+
+    /* merge */
+    char *out_path; /* owned; -o */
+    int relative;
+    char **inputs; /* borrowed from argv */
+    int ninputs;
 };
 
 enum options_result { OPTIONS_RUN = 0, OPTIONS_HELP = 1, OPTIONS_VERSION = 2 };

@@ -681,6 +681,140 @@ def case_bench_hgrm_and_hlog_files():
         cleanup(prefix)
 
 
+def merged_histogram(files, key="Compressed Histogram ns"):
+    """Every sample of the runs in one histogram, added here from the files' ns histograms."""
+    counts, lo, hi, bucket = {}, None, 0, None
+    for f in files:
+        ex = f["ALL STATS"]["Totals"]["linepool"]
+        _, _, _, c, bucket = hdr_decode(ex[key])
+        for i, n in c.items():
+            counts[i] = counts.get(i, 0) + n
+        lo = ex["Min Latency ns"] if lo is None else min(lo, ex["Min Latency ns"])
+        hi = max(hi, ex["Max Latency ns"])
+    return counts, bucket, lo, hi
+
+
+def case_merge_two_machines_exactly():
+    """Two client processes at once (one --start-at, --segment 1/2 and 2/2) against one real
+    server; merge adds them: count = sum, every percentile = that of one histogram holding
+    every sample, per-second counts summed on absolute seconds."""
+    pre = "/tmp/lp-client-%d-mg" % os.getpid()
+    try:
+        with real_server("echo") as srv:
+            start = int(time.time() * 1000) + 700
+            procs = [subprocess.Popen(
+                [CLIENT, "bench", "-p", str(srv.port), "-c", "4", "-t", "1", "-d", "2", "-q",
+                 "--start-at", str(start), "--segment", "%d/2" % i,
+                 "--json-out-file", "%s%d.json" % (pre, i), "--hlog", "%s%d.hlog" % (pre, i)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in (1, 2)]
+            outs = [p.communicate(timeout=30 * SLOW) for p in procs]
+            assert [p.returncode for p in procs] == [0, 0], outs
+            for out, _ in outs:  # each ran its half of -c 4
+                assert b"127.0.0.1:%d, 2 connections" % srv.port in out, out
+        runs = []
+        for i in (1, 2):
+            with open("%s%d.json" % (pre, i)) as f:
+                runs.append(json.load(f))
+        for run_ in runs:  # both started at the agreed time
+            assert abs(run_["ALL STATS"]["Runtime"]["Start time"] - start) < 200 * SLOW, run_
+        r = run("merge", pre + "1.json", pre + "2.json", "-o", pre + "-all.json")
+        assert r.rc == 0 and r.out.startswith("merged 2 runs: "), r
+        with open(pre + "-all.json") as f:
+            mg = json.load(f)
+        tot = mg["ALL STATS"]["Totals"]
+        counts = [x["ALL STATS"]["Totals"]["Count"] for x in runs]
+        assert tot["Count"] == sum(counts) == mg["ALL STATS"]["Pings"]["Count"], (tot, counts)
+        assert mg["run information"]["Format version"] == 2, mg["run information"]
+        assert mg["configuration"]["linepool"]["connections"] == 4, mg["configuration"]
+        allc, bucket, lo, hi = merged_histogram(runs)
+        assert sum(allc.values()) == tot["Count"], tot
+        _, _, _, mc, _ = hdr_decode(tot["linepool"]["Compressed Histogram ns"])
+        assert mc == allc  # the merged histogram is the bucket-by-bucket sum
+        pl = tot["Percentile Latencies"]
+        for q, key in ((50, "p50.00"), (90, "p90.00"), (99, "p99.00"), (99.9, "p99.90")):
+            want = hdr_percentile(allc, bucket, q, lo, hi)
+            assert abs(want / 1e6 - pl[key]) < 0.0011, (key, want, pl)
+        assert tot["Min Latency"] == round(lo / 1e6, 3) and tot["Max Latency"] == round(hi / 1e6, 3)
+        # per second: each run's second k lands on floor(start / 1000) + k
+        base = min(x["ALL STATS"]["Runtime"]["Start time"] for x in runs) // 1000
+        want_ts = {}
+        for x in runs:
+            off = x["ALL STATS"]["Runtime"]["Start time"] // 1000 - base
+            for k, e in x["ALL STATS"]["Totals"]["Time-Serie"].items():
+                want_ts[int(k) + off] = want_ts.get(int(k) + off, 0) + e["Count"]
+        got_ts = {int(k): e["Count"] for k, e in tot["Time-Serie"].items() if e["Count"]}
+        assert got_ts == {k: v for k, v in want_ts.items() if v}, (got_ts, want_ts)
+        # the interval logs merge to the same histogram
+        r = run("merge", pre + "1.hlog", pre + "2.hlog", "-o", pre + "-hlog.json")
+        assert r.rc == 0, r
+        with open(pre + "-hlog.json") as f:
+            hl = json.load(f)
+        _, _, _, hc, _ = hdr_decode(hl["ALL STATS"]["Totals"]["linepool"]["Compressed Histogram ns"])
+        assert hc == allc and hl["ALL STATS"]["Totals"]["Count"] == tot["Count"], hl["ALL STATS"]
+        # --relative aligns second 0 of each run
+        r = run("merge", "--relative", pre + "1.json", pre + "2.json", "-o", pre + "-rel.json")
+        assert r.rc == 0, r
+        with open(pre + "-rel.json") as f:
+            rel = json.load(f)["ALL STATS"]["Totals"]
+        want_rel = {}
+        for x in runs:
+            for k, e in x["ALL STATS"]["Totals"]["Time-Serie"].items():
+                want_rel[k] = want_rel.get(k, 0) + e["Count"]
+        assert {k: e["Count"] for k, e in rel["Time-Serie"].items()} == want_rel, rel
+    finally:
+        cleanup(pre)
+
+
+def case_merge_bad_input_is_one_line_and_exit_2():
+    pre = "/tmp/lp-client-%d-mb" % os.getpid()
+    try:
+        with Mock("echo") as m:
+            for name, msg in (("a", "PING"), ("b", "GET k")):
+                r = run("bench", "-p", m.port, "-c", "1", "-n", "200", "-q", "--message", msg,
+                        "--json-out-file", "%s-%s.json" % (pre, name), "--hlog",
+                        "%s-%s.hlog" % (pre, name))
+                assert r.rc == 0, r
+        out = pre + "-out.json"
+
+        def refused(what, *files):
+            r = run("merge", *files, "-o", out)
+            assert r.rc == 2 and not os.path.exists(out), (what, r)
+            lines = r.err.splitlines()
+            assert len(lines) == 1 and what in lines[0], (what, r.err)
+
+        refused("different commands", pre + "-a.json", pre + "-b.json")
+        with open(pre + "-a.json") as f:
+            text = f.read()
+        with open(pre + "-t.json", "w") as f:
+            f.write(text[:len(text) // 2])
+        refused("truncated", pre + "-a.json", pre + "-t.json")
+        # a histogram of another precision (HdrHistogram_c's 3-digit test histogram)
+        doc = json.loads(text)
+        doc["ALL STATS"]["Pings"]["linepool"]["Compressed Histogram ns"] = \
+            "HISTFAAAACl4nJNpmSzMwMBgyAABzFCaEURcm7yEwf4DROA8/4I5jNM7mJgAlWkH9g=="
+        with open(pre + "-i.json", "w") as f:
+            json.dump(doc, f)
+        refused("incompatible histograms", pre + "-a.json", pre + "-i.json")
+        doc["ALL STATS"]["Pings"]["linepool"]["Compressed Histogram ns"] = "HISTFAAAAbroken"
+        with open(pre + "-c.json", "w") as f:
+            json.dump(doc, f)
+        refused("Pings", pre + "-c.json")
+        with open(pre + "-a.hlog") as f:
+            lines = f.read().splitlines()
+        lines[5] = lines[5].replace(",", ";", 2)
+        with open(pre + "-x.hlog", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        refused("line 6: expected [Tag=T,]start,length,max,histogram", pre + "-x.hlog")
+        refused("cannot read", pre + "-missing.json")
+        with open(pre + "-n.json", "w") as f:
+            f.write('{"hello": 1}')
+        refused("not a bench result", pre + "-n.json")
+        r = run("merge", pre + "-a.json")
+        assert r.rc == 2 and "-o OUT.json is required" in r.err, r
+    finally:
+        cleanup(pre)
+
+
 def case_bench_refused_fails_fast_and_clearly():
     with Mock("refuse") as m:
         r, rep = bench_json("ref", "-p", m.port, "-c", "5", "-d", "10", "--timeout", "1", "-q")
