@@ -9,7 +9,8 @@ lp_add_integration_tests(test_client.py TIMEOUT 120 CASES
   send_refused_is_a_clear_error send_reset_is_a_clear_error send_to_closing_server_reports_it
   send_silent_server_times_out_quietly send_ipv6_host_and_server_forms
   stream_default_sends_tutorial_stream_and_prints_answer stream_writes_many_messages_per_call
-  stream_tsv_uses_server_figures stream_tsv_falls_back_to_own_figures
+  stream_tsv_uses_server_figures stream_tsv_prints_the_servers_time_and_rate
+  stream_tsv_falls_back_to_own_figures
   stream_against_echo_reads_while_writing stream_huge_messages
   stream_refused_and_closed_are_errors
   bench_exact_request_count_and_json bench_duration_progress_and_csv bench_pipeline_and_size
@@ -22,7 +23,7 @@ lp_add_integration_tests(test_client.py TIMEOUT 120 CASES
   bench_idle_connections_cost_no_cpu bench_sigint_stops_and_reports bench_bad_options_exit_2
   help_and_version
   real_send_echo real_bench_echo_pipelined real_bench_survives_server_stop
-  real_stream_rate_meter real_stream_counter)
+  real_stream_rate_meter real_send_to_rate_meter_gets_its_figures real_stream_counter)
 # These measure time, CPU or rate, which tests running beside them would distort.
 set_tests_properties(test_client.bench_open_loop_holds_the_rate
   test_client.bench_open_loop_latency_counts_from_intended_time

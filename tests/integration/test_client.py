@@ -33,8 +33,9 @@ class Mock:
     answer "got N bytes"), "early" (answer an error line after the first read, then close).
     """
 
-    def __init__(self, kind, host="127.0.0.1", lines=0, stall=0.0):
+    def __init__(self, kind, host="127.0.0.1", lines=0, stall=0.0, figures=None):
         self.kind, self.lines, self.stall = kind, lines, stall
+        self.figures = figures  # "rate": (time text, rate text); default 0.5 s, bytes / 0.5
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.bind((host, 0))
@@ -152,9 +153,11 @@ class Mock:
             if tail.endswith(b"\nY\n") or (nbytes == 2 and tail == b"Y\n"):
                 break
         self.stream = (nbytes, chunks, nl, ok and tail.endswith(b"Y\n"))
-        c.sendall(b"Processed %s bytes in %s chunks.\nTotal time: 0.5 seconds.\n"
-                  b"Data rate: 1 bytes/second.\n" % (f"{nbytes:,}".encode(),
-                                                     f"{chunks:,}".encode()))
+        secs, rate = self.figures or ("0.5", f"{nbytes * 2:,}")
+        c.sendall(b"Processed %s bytes in %s chunks.\nTotal time: %s seconds.\n"
+                  b"Data rate: %s bytes/second.\n" % (f"{nbytes:,}".encode(),
+                                                      f"{chunks:,}".encode(), secs.encode(),
+                                                      rate.encode()))
         c.close()
 
     def _early(self, c):
@@ -437,6 +440,19 @@ def case_stream_tsv_uses_server_figures():
         assert nbytes == 1002 and ok, m.stream
         # the fake meter always says 0.5 s: the client must print the server's figures
         assert r.out == "1002\t%d\t0.500000\t2004\n" % chunks, r
+
+
+def case_stream_tsv_prints_the_servers_time_and_rate():
+    """The server's own rate (from its exact clock), not bytes over its rounded time; a
+    stream under a millisecond gets seconds from bytes / rate instead of 0.000000 and 0."""
+    with Mock("rate", figures=("0.001", "810,045,000")) as m:
+        r = run("stream", "--tsv", "-p", m.port, "--total", "1000", "--size", "10")
+        assert r.rc == 0, r
+        assert r.out == "1002\t%d\t0.001000\t810045000\n" % m.stream[1], r
+    with Mock("rate", figures=("0.000", "50,100,000")) as m:
+        r = run("stream", "--tsv", "-p", m.port, "--total", "1000", "--size", "10")
+        assert r.rc == 0, r
+        assert r.out == "1002\t%d\t0.000020000\t50100000\n" % m.stream[1], r
 
 
 def case_stream_tsv_falls_back_to_own_figures():
@@ -962,6 +978,24 @@ def case_real_stream_rate_meter():
         assert "Sent 50,000,002 bytes in " in r.out, r
         r = run("stream", "--tsv", "-p", srv.port, "--total", "1000000")
         assert r.rc == 0 and re.match(r"^1000002\t\d+\t[\d.]+\t\d+\n$", r.out), r
+
+
+def case_real_send_to_rate_meter_gets_its_figures():
+    """The tutorial's `send` to the rate meter: the stream ends when the message is sent, so
+    the meter's figures come back at once, not "no reply" after the whole --timeout."""
+    with real_server("rate-meter") as srv:
+        r = run("send", "-p", srv.port, "--timeout", "3")
+        assert r.rc == 0 and "no reply" not in r.err, r
+        assert r.out.startswith("Processed 14 bytes in 1 chunks.\nTotal time: "), r
+        assert re.search(r"^Data rate: [\d,]+ bytes/second\.$", r.out, re.M), r
+        assert re.search(r"^Message rate: [\d,]+ messages/second\.$", r.out, re.M), r
+        assert r.secs < 1.5 * SLOW, r  # well inside the 3 s timeout
+        r = run("stream", "--tsv", "-p", srv.port, "--total", "10", "--size", "10")
+        assert r.rc == 0, r
+        b, chunks, secs, rate = r.out.split("\t")
+        assert b == "12" and float(secs) > 0 and int(rate) > 0, r
+        assert abs(float(secs) * int(rate) / 12 - 1) < 0.01, r  # seconds agree with the rate
+        assert srv.stop()[0] == 0
 
 
 def case_real_stream_counter():
