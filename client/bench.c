@@ -3,6 +3,7 @@
 #include "bench.h"
 #include "bench_out.h"
 #include "commands.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -38,6 +39,8 @@ struct run {
     struct cmdstat totals;                /* the same with its seconds, for the files */
     uint64_t wall_start_ms;               /* CLOCK_REALTIME at plan.t_start */
     char word[64];                        /* the command word of --message */
+    unsigned conn_base, conn_total;       /* --segment: our first connection, all of them */
+    int populate;                         /* the unmeasured pass that fills the key space */
 };
 
 static uint64_t wall_ms(void)
@@ -92,6 +95,12 @@ static int start_threads(struct run *r)
         if (rc)
             return rc;
         uint64_t mine = o->requests ? share(o->requests, from, n, o->conns) : UINT64_MAX;
+        if (r->plan.workload) {
+            workload_gen_init(&t->gen, r->plan.workload, (uint64_t)i + 1 + r->conn_base * 7919u,
+                              r->conn_base + from, n, r->conn_total);
+            if (r->populate) /* each key of this worker's share exactly once */
+                mine = t->gen.seq_hi - t->gen.seq_lo;
+        }
         t->budget = o->rate > 0 ? UINT64_MAX : mine;
         t->sched_left = o->rate > 0 ? mine : 0;
         t->interval_ns = o->rate > 0 ? 1e9 * o->conns / (o->rate * n) : 0;
@@ -214,6 +223,15 @@ static void fold_last_row(struct run *r, const struct report_counts *total, uint
     r->last_t = t_done;
 }
 
+/* The template texts to show: --populate's in the populate pass. */
+static const char **populate_or(const struct run *r, const char **templates,
+                                const struct client_opts *o)
+{
+    if (r->populate)
+        templates[0] = o->populate;
+    return templates;
+}
+
 /* After join: the workers' statistics per command word, and every command together. */
 static int merge_stats(struct run *r)
 {
@@ -261,11 +279,24 @@ static int write_files(struct run *r, const struct report *rep)
     if (!o->json_out_path && !o->hdr_prefix && !o->hlog_path)
         return 0;
     first_word(r->word, sizeof r->word, o->message);
-    const char *words[] = {r->word};
+    const struct workload *w = r->plan.workload;
+    const char *words[WORKLOAD_MAX_COMMANDS] = {r->word};
+    char ratio[WORKLOAD_MAX_COMMANDS * 12] = "1:0", pattern[4] = "R:R";
+    if (w) {
+        size_t n = 0;
+        for (unsigned i = 0; i < w->nwords; i++)
+            words[i] = w->words[i];
+        for (unsigned i = 0; i < w->ncmds && n + 12 < sizeof ratio; i++)
+            n += (size_t)snprintf(ratio + n, sizeof ratio - n, "%s%u", i ? ":" : "",
+                                  w->cmds[i].weight);
+        snprintf(pattern, sizeof pattern, "%c:%c", w->pattern, w->pattern);
+    }
     struct memtier_run m = {
         .cfg = {.server = o->host,
                 .port = o->port,
-                .protocol = "inline",
+                .protocol = o->protocol == 1   ? "redis"
+                            : o->protocol == 2 ? "memcache_text"
+                                               : "inline",
                 .conns = o->conns,
                 .threads = r->nthreads,
                 .pipeline = o->pipeline,
@@ -341,7 +372,30 @@ static int finish(struct run *r)
                          .message = o->message,
                          .request_len = r->plan.req_len,
                          .timeout = o->timeout};
+    const struct workload *w = r->plan.workload;
+    const char *templates[WORKLOAD_MAX_COMMANDS], *words[WORKLOAD_MAX_COMMANDS];
+    for (unsigned i = 0; w && i < w->ncmds; i++)
+        templates[i] = i < o->ncommands ? o->commands[i] : "(from --commands-file)";
+    for (unsigned i = 0; w && i < w->nwords; i++)
+        words[i] = w->words[i];
+    if (w) {
+        rep.templates = populate_or(r, templates, o);
+        rep.ntemplates = w->ncmds;
+        rep.words = words;
+        rep.word_stats = r->merged;
+        rep.nwords = w->nwords;
+    }
     collect(r, &rep);
+    if (r->populate) {
+        char a[32], b[32], c[32];
+        printf("populate: %s requests ok in %.2f s (%s req/s), errors %llu, %s lost\n",
+               fmt_thousands(a, sizeof a, rep.total.ok), rep.elapsed,
+               fmt_thousands(b, sizeof b,
+                             (uint64_t)(rep.elapsed > 0 ? (double)rep.total.ok / rep.elapsed : 0)),
+               (unsigned long long)report_errors_total(&rep.total),
+               fmt_thousands(c, sizeof c, rep.lost));
+        return rep.total.ok > 0 ? 0 : 1;
+    }
     report_text(stdout, &rep);
     if (r->json) {
         report_json(r->json, &rep);
@@ -422,12 +476,15 @@ static void cleanup(struct run *r)
 
 /* --segment i/N: this instance's share of the connections, and as much of the rate and of
  * -n as its connections are of all of them, so N instances add up to the whole test. */
-static void take_segment(struct client_opts *eff)
+static void take_segment(struct client_opts *eff, unsigned *base, unsigned *total)
 {
+    *base = 0;
+    *total = eff->conns;
     if (!eff->seg_n)
         return;
     unsigned all = eff->conns, from = (unsigned)share(all, 0, eff->seg_i - 1, eff->seg_n);
     unsigned mine = (unsigned)share(all, eff->seg_i - 1, 1, eff->seg_n);
+    *base = from;
     eff->rate = eff->rate * mine / all;
     if (eff->requests)
         eff->requests = share(eff->requests, from, mine, all);
@@ -457,16 +514,20 @@ static int wait_start(const struct client_opts *o, int sigfd)
     return 0;
 }
 
-int cmd_bench(const struct client_opts *opts)
+/* One pass: the measured run, or (populate) the unmeasured fill of the key space. */
+static int run_phase(const struct client_opts *o, const struct workload *w, unsigned base,
+                     unsigned total, int populate)
 {
-    struct client_opts eff = *opts; /* shallow: the strings stay opts' */
-    const struct client_opts *o = &eff;
-    take_segment(&eff);
     struct run r = {.o = o, .nthreads = o->threads, .donefd = -1, .sigfd = -1};
     char err[256];
     int status = 2, rc;
+    r.conn_base = base;
+    r.conn_total = total;
+    r.populate = populate;
     r.plan.pipeline = o->pipeline;
-    r.plan.ncmds = 1;
+    r.plan.workload = w;
+    r.plan.protocol = o->protocol;
+    r.plan.ncmds = w ? w->nwords : 1;
     r.plan.conns = o->conns;
     r.plan.rate = o->rate;
     r.plan.timeout_ns = (uint64_t)(o->timeout * 1e9);
@@ -478,14 +539,16 @@ int cmd_bench(const struct client_opts *opts)
     r.csv = open_output(o->csv_path);
     if ((o->json_path && !r.json) || (o->csv_path && !r.csv))
         goto out;
-    if (build_pattern(&r) || !(r.threads = calloc(r.nthreads, sizeof *r.threads)) ||
+    if ((!w && build_pattern(&r)) || !(r.threads = calloc(r.nthreads, sizeof *r.threads)) ||
         (r.donefd = eventfd(0, EFD_CLOEXEC)) < 0) {
         fprintf(stderr, "linepool-client: %s\n", strerror(errno ? errno : ENOMEM));
         goto out;
     }
+    if (w)
+        r.plan.req_len = w->max_len;
     fit_fd_limit(o->conns, r.nthreads);
     r.sigfd = take_signals();
-    if (wait_start(o, r.sigfd)) {
+    if (!populate && wait_start(o, r.sigfd)) {
         fprintf(stderr, "linepool-client: interrupted before --start-at\n");
         goto out;
     }
@@ -502,5 +565,138 @@ int cmd_bench(const struct client_opts *opts)
     status = finish(&r);
 out:
     cleanup(&r);
+    return status;
+}
+
+/* Reads --commands-file: "WEIGHT<TAB>TEMPLATE" or "TEMPLATE" lines, '#' comments. */
+static int read_commands_file(struct workload *w, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "linepool-client: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned lineno = 0;
+    int rc = 0;
+    while (!rc && (n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        char *text = line, *tab = strchr(line, '\t'), *end;
+        unsigned long weight = 1;
+        if (tab) {
+            *tab = '\0';
+            weight = strtoul(line, &end, 10);
+            if (*end || end == line || weight < 1 || weight > 1000000) {
+                fprintf(stderr,
+                        "linepool-client: %s:%u: expected WEIGHT<TAB>TEMPLATE with a "
+                        "weight from 1 to 1000000\n",
+                        path, lineno);
+                rc = -1;
+                break;
+            }
+            text = tab + 1;
+        }
+        char why[200];
+        if (w->ncmds == WORKLOAD_MAX_COMMANDS) {
+            fprintf(stderr, "linepool-client: %s: more than %d commands\n", path,
+                    WORKLOAD_MAX_COMMANDS);
+            rc = -1;
+        } else if (template_parse(&w->cmds[w->ncmds], text, why, sizeof why)) {
+            fprintf(stderr, "linepool-client: %s:%u: %s\n", path, lineno, why);
+            template_free(&w->cmds[w->ncmds]);
+            rc = -1;
+        } else {
+            w->cmds[w->ncmds++].weight = (unsigned)weight;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!rc && w->ncmds == 0) {
+        fprintf(stderr, "linepool-client: %s: no command in it\n", path);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* The workload of --command/--commands-file, or with populate that of --populate. NULL
+ * after one line on stderr. */
+static struct workload *build_workload(const struct client_opts *o, int populate)
+{
+    struct workload *w = calloc(1, sizeof *w);
+    char why[200];
+    if (!w) {
+        fprintf(stderr, "linepool-client: out of memory\n");
+        return NULL;
+    }
+    w->rand_range = o->rand_range;
+    w->key_prefix = o->key_prefix;
+    w->key_min = o->key_min;
+    w->key_max = o->key_max;
+    w->pattern = populate ? KEYS_SEQUENTIAL : o->key_pattern;
+    w->key_median = o->key_median;
+    w->key_stddev = o->key_stddev;
+    w->zipf_exp = o->zipf_exp;
+    w->data_size = (size_t)o->data_size;
+    int rc = 0;
+    if (populate) {
+        rc = template_parse(&w->cmds[0], o->populate, why, sizeof why);
+        w->ncmds = 1;
+    } else {
+        for (unsigned i = 0; i < o->ncommands && !rc; i++) {
+            rc = template_parse(&w->cmds[i], o->commands[i], why, sizeof why);
+            w->cmds[i].weight = o->command_weights[i];
+            w->ncmds = i + 1;
+        }
+        if (!rc && o->commands_file && read_commands_file(w, o->commands_file))
+            rc = -EINVAL, why[0] = '\0';
+    }
+    if (!rc)
+        rc = workload_finish(w, why, sizeof why);
+    if (rc) {
+        if (why[0])
+            fprintf(stderr, "linepool-client: %s\n", rc == -ENOMEM ? "out of memory" : why);
+        workload_free(w);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+int cmd_bench(const struct client_opts *opts)
+{
+    struct client_opts eff = *opts; /* shallow: the strings stay opts' */
+    unsigned base, total;
+    take_segment(&eff, &base, &total);
+    struct workload *w = NULL, *pw = NULL;
+    int status = 2;
+    if ((eff.ncommands || eff.commands_file) && !(w = build_workload(&eff, 0)))
+        goto out;
+    if (eff.populate) {
+        if (!(pw = build_workload(&eff, 1)))
+            goto out;
+        struct client_opts pop = eff;
+        unsigned __int128 range = (unsigned __int128)(eff.key_max - eff.key_min) + 1;
+        pop.requests = (uint64_t)(range * (base + eff.conns) / total - range * base / total);
+        pop.duration = 0;
+        pop.rate = 0;
+        pop.quiet = 1;
+        pop.json_path = pop.csv_path = pop.json_out_path = pop.hdr_prefix = pop.hlog_path = NULL;
+        if ((status = run_phase(&pop, pw, base, total, 1)))
+            goto out;
+    }
+    status = run_phase(&eff, w, base, total, 0);
+out:
+    if (w)
+        workload_free(w);
+    if (pw)
+        workload_free(pw);
+    free(w);
+    free(pw);
     return status;
 }

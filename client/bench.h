@@ -14,6 +14,7 @@
 #include "histogram.h"
 #include "net.h"
 #include "report.h"
+#include "workload.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,9 +26,11 @@ struct bench_plan {
     size_t pattern_len;  /* a multiple of req_len, at least 2 requests */
     size_t req_len;
     unsigned pipeline;
-    unsigned ncmds; /* command words with their own statistics */
-    unsigned conns; /* in all threads */
-    double rate;    /* total requests/s; 0 = closed loop */
+    unsigned ncmds;                  /* command words with their own statistics */
+    const struct workload *workload; /* --command: requests rendered per send; else NULL */
+    int protocol;                    /* enum replies_protocol: where a reply ends */
+    unsigned conns;                  /* in all threads */
+    double rate;                     /* total requests/s; 0 = closed loop */
     uint64_t timeout_ns;
     uint64_t t_start; /* net_now_ns when the run starts */
     uint64_t t_end;   /* UINT64_MAX without -d */
@@ -64,7 +67,9 @@ struct bench_thread {
     struct report_counts local;
     uint64_t lost, unsent, connects, extra;
     unsigned never_up;
-    struct cmdstat *stats; /* one per command word (plan->ncmds), owned by the worker */
+    struct cmdstat *stats;   /* one per command word (plan->ncmds), owned by the worker */
+    struct workload_gen gen; /* --command: this worker's random state and key share */
+    uint16_t *words;         /* nconns * pipeline: command word of each request in flight */
     struct bench_pub pub;
     int failed; /* setup error (errno) */
 };

@@ -2,6 +2,7 @@
  * sockets, pipelined requests written in batches, replies counted with memchr. Sleeps in
  * epoll_pwait2 until the next event or deadline, so an idle connection costs no CPU. */
 #include "bench.h"
+#include "replies.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,12 +25,16 @@ struct bench_conn {
     uint8_t state;
     uint8_t want_out; /* EPOLLOUT registered: a write was cut short */
     uint8_t ever_up;
-    uint32_t index;         /* within the thread: the open-loop schedule slot */
-    uint32_t inflight;      /* queued or sent, not answered */
-    uint32_t head;          /* ring slot of the oldest in flight */
-    uint64_t *ring;         /* start time of each request in flight: intended (open loop) */
-    uint64_t *sent;         /* and actual: when it was queued for writing */
-    uint64_t line_bytes;    /* of the reply line being read, before this read */
+    uint32_t index;      /* within the thread: the open-loop schedule slot */
+    uint32_t inflight;   /* queued or sent, not answered */
+    uint32_t head;       /* ring slot of the oldest in flight */
+    uint64_t *ring;      /* start time of each request in flight: intended (open loop) */
+    uint64_t *sent;      /* and actual: when it was queued for writing */
+    uint64_t line_bytes; /* of the reply line being read, before this read */
+    uint16_t *word;      /* command word of each request in flight (--command) */
+    struct replies rp;   /* --protocol redis|memcache: the reply being read */
+    char *obuf;          /* --command: rendered requests not yet written */
+    size_t olen, ooff, ocap;
     uint64_t wpend;         /* bytes queued, not yet written */
     uint64_t woff;          /* bytes written on this connection */
     uint64_t deadline;      /* CONNECTING or UP with inflight: timeout; DOWN: retry time */
@@ -88,11 +93,12 @@ static void flush(struct bench_thread *t, struct bench_conn *c, uint64_t now)
     const struct bench_plan *p = t->plan;
     while (c->wpend) {
         /* the pattern holds pipeline + 1 requests, so one send covers a whole batch */
-        size_t off = (size_t)(c->woff % p->req_len);
-        size_t n = p->pattern_len - off;
+        size_t off = p->workload ? c->ooff : (size_t)(c->woff % p->req_len);
+        size_t n = p->workload ? c->olen - c->ooff : p->pattern_len - off;
+        const char *from = p->workload ? c->obuf + off : p->pattern + off;
         if (n > c->wpend)
             n = (size_t)c->wpend;
-        ssize_t w = send(c->fd, p->pattern + off, n, MSG_NOSIGNAL);
+        ssize_t w = send(c->fd, from, n, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -104,6 +110,9 @@ static void flush(struct bench_thread *t, struct bench_conn *c, uint64_t now)
         }
         c->wpend -= (uint64_t)w;
         c->woff += (uint64_t)w;
+        c->ooff += (size_t)w;
+        if (c->ooff == c->olen)
+            c->ooff = c->olen = 0;
         t->local.bytes_out += (uint64_t)w;
         if ((size_t)w < n)
             break; /* socket full: EPOLLOUT tells when to go on */
@@ -113,6 +122,40 @@ static void flush(struct bench_thread *t, struct bench_conn *c, uint64_t now)
         c->want_out = (uint8_t)want;
         set_events(t, c, EPOLLIN | (want ? EPOLLOUT : 0));
     }
+}
+
+/* --command: renders n requests after what c still has to write, noting each one's command
+ * word in its ring slot. 0, or -ENOMEM. */
+static int render(struct bench_thread *t, struct bench_conn *c, uint64_t n, uint64_t now)
+{
+    const struct workload *w = t->plan->workload;
+    size_t need = c->olen + (size_t)n * w->max_len;
+    if (need > c->ocap) {
+        if (c->ooff) { /* slide the unwritten bytes to the front first */
+            memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+            c->olen -= c->ooff;
+            c->ooff = 0;
+            need = c->olen + (size_t)n * w->max_len;
+        }
+        if (need > c->ocap) {
+            char *grown = realloc(c->obuf, need);
+            if (!grown)
+                return -ENOMEM;
+            c->obuf = grown;
+            c->ocap = need;
+        }
+    }
+    uint64_t sec = second_of(t, now);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t slot = (c->head + c->inflight + (uint32_t)i) % t->plan->pipeline;
+        unsigned word;
+        size_t len = workload_render(&t->gen, c->obuf + c->olen, &word);
+        c->olen += len;
+        c->wpend += len;
+        c->word[slot] = (uint16_t)word;
+        cmdstat_bytes(&t->stats[word], sec, 0, len);
+    }
+    return 0;
 }
 
 /* Queues as many requests as the pipeline, the budget and (open loop) the backlog allow,
@@ -132,12 +175,17 @@ static void issue(struct bench_thread *t, struct bench_conn *c, uint64_t now)
         arm(t, c->deadline);
     }
     uint64_t first_sched = c->due - c->backlog;
+    if (p->workload && render(t, c, n, now)) {
+        conn_fail(t, c, REPORT_OTHER, now); /* out of memory for the write buffer */
+        return;
+    }
     for (uint64_t i = 0; i < n; i++) {
         uint32_t slot = (c->head + c->inflight + (uint32_t)i) % p->pipeline;
         c->ring[slot] = p->rate > 0 ? intended(t, c, first_sched + i) : now;
         c->sent[slot] = now;
     }
-    cmdstat_bytes(&t->stats[0], second_of(t, now), 0, n * p->req_len);
+    if (!p->workload)
+        cmdstat_bytes(&t->stats[0], second_of(t, now), 0, n * p->req_len);
     c->inflight += (uint32_t)n;
     t->inflight += n;
     if (p->rate > 0) {
@@ -146,7 +194,8 @@ static void issue(struct bench_thread *t, struct bench_conn *c, uint64_t now)
     }
     if (t->budget != UINT64_MAX)
         t->budget -= n;
-    c->wpend += n * p->req_len;
+    if (!p->workload)
+        c->wpend += n * p->req_len;
     if (!c->want_out)
         flush(t, c, now);
 }
@@ -196,6 +245,8 @@ static void conn_fail(struct bench_thread *t, struct bench_conn *c, enum report_
     t->inflight -= c->inflight;
     c->inflight = c->head = 0;
     c->wpend = c->woff = c->line_bytes = 0;
+    c->olen = c->ooff = 0;
+    replies_init(&c->rp, (enum replies_protocol)t->plan->protocol);
     if (c->fd >= 0) {
         close(c->fd); /* also removes it from the epoll set */
         c->fd = -1;
@@ -217,32 +268,50 @@ static void conn_fail(struct bench_thread *t, struct bench_conn *c, enum report_
     arm(t, c->deadline);
 }
 
-/* Completes one request per '\n' in buf; each reply line's bytes go to its command. */
+/* The oldest request in flight on c got its reply of `bytes` bytes. */
+static void complete(struct bench_thread *t, struct bench_conn *c, uint64_t now, uint64_t sec,
+                     uint64_t bytes, int miss)
+{
+    uint64_t start = c->ring[c->head], sent = c->sent[c->head];
+    struct cmdstat *st = &t->stats[t->plan->workload ? c->word[c->head] : 0];
+    cmdstat_record(st, sec, now > start ? now - start : 0, now > sent ? now - sent : 0);
+    cmdstat_bytes(st, sec, bytes, 0);
+    st->misses += (uint64_t)miss;
+    c->head = c->head + 1 == t->plan->pipeline ? 0 : c->head + 1;
+    c->inflight--;
+    t->inflight--;
+    t->local.ok++;
+    c->failing_since = 0;
+    c->backoff = 0;
+}
+
+/* Completes one request per reply in buf: per '\n' for line servers (memchr, the fast path),
+ * through the reply framer for RESP and memcached; each reply's bytes go to its command. */
 static void count_replies(struct bench_thread *t, struct bench_conn *c, const char *buf, size_t n,
                           uint64_t now)
 {
     const char *p = buf, *from = buf, *end = buf + n;
-    unsigned pipeline = t->plan->pipeline;
     uint64_t sec = second_of(t, now);
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        p++;
-        uint64_t line = c->line_bytes + (uint64_t)(p - from);
+    int framed = t->plan->protocol != REPLIES_LINE;
+    while (p < end) {
+        int done = 0, miss = 0;
+        if (framed) {
+            p += replies_feed(&c->rp, p, (size_t)(end - p), &done, &miss);
+        } else if ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            p++;
+            done = 1;
+        } else {
+            p = end;
+        }
+        if (!done)
+            break;
+        uint64_t bytes = c->line_bytes + (uint64_t)(p - from);
         from = p;
         c->line_bytes = 0;
-        if (c->inflight == 0) {
-            t->extra++; /* a line nobody asked for: not a request */
-            continue;
-        }
-        uint64_t start = c->ring[c->head], sent = c->sent[c->head];
-        struct cmdstat *st = &t->stats[0];
-        cmdstat_record(st, sec, now > start ? now - start : 0, now > sent ? now - sent : 0);
-        cmdstat_bytes(st, sec, line, 0);
-        c->head = c->head + 1 == pipeline ? 0 : c->head + 1;
-        c->inflight--;
-        t->inflight--;
-        t->local.ok++;
-        c->failing_since = 0;
-        c->backoff = 0;
+        if (c->inflight == 0)
+            t->extra++; /* a reply nobody asked for: not a request */
+        else
+            complete(t, c, now, sec, bytes, miss);
     }
     c->line_bytes += (uint64_t)(end - from);
 }
@@ -420,7 +489,8 @@ int bench_thread_init(struct bench_thread *t, struct bench_plan *plan, unsigned 
     t->rings = calloc(2 * (size_t)nconns * plan->pipeline, sizeof *t->rings);
     t->rbuf = malloc(READ_BUF);
     t->stats = calloc(plan->ncmds, sizeof *t->stats);
-    if (!t->conns || !t->rings || !t->rbuf || !t->stats)
+    t->words = calloc((size_t)nconns * plan->pipeline, sizeof *t->words);
+    if (!t->conns || !t->rings || !t->rbuf || !t->stats || !t->words)
         return -ENOMEM;
     for (unsigned k = 0; k < plan->ncmds; k++)
         if (cmdstat_init(&t->stats[k], plan->rate > 0))
@@ -430,6 +500,8 @@ int bench_thread_init(struct bench_thread *t, struct bench_plan *plan, unsigned 
         t->conns[i].index = i;
         t->conns[i].ring = t->rings + 2 * (size_t)i * plan->pipeline;
         t->conns[i].sent = t->conns[i].ring + plan->pipeline;
+        t->conns[i].word = t->words + (size_t)i * plan->pipeline;
+        replies_init(&t->conns[i].rp, (enum replies_protocol)plan->protocol);
     }
     if ((t->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
         (t->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
@@ -446,8 +518,11 @@ void bench_thread_free(struct bench_thread *t)
         close(t->epfd);
     if (t->wakefd >= 0)
         close(t->wakefd);
+    for (unsigned i = 0; t->conns && i < t->nconns; i++)
+        free(t->conns[i].obuf);
     free(t->conns);
     free(t->rings);
+    free(t->words);
     free(t->rbuf);
     for (unsigned k = 0; t->stats && k < t->plan->ncmds; k++)
         cmdstat_free(&t->stats[k]);

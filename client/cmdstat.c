@@ -167,6 +167,7 @@ int cmdstat_merge(struct cmdstat *dst, const struct cmdstat *src)
     dst->both |= src->both;
     dst->bytes_in += src->bytes_in;
     dst->bytes_out += src->bytes_out;
+    dst->misses += src->misses;
     struct histogram *h = malloc(sizeof *h);
     if (!h || (src->nsecs && reserve(dst, src->nsecs - 1))) {
         free(h);

@@ -37,7 +37,8 @@ struct cmdstat {
     struct cmdstat_second *secs; /* [0, nsecs): second s since the start */
     size_t nsecs, capsecs;
     uint64_t bytes_in, bytes_out;
-    int oom; /* a second could not be stored: its counts are in whole only */
+    uint64_t misses; /* replies that found nothing (RESP $-1, memcache END alone) */
+    int oom;         /* a second could not be stored: its counts are in whole only */
 };
 
 /* Allocates the histograms. both: keep the uncorrected kind. 0 or -ENOMEM; free with

@@ -219,7 +219,12 @@ static int write_op(FILE *out, const struct memtier_run *m, const char *name,
     double tx = secs > 0 ? (double)s->bytes_out / 1024.0 / secs : 0;
     fprintf(out, "\"%s\": {\n\"Count\": %llu,\n\"Ops/sec\": %.2f,\n", name,
             (unsigned long long)h->count, secs > 0 ? (double)h->count / secs : 0.0);
-    fprintf(out, "\"Hits/sec\": 0.00,\n\"Misses/sec\": 0.00,\n");
+    /* memtier counts hits and misses for its gets only */
+    int gets = strncmp(name, "Get", 3) == 0 || strncmp(name, "Mget", 4) == 0;
+    uint64_t misses = s->misses < h->count ? s->misses : h->count;
+    fprintf(out, "\"Hits/sec\": %.2f,\n\"Misses/sec\": %.2f,\n",
+            gets && secs > 0 ? (double)(h->count - misses) / secs : 0.0,
+            secs > 0 ? (double)misses / secs : 0.0);
     fprintf(out, "\"Connection Errors/sec\": %.2f,\n\"Connection Errors\": %llu,\n",
             secs > 0 ? (double)errors / secs : 0.0, (unsigned long long)errors);
     latency_fields(out, h);

@@ -2,6 +2,9 @@
  * it belongs to and its help line, so parsing and --help cannot drift apart. */
 #include "options.h"
 
+#include "replies.h"
+#include "template.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +39,19 @@ enum {
     K_START_AT,
     K_SEGMENT,
     K_RELATIVE,
+    K_COMMAND,
+    K_COMMAND_RATIO,
+    K_COMMANDS_FILE,
+    K_KEY_PREFIX,
+    K_KEY_MIN,
+    K_KEY_MAX,
+    K_KEY_PATTERN,
+    K_KEY_MEDIAN,
+    K_KEY_STDDEV,
+    K_ZIPF_EXP,
+    K_DATA_SIZE,
+    K_POPULATE,
+    K_PROTOCOL,
     K_HELP,
 };
 
@@ -365,6 +381,148 @@ static int apply_relative(struct client_opts *o, const char *arg, char *err, siz
     return 0;
 }
 
+/* Parses a template only to refuse a bad one on the command line (exit 2). */
+static int check_template(const char *arg, char *err, size_t errlen)
+{
+    struct template t;
+    int rc = template_parse(&t, arg, err, errlen);
+    template_free(&t);
+    return rc;
+}
+
+static int apply_command(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (o->ncommands == OPTIONS_MAX_COMMANDS)
+        return reason(err, errlen, "at most %d commands", OPTIONS_MAX_COMMANDS);
+    int rc = check_template(arg, err, errlen);
+    if (rc)
+        return rc;
+    char **c = realloc(o->commands, (o->ncommands + 1) * sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    o->commands = c;
+    unsigned *w = realloc(o->command_weights, (o->ncommands + 1) * sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    o->command_weights = w;
+    if (!(c[o->ncommands] = strdup(arg)))
+        return -ENOMEM;
+    w[o->ncommands++] = 1;
+    return 0;
+}
+
+static int apply_command_ratio(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (!o->ncommands)
+        return reason(err, errlen, "comes after the --command it weighs");
+    if (parse_uint(arg, 1, 1000000, &v))
+        return reason(err, errlen, "expected a weight from 1 to 1000000");
+    o->command_weights[o->ncommands - 1] = (unsigned)v;
+    return 0;
+}
+
+static int apply_commands_file(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->commands_file, arg);
+}
+
+static int apply_rand_range(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX, &o->rand_range))
+        return reason(err, errlen, "expected a keyspace size of at least 1");
+    return 0;
+}
+
+static int apply_key_prefix(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (strpbrk(arg, " \r\n") || strlen(arg) > 256)
+        return reason(err, errlen, "expected at most 256 bytes without spaces or line breaks");
+    return set_string(&o->key_prefix, arg);
+}
+
+static int apply_key_min(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 0, UINT64_MAX - 1, &o->key_min))
+        return reason(err, errlen, "expected a whole number");
+    return 0;
+}
+
+static int apply_key_max(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 0, UINT64_MAX - 1, &o->key_max))
+        return reason(err, errlen, "expected a whole number");
+    return 0;
+}
+
+static int apply_key_pattern(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    /* memtier writes SET:GET pairs like "S:R"; one letter applies to every command */
+    if (!arg[0] || !strchr("RSGZ", arg[0]) ||
+        (arg[1] && !(arg[1] == ':' && arg[2] == arg[0] && !arg[3])))
+        return reason(err, errlen,
+                      "expected R (uniform), S (sequential), G (gaussian) or Z (zipf)");
+    o->key_pattern = arg[0];
+    return 0;
+}
+
+static int apply_real(double *out, const char *arg, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isfinite(v) || v <= 0)
+        return reason(err, errlen, "expected a number above 0");
+    *out = v;
+    return 0;
+}
+
+static int apply_key_median(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_real(&o->key_median, arg, err, errlen);
+}
+
+static int apply_key_stddev(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_real(&o->key_stddev, arg, err, errlen);
+}
+
+static int apply_zipf_exp(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    int rc = apply_real(&o->zipf_exp, arg, err, errlen);
+    if (!rc && o->zipf_exp >= 5)
+        return reason(err, errlen, "expected a number above 0 and below 5");
+    return rc;
+}
+
+static int apply_data_size(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (options_parse_size(arg, &o->data_size) || o->data_size > OPTIONS_MAX_REQUEST)
+        return reason(err, errlen, "expected a size in bytes up to 64M");
+    return 0;
+}
+
+static int apply_populate(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    int rc = check_template(arg, err, errlen);
+    return rc ? rc : set_string(&o->populate, arg);
+}
+
+static int apply_protocol(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    static const char *const names[] = {
+        [REPLIES_LINE] = "line", [REPLIES_RESP] = "redis", [REPLIES_MEMCACHE] = "memcache"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(arg, names[i]) == 0 ||
+            (i == REPLIES_MEMCACHE && !strcmp(arg, "memcache_text"))) {
+            o->protocol = i;
+            return 0;
+        }
+    }
+    return reason(err, errlen, "expected line, redis or memcache");
+}
+
 /* clang-format off */
 static const struct opt_def opt_defs[] = {
     {"host", 'h', "HOST", ON_ALL, 0, apply_host,
@@ -420,6 +578,39 @@ static const struct opt_def opt_defs[] = {
     {"hlog", K_HLOG, "FILE", ON_BENCH, 0, apply_hlog,
      "write an HdrHistogram interval log: one compressed histogram per second per command\n"
      "word (tags <word> and <word>.uncorrected), values in ns"},
+    {"command", K_COMMAND, "TEMPLATE", ON_BENCH, 0, apply_command,
+     "instead of --message: a request template (repeatable), with __rand_int__,\n"
+     "__key__, __data__ and the escapes \\r \\n \\t \\\\; '\\n' appended unless it ends\n"
+     "with one; statistics per first word"},
+    {"command-ratio", K_COMMAND_RATIO, "W", ON_BENCH, 0, apply_command_ratio,
+     "weight of the --command before it (default 1)"},
+    {"commands-file", K_COMMANDS_FILE, "FILE", ON_BENCH, 0, apply_commands_file,
+     "templates from FILE, one per line as 'WEIGHT<TAB>TEMPLATE' or 'TEMPLATE';\n"
+     "'#' lines are comments"},
+    {"rand-range", 'r', "N", ON_BENCH, 0, apply_rand_range,
+     "__rand_int__ is a 12-digit number from 0 to N-1 (redis-benchmark's -r; default: 0)"},
+    {"key-prefix", K_KEY_PREFIX, "TEXT", ON_BENCH, 0, apply_key_prefix,
+     "__key__ is TEXT and a key id (default memtier-)"},
+    {"key-minimum", K_KEY_MIN, "N", ON_BENCH, 0, apply_key_min, "lowest key id (default 0)"},
+    {"key-maximum", K_KEY_MAX, "N", ON_BENCH, 0, apply_key_max,
+     "highest key id (default 10000000)"},
+    {"key-pattern", K_KEY_PATTERN, "P", ON_BENCH, 0, apply_key_pattern,
+     "key ids R uniform (default), S sequential (each connection its share of the range),\n"
+     "G gaussian, Z zipf"},
+    {"key-median", K_KEY_MEDIAN, "X", ON_BENCH, 0, apply_key_median,
+     "G: the middle of the bell (default: the range's middle)"},
+    {"key-stddev", K_KEY_STDDEV, "X", ON_BENCH, 0, apply_key_stddev,
+     "G: its standard deviation (default: the range / 6)"},
+    {"key-zipf-exp", K_ZIPF_EXP, "S", ON_BENCH, 0, apply_zipf_exp,
+     "Z: the exponent, above 0 and below 5 (default 1)"},
+    {"data-size", K_DATA_SIZE, "N", ON_BENCH, 0, apply_data_size,
+     "bytes of __data__ (default 32)"},
+    {"populate", K_POPULATE, "TEMPLATE", ON_BENCH, 0, apply_populate,
+     "before the run, send TEMPLATE once for every key id from --key-minimum to\n"
+     "--key-maximum, in order, unmeasured (e.g. 'SET __key__ __data__')"},
+    {"protocol", K_PROTOCOL, "P", ON_BENCH, 0, apply_protocol,
+     "where a reply ends: line (default: one line per request), redis (RESP: bulk\n"
+     "strings span two lines) or memcache (VALUE ... END); also tells GET misses"},
     {"start-at", K_START_AT, "EPOCH_MS", ON_BENCH, 0, apply_start_at,
      "wait until this wall-clock time (ms since the epoch) to start: several machines\n"
      "start one test together without a coordinator"},
@@ -518,6 +709,10 @@ static void set_defaults(struct client_opts *o, enum client_cmd cmd)
     o->conns = OPTIONS_DEFAULT_CONNS;
     o->duration = -1; /* "not given", resolved in finish_bench */
     o->pipeline = 1;
+    o->key_max = OPTIONS_DEFAULT_KEY_MAX;
+    o->key_pattern = 'R';
+    o->zipf_exp = 1.0;
+    o->data_size = OPTIONS_DEFAULT_DATA_SIZE;
 }
 
 static enum client_cmd find_command(const char *name)
@@ -656,7 +851,14 @@ static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int 
         return reason(err, errlen, "bench: unexpected argument '%s'", words[0]);
     if (o->size_given && o->message)
         return reason(err, errlen, "bench: give --message or --size, not both");
-    if (!o->size_given && !o->message && set_string(&o->message, OPTIONS_DEFAULT_MESSAGE))
+    if ((o->ncommands || o->commands_file) && (o->size_given || o->message))
+        return reason(err, errlen, "bench: give --command/--commands-file or --message/--size");
+    if (o->key_max < o->key_min)
+        return reason(err, errlen, "bench: --key-maximum is below --key-minimum");
+    if (!o->key_prefix && set_string(&o->key_prefix, "memtier-"))
+        return reason(err, errlen, "out of memory");
+    if (!o->size_given && !o->message && !o->ncommands && !o->commands_file &&
+        set_string(&o->message, OPTIONS_DEFAULT_MESSAGE))
         return reason(err, errlen, "out of memory");
     if (o->duration < 0)
         o->duration = o->requests ? 0 : OPTIONS_DEFAULT_DURATION;
@@ -728,6 +930,17 @@ void options_free(struct client_opts *o)
     free(o->hdr_prefix);
     free(o->hlog_path);
     free(o->out_path);
+    for (unsigned i = 0; i < o->ncommands; i++)
+        free(o->commands[i]);
+    free(o->commands);
+    free(o->command_weights);
+    free(o->commands_file);
+    free(o->key_prefix);
+    free(o->populate);
+    o->commands = NULL;
+    o->command_weights = NULL;
+    o->ncommands = 0;
+    o->commands_file = o->key_prefix = o->populate = NULL;
     o->text = o->message = o->json_path = o->csv_path = NULL;
     o->json_out_path = o->hdr_prefix = o->hlog_path = o->out_path = NULL;
 }

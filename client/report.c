@@ -46,7 +46,12 @@ static void text_header(FILE *out, const struct report *r)
         fprintf(out, ", %g s", r->duration);
     if (r->requests_cfg)
         fprintf(out, ", %llu requests", (unsigned long long)r->requests_cfg);
-    if (r->message)
+    if (r->ntemplates) {
+        fprintf(out, "\nrequests:");
+        for (unsigned i = 0; i < r->ntemplates; i++)
+            fprintf(out, "%s \"%s\"", i ? "," : "", r->templates[i]);
+        fputc('\n', out);
+    } else if (r->message)
         fprintf(out, "\nrequest: \"%s\" + '\\n' (%llu bytes)\n", r->message,
                 (unsigned long long)r->request_len);
     else
@@ -81,6 +86,22 @@ static void text_latency(FILE *out, const struct report *r)
         text_latency_row(out, "uncorr.", r->latency_actual, "from actual send times");
 }
 
+/* One line per command word: its count and latency (memtier's per-type rows). */
+static void text_words(FILE *out, const struct report *r)
+{
+    char a[32], v[32];
+    for (unsigned i = 0; i < r->nwords; i++) {
+        const struct histogram *h = r->word_stats[i].whole[CMDSTAT_CORRECTED];
+        fprintf(out, "  %-9s %s ok", r->words[i], fmt_thousands(a, sizeof a, h->count));
+        if (h->count) {
+            fprintf(out, ", p50 %s", fmt_ns(v, sizeof v, histogram_percentile(h, 50)));
+            fprintf(out, " p99 %s", fmt_ns(v, sizeof v, histogram_percentile(h, 99)));
+            fprintf(out, " max %s", fmt_ns(v, sizeof v, h->max));
+        }
+        fputc('\n', out);
+    }
+}
+
 void report_text(FILE *out, const struct report *r)
 {
     char a[32], b[32], c[32];
@@ -92,6 +113,7 @@ void report_text(FILE *out, const struct report *r)
             per_second(t->bytes_out, r->elapsed) / 1e6, per_second(t->bytes_in, r->elapsed) / 1e6,
             fmt_thousands(a, sizeof a, t->bytes_out), fmt_thousands(b, sizeof b, t->bytes_in));
     text_latency(out, r);
+    text_words(out, r);
     fprintf(out, "  errors    %s (", fmt_thousands(a, sizeof a, report_errors_total(t)));
     for (int k = 0; k < REPORT_ERROR_KINDS; k++)
         fprintf(out, "%s%s %s", k ? ", " : "", report_error_names[k],

@@ -3,6 +3,7 @@
 #ifndef LINEPOOL_CLIENT_REPORT_H
 #define LINEPOOL_CLIENT_REPORT_H
 
+#include "cmdstat.h"
 #include "histogram.h"
 
 #include <stddef.h>
@@ -63,6 +64,12 @@ struct report {
     const struct histogram *latency_actual; /* open loop: from the actual send time; else NULL */
     const struct report_second *series;
     size_t nseries;
+    /* --command: the templates, and statistics per command word */
+    const char *const *templates;
+    unsigned ntemplates;
+    const char *const *words;
+    const struct cmdstat *word_stats;
+    unsigned nwords;
 };
 
 uint64_t report_errors_total(const struct report_counts *c);

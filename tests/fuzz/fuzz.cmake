@@ -4,7 +4,7 @@
 # -DLP_FUZZ=ON (clang) the libFuzzer binaries fuzz_NAME are built too, into build/fuzz/.
 set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
-set(LP_FUZZ_TARGETS framer config plugin_args hdr json hlog)
+set(LP_FUZZ_TARGETS framer config plugin_args hdr json hlog template)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
 set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c)
 set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
@@ -19,6 +19,9 @@ set(LP_FUZZ_json_LIBS m)
 set(LP_FUZZ_hlog_SOURCES ${LP_FUZZ_hdr_SOURCES} ${LP_CLIENT_DIR}/hlog.c ${LP_CLIENT_DIR}/merge.c
     ${LP_CLIENT_DIR}/cmdstat.c ${LP_CLIENT_DIR}/json.c ${LP_CLIENT_DIR}/memtier.c)
 set(LP_FUZZ_hlog_LIBS ZLIB::ZLIB m)
+set(LP_FUZZ_template_SOURCES ${LP_CLIENT_DIR}/template.c ${LP_CLIENT_DIR}/workload.c
+    ${LP_CLIENT_DIR}/replies.c)
+set(LP_FUZZ_template_LIBS m)
 
 if(LP_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")

@@ -831,6 +831,150 @@ def case_merge_bad_input_is_one_line_and_exit_2():
         cleanup(pre)
 
 
+# --- real Redis and memcached (Debian's redis-server and memcached) -----------------------
+
+class Daemon:
+    """redis-server or memcached on a free loopback port. Neither can listen on port 0 and
+    print the port, so a free one is found by binding port 0 and the start is retried."""
+
+    def __init__(self, kind):
+        for _ in range(5):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+            s.close()
+            if kind == "redis":
+                cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no"]
+            else:
+                cmd = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0"]
+                if os.geteuid() == 0:
+                    cmd += ["-u", "root"]
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 5 * SLOW
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return
+                except OSError:
+                    time.sleep(0.02)
+            self.stop()
+        raise AssertionError("%s did not start" % kind)
+
+    def ask(self, text):
+        """One request, the answer read until it stops coming (bounded)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5 * SLOW) as c:
+            c.sendall(text.encode())
+            c.settimeout(0.3)
+            data = b""
+            try:
+                while not data.endswith((b"END\r\n", b"\r\n")) or b"\r\n" not in data:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    data += d
+                while True:  # anything still on the way
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    data += d
+            except socket.timeout:
+                pass
+            return data.decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def case_workload_fills_redis_key_space():
+    pre = "/tmp/lp-client-%d-rd" % os.getpid()
+    try:
+        with Daemon("redis") as rd:
+            r = run("bench", "-p", rd.port, "-c", "4", "-t", "1", "-q", "--protocol", "redis",
+                    "--populate", "SET __key__ __data__", "--key-prefix", "lp:",
+                    "--key-minimum", "1", "--key-maximum", "1000", "--data-size", "20",
+                    "--command", "GET __key__", "--command-ratio", "3",
+                    "--command", "SET other:__rand_int__ x", "-r", "50", "-n", "4000",
+                    "--json-out-file", pre + ".json")
+            assert r.rc == 0, r
+            assert "populate: 1,000 requests ok" in r.out, r
+            assert re.search(r"^  GET +[\d,]+ ok", r.out, re.M), r
+            assert re.search(r"^  SET +[\d,]+ ok", r.out, re.M), r
+            lp = rd.ask("KEYS lp:*\r\n")
+            assert lp.startswith("*1000\r\n"), lp[:40]  # each of 1..1000 once
+            others = int(rd.ask("KEYS other:*\r\n").split("\r\n")[0][1:])
+            assert 0 < others <= 50, others  # __rand_int__ from 0 to 49
+            assert rd.ask("DBSIZE\r\n") == ":%d\r\n" % (1000 + others)
+            assert rd.ask("GET lp:1000\r\n") == "$20\r\n%s\r\n" % ("x" * 20)
+            assert rd.ask("EXISTS lp:0 lp:1001\r\n") == ":0\r\n"
+        with open(pre + ".json") as f:
+            a = json.load(f)["ALL STATS"]
+        gets, sets = a["Gets"], a["Sets"]
+        assert gets["Count"] + sets["Count"] == a["Totals"]["Count"] == 4000, a["Totals"]
+        assert 2700 < gets["Count"] < 3300, gets["Count"]  # ratio 3:1
+        assert gets["Misses/sec"] == 0 and gets["Hits/sec"] > 0, gets  # every key was set
+        # a GET's bulk reply spans two lines: one reply each, none left over
+        assert "unexpected reply" not in r.out, r
+    finally:
+        cleanup(pre)
+
+
+def case_workload_fills_memcached_key_space():
+    with Daemon("memcached") as mc:
+        r = run("bench", "-p", mc.port, "-c", "3", "-t", "1", "-q", "--protocol", "memcache",
+                "--populate", "set __key__ 0 0 10\\r\\n__data__\\r", "--data-size", "10",
+                "--key-prefix", "mc-", "--key-maximum", "499",
+                "--command", "get __key__", "--command", "get missing-__rand_int__", "-n", "600")
+        assert r.rc == 0, r
+        assert "populate: 500 requests ok" in r.out and "errors 0" in r.out, r
+        assert re.search(r"^  GET +600 ok", r.out, re.M), r
+        stats = mc.ask("stats\r\n")
+        assert re.search(r"STAT curr_items 500\r\n", stats), stats
+        hits = int(re.search(r"STAT get_hits (\d+)", stats).group(1))
+        misses = int(re.search(r"STAT get_misses (\d+)", stats).group(1))
+        assert hits + misses == 600 and 200 < hits < 400, (hits, misses)
+        assert mc.ask("get mc-499\r\n") == "VALUE mc-499 0 10\r\nxxxxxxxxxx\r\nEND\r\n"
+
+
+def case_workload_bad_templates_exit_2():
+    r = run("bench", "--command", "GET __nope__")
+    assert r.rc == 2 and "unknown placeholder __nope__" in r.err, r
+    r = run("bench", "--command", "GET a\\q")
+    assert r.rc == 2 and "bad escape \\q" in r.err, r
+    r = run("bench", "--command", "GET a", "--message", "PING")
+    assert r.rc == 2 and "--command/--commands-file or --message" in r.err, r
+    r = run("bench", "--command-ratio", "2")
+    assert r.rc == 2 and "comes after the --command" in r.err, r
+    path = "/tmp/lp-client-%d-cmds" % os.getpid()
+    try:
+        with open(path, "w") as f:
+            f.write("# mix\n3\tGET __key__\nx\tSET __key__ v\n")
+        r = run("bench", "--commands-file", path, "-n", "1")
+        assert r.rc == 2 and r.err.strip() == "linepool-client: %s:3: expected WEIGHT<TAB>" \
+            "TEMPLATE with a weight from 1 to 1000000" % path, r
+        with open(path, "w") as f:
+            f.write("2\tGET __key__\nSET __key__ __data__\n")
+        with Mock("echo") as m:
+            r = run("bench", "-p", m.port, "--commands-file", path, "-n", "300", "-c", "2", "-q",
+                    "--key-maximum", "9")
+        assert r.rc == 0 and re.search(r"^  GET +[\d,]+ ok", r.out, re.M), r
+        assert re.search(r"^  SET +[\d,]+ ok", r.out, re.M), r
+        lines = bytes(m.received).decode().splitlines()
+        assert all(re.fullmatch(r"GET memtier-\d|SET memtier-\d x{32}", ln) for ln in lines), lines
+    finally:
+        os.unlink(path)
+
+
 def case_bench_refused_fails_fast_and_clearly():
     with Mock("refuse") as m:
         r, rep = bench_json("ref", "-p", m.port, "-c", "5", "-d", "10", "--timeout", "1", "-q")
