@@ -37,6 +37,7 @@ struct run {
     struct cmdstat *merged;               /* per command word, over all threads; after join */
     struct histogram *all[CMDSTAT_KINDS]; /* every command together */
     struct cmdstat totals;                /* the same with its seconds, for the files */
+    struct histogram *connect_hist;       /* connect latency over all threads */
     uint64_t wall_start_ms;               /* CLOCK_REALTIME at plan.t_start */
     char word[64];                        /* the command word of --message */
     unsigned conn_base, conn_total;       /* --segment: our first connection, all of them */
@@ -101,14 +102,24 @@ static int start_threads(struct run *r)
             if (r->populate) /* each key of this worker's share exactly once */
                 mine = t->gen.seq_hi - t->gen.seq_lo;
         }
-        t->budget = o->rate > 0 ? UINT64_MAX : mine;
-        t->sched_left = o->rate > 0 ? mine : 0;
+        t->budget = t->budget_init = o->rate > 0 ? UINT64_MAX : mine;
+        t->sched_left = t->sched_init = o->rate > 0 ? mine : 0;
+        t->seed = (unsigned)(i * 2654435761u + r->conn_base);
+        if (o->warmup > 0) { /* -n counts the measured window: unlimited until then */
+            t->warming = 1;
+            t->budget = UINT64_MAX;
+            t->sched_left = o->rate > 0 ? UINT64_MAX : 0;
+        }
         t->interval_ns = o->rate > 0 ? 1e9 * o->conns / (o->rate * n) : 0;
         from += n;
     }
     r->plan.t_start = net_now_ns();
-    r->wall_start_ms = wall_ms();
-    r->plan.t_end = o->duration > 0 ? r->plan.t_start + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+    r->plan.t_measure = r->plan.t_start + (uint64_t)(o->warmup * 1e9);
+    r->wall_start_ms = wall_ms() + (uint64_t)(o->warmup * 1000.0 + 0.5);
+    r->plan.t_end =
+        o->duration > 0 ? r->plan.t_measure + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+    for (unsigned i = 0; i < r->nthreads; i++)
+        r->threads[i].t0 = r->plan.t_start;
     for (unsigned i = 0; i < r->nthreads; i++) {
         int rc = pthread_create(&r->threads[i].tid, NULL, bench_thread_main, &r->threads[i]);
         if (rc)
@@ -143,7 +154,7 @@ static struct report_second *add_row(struct run *r, const struct report_counts *
         r->capseries = cap;
     }
     struct report_second *s = &r->series[r->nseries++];
-    s->t = (double)(t - r->plan.t_start) / 1e9;
+    s->t = (double)(t - r->plan.t_measure) / 1e9;
     s->dt = (double)(t - r->last_t) / 1e9;
     s->c.ok = now_c->ok - r->last.ok;
     s->c.bytes_out = now_c->bytes_out - r->last.bytes_out;
@@ -171,10 +182,12 @@ static void watch(struct run *r)
 {
     unsigned done = 0;
     uint64_t next_tick = r->plan.t_start + SECOND;
+    int warm = r->plan.t_measure > r->plan.t_start;
     r->last_t = r->plan.t_start;
     while (done < r->nthreads) {
-        uint64_t now = net_now_ns();
-        int ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
+        uint64_t now = net_now_ns(),
+                 wake = warm && r->plan.t_measure < next_tick ? r->plan.t_measure : next_tick;
+        int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
         struct pollfd pf[2] = {{.fd = r->donefd, .events = POLLIN},
                                {.fd = r->sigfd, .events = POLLIN}};
         int n = poll(pf, r->sigfd >= 0 ? 2 : 1, ms);
@@ -186,6 +199,17 @@ static void watch(struct run *r)
             read(r->sigfd, &si, sizeof si) == sizeof si)
             stop_workers(r); /* Ctrl-C: end early, still report */
         now = net_now_ns();
+        if (warm && now >= r->plan.t_measure) {
+            /* the measured window starts: the series starts over from here */
+            warm = 0;
+            sum_published(r, &r->last);
+            r->last_t = r->plan.t_measure;
+            r->nseries = 0;
+            next_tick = r->plan.t_measure + SECOND;
+            if (!r->o->quiet)
+                fprintf(stderr, "warm-up done after %g s: measuring\n", r->o->warmup);
+            continue;
+        }
         if (now < next_tick || done == r->nthreads)
             continue;
         struct report_counts c;
@@ -195,8 +219,10 @@ static void watch(struct run *r)
         if (s && !r->o->quiet) {
             char line[200];
             report_progress(line, sizeof line, s);
-            fprintf(stderr, "%s\n", line);
+            fprintf(stderr, "%s%s\n", warm ? "Warming up " : "", line);
         }
+        if (s && warm)
+            r->nseries--; /* warm-up rows are shown, not kept */
     }
 }
 
@@ -218,7 +244,7 @@ static void fold_last_row(struct run *r, const struct report_counts *total, uint
     for (int k = 0; k < REPORT_ERROR_KINDS; k++)
         s->c.errors[k] += total->errors[k] - r->last.errors[k];
     s->dt += (double)(t_done - r->last_t) / 1e9;
-    s->t = (double)(t_done - r->plan.t_start) / 1e9;
+    s->t = (double)(t_done - r->plan.t_measure) / 1e9;
     r->last = *total;
     r->last_t = t_done;
 }
@@ -303,8 +329,15 @@ static int write_files(struct run *r, const struct report *rep)
                 .test_time = o->duration,
                 .requests = o->requests,
                 .rate = o->rate,
-                .ratio = "1:0",
-                .data_size = r->plan.req_len},
+                .ratio = ratio,
+                .data_size = w ? w->data_size : r->plan.req_len,
+                .key_prefix = w ? w->key_prefix : "",
+                .key_pattern = pattern,
+                .key_minimum = w ? w->key_min : 0,
+                .key_maximum = w ? w->key_max : 0,
+                .warmup = o->warmup,
+                .reconnect_interval = o->reconnect_interval,
+                .connection_duration_ms = (uint64_t)(o->conn_duration * 1000 + 0.5)},
         .start_ms = r->wall_start_ms,
         .finish_ms = r->wall_start_ms + (uint64_t)(rep->elapsed * 1000.0 + 0.5),
         .interrupted = atomic_load_explicit(&r->plan.stop, memory_order_relaxed) != 0,
@@ -314,6 +347,7 @@ static int write_files(struct run *r, const struct report *rep)
         .totals = &r->totals,
         .errors = report_errors_total(&rep->total),
         .connects = rep->connects,
+        .connect_latency = rep->connect_latency,
     };
     m.nseconds = (size_t)(rep->elapsed + 0.999);
     if (r->totals.nsecs > m.nseconds)
@@ -328,29 +362,38 @@ static int write_files(struct run *r, const struct report *rep)
     return rc;
 }
 
-/* After join: exact totals, merged histograms, the last (short) series row. */
+/* After join: exact totals (the warm-up's taken off), merged histograms, the last series row. */
 static void collect(struct run *r, struct report *rep)
 {
-    uint64_t t_done = r->plan.t_start;
+    uint64_t t_done = r->plan.t_measure;
+    struct report_counts raw = {0}; /* as published, warm-up included: what the rows add up to */
     for (unsigned i = 0; i < r->nthreads; i++) {
         const struct bench_thread *t = &r->threads[i];
-        rep->total.ok += t->local.ok;
-        rep->total.bytes_out += t->local.bytes_out;
-        rep->total.bytes_in += t->local.bytes_in;
-        for (int k = 0; k < REPORT_ERROR_KINDS; k++)
-            rep->total.errors[k] += t->local.errors[k];
-        rep->lost += t->lost;
-        rep->unsent += t->unsent;
-        rep->connects += t->connects;
+        raw.ok += t->local.ok;
+        raw.bytes_out += t->local.bytes_out;
+        raw.bytes_in += t->local.bytes_in;
+        rep->total.ok += t->local.ok - t->base.ok;
+        rep->total.bytes_out += t->local.bytes_out - t->base.bytes_out;
+        rep->total.bytes_in += t->local.bytes_in - t->base.bytes_in;
+        for (int k = 0; k < REPORT_ERROR_KINDS; k++) {
+            raw.errors[k] += t->local.errors[k];
+            rep->total.errors[k] += t->local.errors[k] - t->base.errors[k];
+        }
+        rep->lost += t->lost - t->base_lost;
+        rep->unsent += t->unsent - t->base_unsent;
+        rep->connects += t->connects - t->base_connects;
         rep->never_up += t->never_up;
-        rep->extra += t->extra;
+        rep->extra += t->extra - t->base_extra;
+        rep->planned += t->planned;
+        histogram_merge(r->connect_hist, t->connect_hist);
         if (t->t_done > t_done)
             t_done = t->t_done;
     }
-    rep->elapsed = (double)(t_done - r->plan.t_start) / 1e9;
-    fold_last_row(r, &rep->total, t_done);
+    rep->elapsed = (double)(t_done - r->plan.t_measure) / 1e9;
+    fold_last_row(r, &raw, t_done);
     rep->latency = r->all[CMDSTAT_CORRECTED];
     rep->latency_actual = r->plan.rate > 0 ? r->all[CMDSTAT_UNCORRECTED] : NULL;
+    rep->connect_latency = r->connect_hist;
     rep->series = r->series;
     rep->nseries = r->nseries;
 }
@@ -358,10 +401,14 @@ static void collect(struct run *r, struct report *rep)
 static int finish(struct run *r)
 {
     const struct client_opts *o = r->o;
-    if (merge_stats(r)) {
+    int failed = 0;
+    for (unsigned i = 0; i < r->nthreads; i++)
+        failed |= r->threads[i].failed;
+    if (failed || merge_stats(r) || !(r->connect_hist = malloc(sizeof *r->connect_hist))) {
         fprintf(stderr, "linepool-client: out of memory\n");
         return 2;
     }
+    histogram_reset(r->connect_hist);
     struct report rep = {.target = r->plan.addr.text,
                          .conns = o->conns,
                          .threads = r->nthreads,
@@ -462,6 +509,7 @@ static void cleanup(struct run *r)
         cmdstat_free(&r->merged[c]);
     free(r->merged);
     cmdstat_free(&r->totals);
+    free(r->connect_hist);
     for (int k = 0; k < CMDSTAT_KINDS; k++)
         free(r->all[k]);
     if (r->json)
@@ -527,6 +575,9 @@ static int run_phase(const struct client_opts *o, const struct workload *w, unsi
     r.plan.pipeline = o->pipeline;
     r.plan.workload = w;
     r.plan.protocol = o->protocol;
+    r.plan.reconnect_interval = o->reconnect_interval;
+    r.plan.conn_life_ns = (uint64_t)(o->conn_duration * 1e9);
+    r.plan.conn_jitter_ns = (uint64_t)(o->conn_jitter * 1e9);
     r.plan.ncmds = w ? w->nwords : 1;
     r.plan.conns = o->conns;
     r.plan.rate = o->rate;

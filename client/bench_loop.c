@@ -35,6 +35,10 @@ struct bench_conn {
     struct replies rp;   /* --protocol redis|memcache: the reply being read */
     char *obuf;          /* --command: rendered requests not yet written */
     size_t olen, ooff, ocap;
+    uint32_t warm_left;     /* requests in flight at the end of the warm-up: not measured */
+    uint64_t issued;        /* requests issued since this connect (--reconnect-interval) */
+    uint64_t close_at;      /* --connection-duration: when to drain and reconnect; 0 = never */
+    uint64_t connect_t;     /* when the connect started (connect latency) */
     uint64_t wpend;         /* bytes queued, not yet written */
     uint64_t woff;          /* bytes written on this connection */
     uint64_t deadline;      /* CONNECTING or UP with inflight: timeout; DOWN: retry time */
@@ -78,13 +82,13 @@ static void set_events(struct bench_thread *t, struct bench_conn *c, uint32_t ev
 static uint64_t intended(const struct bench_thread *t, const struct bench_conn *c, uint64_t i)
 {
     double k = (double)i * t->nconns + c->index;
-    return t->plan->t_start + (uint64_t)(k * t->interval_ns);
+    return t->t0 + (uint64_t)(k * t->interval_ns);
 }
 
 /* The second of the run (from 0) that now falls in. */
 static uint64_t second_of(const struct bench_thread *t, uint64_t now)
 {
-    return now > t->plan->t_start ? (now - t->plan->t_start) / 1000000000u : 0;
+    return now > t->t0 ? (now - t->t0) / 1000000000u : 0;
 }
 
 /* Writes queued bytes from the request pattern until done or the socket is full. */
@@ -122,6 +126,26 @@ static void flush(struct bench_thread *t, struct bench_conn *c, uint64_t now)
         c->want_out = (uint8_t)want;
         set_events(t, c, EPOLLIN | (want ? EPOLLOUT : 0));
     }
+}
+
+static void start_connect(struct bench_thread *t, struct bench_conn *c, uint64_t now);
+
+/* Churn: a connection that used up its --reconnect-interval or --connection-duration closes
+ * once drained and connects again at once. Not an error; counted as planned. */
+static void maybe_recycle(struct bench_thread *t, struct bench_conn *c, uint64_t now)
+{
+    const struct bench_plan *p = t->plan;
+    int used = (p->reconnect_interval && c->issued >= p->reconnect_interval) ||
+               (c->close_at && now >= c->close_at);
+    if (!used || c->inflight || c->wpend || c->state != UP)
+        return;
+    if (t->budget == 0 || (p->rate > 0 && t->sched_left == 0 && t->backlog == 0))
+        return; /* nothing left to send: a new connection would only be closed */
+    close(c->fd);
+    c->fd = -1;
+    c->state = DOWN;
+    t->planned++;
+    start_connect(t, c, now);
 }
 
 /* --command: renders n requests after what c still has to write, noting each one's command
@@ -168,8 +192,15 @@ static void issue(struct bench_thread *t, struct bench_conn *c, uint64_t now)
         n = c->backlog;
     if (t->budget < n)
         n = t->budget;
-    if (n == 0)
+    if (p->reconnect_interval && c->issued + n > p->reconnect_interval)
+        n = p->reconnect_interval - c->issued;
+    if (c->close_at && now >= c->close_at)
+        n = 0; /* its time is up: drain, then reconnect */
+    if (n == 0) {
+        maybe_recycle(t, c, now);
         return;
+    }
+    c->issued += n;
     if (c->inflight == 0) {
         c->deadline = now + p->timeout_ns;
         arm(t, c->deadline);
@@ -211,6 +242,9 @@ static void start_connect(struct bench_thread *t, struct bench_conn *c, uint64_t
     net_nodelay(fd);
     c->fd = fd;
     c->state = CONNECTING;
+    c->connect_t = now;
+    c->issued = 0;
+    c->close_at = 0;
     struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = c->index};
     epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev);
     c->deadline = now + t->plan->timeout_ns;
@@ -231,6 +265,14 @@ static void connected(struct bench_thread *t, struct bench_conn *c, uint64_t now
         t->never_up--;
     }
     t->connects++;
+    histogram_record(t->connect_hist, now > c->connect_t ? now - c->connect_t : 0);
+    if (t->plan->conn_life_ns) {
+        /* duration +- jitter/2, as redis-benchmark's proposed --connection-duration-jitter */
+        uint64_t j = t->plan->conn_jitter_ns;
+        uint64_t r = j ? (uint64_t)((double)j * ((double)(rand_r(&t->seed) % 10001) / 10000.0)) : 0;
+        c->close_at = now + t->plan->conn_life_ns - j / 2 + r;
+        arm(t, c->close_at);
+    }
     set_events(t, c, EPOLLIN);
     issue(t, c, now);
 }
@@ -274,13 +316,17 @@ static void complete(struct bench_thread *t, struct bench_conn *c, uint64_t now,
 {
     uint64_t start = c->ring[c->head], sent = c->sent[c->head];
     struct cmdstat *st = &t->stats[t->plan->workload ? c->word[c->head] : 0];
-    cmdstat_record(st, sec, now > start ? now - start : 0, now > sent ? now - sent : 0);
-    cmdstat_bytes(st, sec, bytes, 0);
-    st->misses += (uint64_t)miss;
+    if (c->warm_left) {
+        c->warm_left--; /* sent in the warm-up: its latency belongs to neither window */
+    } else {
+        cmdstat_record(st, sec, now > start ? now - start : 0, now > sent ? now - sent : 0);
+        cmdstat_bytes(st, sec, bytes, 0);
+        st->misses += (uint64_t)miss;
+        t->local.ok++;
+    }
     c->head = c->head + 1 == t->plan->pipeline ? 0 : c->head + 1;
     c->inflight--;
     t->inflight--;
-    t->local.ok++;
     c->failing_since = 0;
     c->backoff = 0;
 }
@@ -365,6 +411,10 @@ static void sweep(struct bench_thread *t, uint64_t now)
     uint64_t next = UINT64_MAX;
     for (unsigned i = 0; i < t->nconns; i++) {
         struct bench_conn *c = &t->conns[i];
+        if (c->state == UP && c->close_at && c->close_at <= now && !c->inflight)
+            maybe_recycle(t, c, now);
+        else if (c->state == UP && c->close_at > now && c->close_at < next)
+            next = c->close_at;
         int timed = c->state == CONNECTING || (c->state == UP && c->inflight) || c->state == DOWN;
         if (!timed)
             continue;
@@ -406,6 +456,8 @@ static void schedule(struct bench_thread *t, uint64_t now)
 static uint64_t next_wake(const struct bench_thread *t)
 {
     uint64_t next = t->next_sweep < t->plan->t_end ? t->next_sweep : t->plan->t_end;
+    if (t->warming && t->plan->t_measure < next)
+        next = t->plan->t_measure;
     if (t->plan->rate > 0 && t->sched_left) {
         const struct bench_conn *c = &t->conns[t->sched_k % t->nconns];
         uint64_t due = intended(t, c, c->due);
@@ -413,6 +465,33 @@ static uint64_t next_wake(const struct bench_thread *t)
             next = due;
     }
     return next;
+}
+
+/* The end of the warm-up: statistics and counters start over, the open-loop schedule starts
+ * again from now, so no backlog of the warm-up is carried into the measured window. */
+static void end_warmup(struct bench_thread *t)
+{
+    const struct bench_plan *p = t->plan;
+    t->warming = 0;
+    t->t0 = p->t_measure;
+    for (unsigned k = 0; k < p->ncmds; k++) {
+        cmdstat_free(&t->stats[k]);
+        if (cmdstat_init(&t->stats[k], p->rate > 0))
+            t->failed = ENOMEM; /* reported after join */
+    }
+    t->base = t->local; /* connects and their latency keep counting: warm-up connects are real */
+    t->base_lost = t->lost;
+    t->base_unsent = t->unsent;
+    t->base_extra = t->extra;
+    t->budget = t->budget_init;
+    t->sched_left = t->sched_init;
+    t->sched_k = 0;
+    t->backlog = 0;
+    for (unsigned i = 0; i < t->nconns; i++) {
+        struct bench_conn *c = &t->conns[i];
+        c->warm_left = c->inflight;
+        c->due = c->backlog = 0;
+    }
 }
 
 static int finished(const struct bench_thread *t, uint64_t now)
@@ -458,6 +537,8 @@ void *bench_thread_main(void *arg)
     for (unsigned i = 0; i < t->nconns; i++)
         start_connect(t, &t->conns[i], now);
     while (!finished(t, net_now_ns())) {
+        if (t->warming && net_now_ns() >= t->plan->t_measure)
+            end_warmup(t);
         wait_events(t, evs);
         publish(t);
     }
@@ -489,8 +570,11 @@ int bench_thread_init(struct bench_thread *t, struct bench_plan *plan, unsigned 
     t->rings = calloc(2 * (size_t)nconns * plan->pipeline, sizeof *t->rings);
     t->rbuf = malloc(READ_BUF);
     t->stats = calloc(plan->ncmds, sizeof *t->stats);
+    t->connect_hist = malloc(sizeof *t->connect_hist);
+    if (t->connect_hist)
+        histogram_reset(t->connect_hist);
     t->words = calloc((size_t)nconns * plan->pipeline, sizeof *t->words);
-    if (!t->conns || !t->rings || !t->rbuf || !t->stats || !t->words)
+    if (!t->conns || !t->rings || !t->rbuf || !t->stats || !t->words || !t->connect_hist)
         return -ENOMEM;
     for (unsigned k = 0; k < plan->ncmds; k++)
         if (cmdstat_init(&t->stats[k], plan->rate > 0))
@@ -523,6 +607,7 @@ void bench_thread_free(struct bench_thread *t)
     free(t->conns);
     free(t->rings);
     free(t->words);
+    free(t->connect_hist);
     free(t->rbuf);
     for (unsigned k = 0; t->stats && k < t->plan->ncmds; k++)
         cmdstat_free(&t->stats[k]);

@@ -52,6 +52,10 @@ enum {
     K_DATA_SIZE,
     K_POPULATE,
     K_PROTOCOL,
+    K_WARMUP,
+    K_RECONNECT,
+    K_CONN_DURATION,
+    K_CONN_JITTER,
     K_HELP,
 };
 
@@ -523,6 +527,44 @@ static int apply_protocol(struct client_opts *o, const char *arg, char *err, siz
     return reason(err, errlen, "expected line, redis or memcache");
 }
 
+static int apply_warmup(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_seconds(&o->warmup, arg, 1, err, errlen);
+}
+
+static int apply_reconnect(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX, &o->reconnect_interval))
+        return reason(err, errlen, "expected a number of requests, at least 1");
+    return 0;
+}
+
+/* Milliseconds, as redis-benchmark's proposed --connection-duration; "2s" works too. */
+static int apply_ms(double *out, const char *arg, int zero_ok, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || errno || !isfinite(v) || v < 0 || (!zero_ok && v == 0) || v > 1e12)
+        return reason(err, errlen, "expected milliseconds, like 500, or 2s");
+    if (strcmp(end, "s") == 0)
+        v *= 1000;
+    else if (*end && strcmp(end, "ms") != 0)
+        return reason(err, errlen, "expected milliseconds, like 500, or 2s");
+    *out = v / 1000.0;
+    return 0;
+}
+
+static int apply_conn_duration(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_ms(&o->conn_duration, arg, 0, err, errlen);
+}
+
+static int apply_conn_jitter(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_ms(&o->conn_jitter, arg, 1, err, errlen);
+}
+
 /* clang-format off */
 static const struct opt_def opt_defs[] = {
     {"host", 'h', "HOST", ON_ALL, 0, apply_host,
@@ -611,6 +653,15 @@ static const struct opt_def opt_defs[] = {
     {"protocol", K_PROTOCOL, "P", ON_BENCH, 0, apply_protocol,
      "where a reply ends: line (default: one line per request), redis (RESP: bulk\n"
      "strings span two lines) or memcache (VALUE ... END); also tells GET misses"},
+    {"warmup", K_WARMUP, "SECONDS", ON_BENCH, 0, apply_warmup,
+     "run the load this long first, then start the measured window afresh: statistics\n"
+     "reset, open-loop schedule restarted (-d and -n count the measured window)"},
+    {"reconnect-interval", K_RECONNECT, "N", ON_BENCH, 0, apply_reconnect,
+     "close each connection after N requests and connect again (memtier's)"},
+    {"connection-duration", K_CONN_DURATION, "MS", ON_BENCH, 0, apply_conn_duration,
+     "close each connection after MS milliseconds (drained first) and connect again"},
+    {"connection-duration-jitter", K_CONN_JITTER, "MS", ON_BENCH, 0, apply_conn_jitter,
+     "vary each connection's duration by up to +-MS/2"},
     {"start-at", K_START_AT, "EPOCH_MS", ON_BENCH, 0, apply_start_at,
      "wait until this wall-clock time (ms since the epoch) to start: several machines\n"
      "start one test together without a coordinator"},
@@ -855,6 +906,10 @@ static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int 
         return reason(err, errlen, "bench: give --command/--commands-file or --message/--size");
     if (o->key_max < o->key_min)
         return reason(err, errlen, "bench: --key-maximum is below --key-minimum");
+    if (o->conn_jitter > 0 && o->conn_jitter >= 2 * o->conn_duration)
+        return reason(err, errlen,
+                      "bench: --connection-duration-jitter needs a longer "
+                      "--connection-duration (jitter/2 below it)");
     if (!o->key_prefix && set_string(&o->key_prefix, "memtier-"))
         return reason(err, errlen, "out of memory");
     if (!o->size_given && !o->message && !o->ncommands && !o->commands_file &&

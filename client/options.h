@@ -73,8 +73,11 @@ struct client_opts {
     char key_pattern; /* R, S, G, Z */
     double key_median, key_stddev, zipf_exp;
     uint64_t data_size;
-    char *populate;        /* owned: template sent once per key before the run */
-    int protocol;          /* enum replies_protocol */
+    char *populate;                    /* owned: template sent once per key before the run */
+    int protocol;                      /* enum replies_protocol */
+    double warmup;                     /* seconds of load before the measured window */
+    uint64_t reconnect_interval;       /* requests per connection, then a planned reconnect */
+    double conn_duration, conn_jitter; /* seconds a connection lives, and its +-jitter/2 */
     unsigned seg_i, seg_n; /* --segment i/N: this instance's share (1-based); 0/0 = all */
 
     /* merge */

@@ -126,7 +126,16 @@ void report_text(FILE *out, const struct report *r)
             fmt_thousands(b, sizeof b, r->conns));
     if (r->extra)
         fprintf(out, "; %s unexpected reply lines", fmt_thousands(a, sizeof a, r->extra));
+    if (r->planned)
+        fprintf(out, "; %s planned reconnects", fmt_thousands(a, sizeof a, r->planned));
     fputc('\n', out);
+    const struct histogram *h = r->connect_latency;
+    if (h && h->count) {
+        fprintf(out, "  connect   p50 %s", fmt_ns(a, sizeof a, histogram_percentile(h, 50)));
+        fprintf(out, " p99 %s", fmt_ns(a, sizeof a, histogram_percentile(h, 99)));
+        fprintf(out, " max %s (%s connects)\n", fmt_ns(a, sizeof a, h->max),
+                fmt_thousands(b, sizeof b, h->count));
+    }
 }
 
 static void json_string(FILE *out, const char *s)

@@ -60,8 +60,10 @@ struct report {
     uint64_t connects; /* successful connects, including reconnects */
     unsigned never_up; /* connections that never connected */
     uint64_t extra;    /* reply lines with no request in flight */
-    const struct histogram *latency;        /* ns; open loop: from the intended send time */
-    const struct histogram *latency_actual; /* open loop: from the actual send time; else NULL */
+    const struct histogram *latency;         /* ns; open loop: from the intended send time */
+    const struct histogram *latency_actual;  /* open loop: from the actual send time; else NULL */
+    const struct histogram *connect_latency; /* ns from connect() to connected; NULL = none */
+    uint64_t planned;                        /* planned reconnects (churn options) */
     const struct report_second *series;
     size_t nseries;
     /* --command: the templates, and statistics per command word */
