@@ -18,6 +18,7 @@
 #define ON_STREAM  CMD_BIT(CMD_STREAM)
 #define ON_BENCH   CMD_BIT(CMD_BENCH)
 #define ON_MERGE   CMD_BIT(CMD_MERGE)
+#define ON_PLOT    CMD_BIT(CMD_PLOT)
 #define ON_ALL     (ON_SEND | ON_STREAM | ON_BENCH)
 
 /* Keys above the char range for options without a short form. */
@@ -669,9 +670,11 @@ static const struct opt_def opt_defs[] = {
      "run instance i's share of N: of the -c connections, of --rate and of -n\n"
      "(the others run the rest; merge adds the results)"},
     {"output", 'o', "FILE", ON_MERGE, 0, apply_out, "write the merged run to FILE (required)"},
+    {"output", 'o', "FILE", ON_PLOT, 0, apply_out,
+     "write the picture to FILE, .svg or .png (required)"},
     {"relative", K_RELATIVE, NULL, ON_MERGE, 0, apply_relative,
      "align each run's second 0 instead of absolute wall-clock seconds"},
-    {"help", K_HELP, NULL, ON_ALL | ON_MERGE, 0, NULL, "this help"},
+    {"help", K_HELP, NULL, ON_ALL | ON_MERGE | ON_PLOT, 0, NULL, "this help"},
 };
 /* clang-format on */
 
@@ -707,6 +710,12 @@ static const struct {
                    "recomputed from the merged histograms (never averaged). Exit status 2 on\n"
                    "bad input; nothing is written then.",
                    0.0},
+    [CMD_PLOT] = {"plot", "plot [OPTIONS] RUN.json... -o OUT.svg|OUT.png",
+                  "Draws throughput over time, latency percentiles over time and the percentile\n"
+                  "spectrum (x = 1/(1-p), log scale) of one or more runs (--json-out-file or\n"
+                  "merge files, memtier's too), overlaid, with gnuplot (Debian: gnuplot-nox).\n"
+                  "Exit status 2 on bad input or when gnuplot fails.",
+                  0.0},
 };
 
 static void print_option(FILE *out, const struct opt_def *d)
@@ -738,7 +747,8 @@ void options_usage(FILE *out, enum client_cmd cmd)
                      "  send     send one message and print the reply line\n"
                      "  stream   send many messages fast, then 'Y', and print the rate\n"
                      "  bench    load test with latency percentiles\n"
-                     "  merge    add the results of several bench runs exactly\n");
+                     "  merge    add the results of several bench runs exactly\n"
+                     "  plot     draw runs with gnuplot\n");
         return;
     }
     fprintf(out, "usage: linepool-client %s\n\n%s\n\noptions:\n", commands[cmd].synopsis,
@@ -931,10 +941,15 @@ static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int 
 
 static int finish_merge(struct client_opts *o, char **words, int nwords, char *err, size_t errlen)
 {
+    int plot = o->cmd == CMD_PLOT;
     if (nwords == 0)
-        return reason(err, errlen, "merge: give the runs to merge (RUN.json or RUN.hlog files)");
+        return reason(err, errlen,
+                      plot ? "plot: give the runs to draw (RUN.json files)"
+                           : "merge: give the runs to merge (RUN.json or RUN.hlog files)");
     if (!o->out_path)
-        return reason(err, errlen, "merge: -o OUT.json is required");
+        return reason(err, errlen,
+                      plot ? "plot: -o OUT.svg or OUT.png is required"
+                           : "merge: -o OUT.json is required");
     o->inputs = words;
     o->ninputs = nwords;
     return 0;
@@ -945,7 +960,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
 {
     set_defaults(o, CMD_NONE);
     if (argc < 2)
-        return reason(err, errlen, "missing command (send, stream, bench or merge); try --help");
+        return reason(err, errlen,
+                      "missing command (send, stream, bench, merge or plot); try --help");
     const char *first = argv[1];
     if (strcmp(first, "--version") == 0)
         return OPTIONS_VERSION;
@@ -959,7 +975,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
     enum client_cmd cmd = find_command(first);
     if (cmd == CMD_NONE)
         return reason(err, errlen,
-                      "unknown command '%s' (send, stream, bench or merge); try --help", first);
+                      "unknown command '%s' (send, stream, bench, merge or plot); try --help",
+                      first);
     set_defaults(o, cmd);
     int rc = parse_flags(o, argc - 1, argv + 1, err, errlen);
     if (rc)
@@ -970,7 +987,7 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
         return finish_send(o, words, nwords, err, errlen);
     if (cmd == CMD_STREAM)
         return finish_stream(o, words, nwords, err, errlen);
-    if (cmd == CMD_MERGE)
+    if (cmd == CMD_MERGE || cmd == CMD_PLOT)
         return finish_merge(o, words, nwords, err, errlen);
     return finish_bench(o, ncpu, words, nwords, err, errlen);
 }

@@ -8,7 +8,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum client_cmd { CMD_NONE = 0, CMD_SEND, CMD_STREAM, CMD_BENCH, CMD_MERGE, CMD_LAST = CMD_MERGE };
+enum client_cmd {
+    CMD_NONE = 0,
+    CMD_SEND,
+    CMD_STREAM,
+    CMD_BENCH,
+    CMD_MERGE,
+    CMD_PLOT,
+    CMD_LAST = CMD_PLOT
+};
 
 #define OPTIONS_DEFAULT_HOST      "127.0.0.1"
 #define OPTIONS_DEFAULT_PORT      5005

@@ -1031,6 +1031,49 @@ def case_bench_connection_churn_and_connect_latency():
         cleanup(prefix)
 
 
+def case_plot_renders_runs_with_gnuplot():
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("pl", "-p", m.port, "-c", "2", "--rate", "300", "-d", "2.2",
+                                    "-q")
+    try:
+        assert r.rc == 0, r
+        with Mock("echo") as m:
+            r = run("bench", "-p", m.port, "-c", "2", "-d", "1.2", "-q", "--json-out-file",
+                    prefix + "-closed.json")
+        assert r.rc == 0, r
+        svg = prefix + "-out.svg"
+        r = run("plot", prefix + ".json", prefix + "-closed.json", "-o", svg, timeout=60)
+        assert r.rc == 0 and r.out == "plotted 2 runs into %s\n" % svg, r
+        with open(svg) as f:
+            text = f.read()
+        assert text.startswith("<?xml") and "<svg" in text and text.rstrip().endswith("</svg>")
+        for want in ("Throughput", "Latency over time", "Latency by percentile", "99.9%",
+                     os.path.basename(prefix) + ".json (uncorrected)",
+                     os.path.basename(prefix) + "-closed.json p99"):
+            assert want in text, want
+        assert text.count("<path") > 20, text.count("<path")  # axes, grids and the lines
+        png = prefix + "-out.png"
+        r = run("plot", prefix + ".json", "-o", png, timeout=60)
+        assert r.rc == 0, r
+        with open(png, "rb") as f:
+            head = f.read(24)
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", head
+        assert struct.unpack(">II", head[16:24]) == (1280, 1440), head
+        with open(prefix + "-bad.json", "w") as f:
+            f.write('{"ALL STATS": {"Totals": ')
+        for args, why in (([prefix + "-bad.json"], "truncated"),
+                          ([prefix + ".json", "-o", prefix + ".txt"], "a .svg or .png"),
+                          ([prefix + "-none.json"], "cannot read")):
+            out = ["-o", prefix + "-x.svg"] if "-o" not in args else []
+            r = run("plot", *args, *out)
+            assert r.rc == 2 and why in r.err and len(r.err.splitlines()) == 1, (why, r)
+            assert not os.path.exists(prefix + "-x.svg")
+        r = run("plot", prefix + ".json")
+        assert r.rc == 2 and "-o OUT.svg or OUT.png is required" in r.err, r
+    finally:
+        cleanup(prefix)
+
+
 def case_bench_refused_fails_fast_and_clearly():
     with Mock("refuse") as m:
         r, rep = bench_json("ref", "-p", m.port, "-c", "5", "-d", "10", "--timeout", "1", "-q")
