@@ -144,6 +144,8 @@ static void maybe_recycle(struct bench_thread *t, struct bench_conn *c, uint64_t
     close(c->fd);
     c->fd = -1;
     c->state = DOWN;
+    c->line_bytes = 0;
+    replies_init(&c->rp, (enum replies_protocol)p->protocol);
     t->planned++;
     start_connect(t, c, now);
 }

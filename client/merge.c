@@ -129,8 +129,6 @@ int merge_begin(struct merge *m, struct merge_input *in, size_t n, int relative)
     m->both &= !m->micro;
     m->base_s = m->start_ms / 1000;
     m->max_start_skew_ms = n ? (double)(latest - m->start_ms) : 0;
-    if (relative)
-        m->start_ms = 0; /* set from the runs' lengths in merge_finish */
     return cmdstat_init(&m->totals, m->both);
 }
 
@@ -338,7 +336,8 @@ static void add_run_figures(struct merge *m, const struct merge_input *in, const
         rate *= (double)conns;
     m->conns += (unsigned)conns;
     m->rate += rate;
-    uint64_t end = m->relative ? finish - in->start_ms : finish;
+    /* relative: every run starts with the earliest one */
+    uint64_t end = m->relative ? m->start_ms + (finish - in->start_ms) : finish;
     if (end > m->finish_ms)
         m->finish_ms = end;
 }
@@ -412,7 +411,7 @@ static int hlog_interval_add(void *arg, const struct hlog_line *l, unsigned line
                     what, MERGE_MAX_SECONDS);
     size_t sec = (size_t)floor(start + base + 1e-9);
     histogram_merge(m->cmds[i].whole[k], c->h);
-    uint64_t end = (uint64_t)llround((m->relative ? 0 : c->start_time * 1000.0) +
+    uint64_t end = (uint64_t)llround((m->relative ? (double)m->start_ms : c->start_time * 1000.0) +
                                      (start + l->length) * 1000.0);
     if (end > m->finish_ms)
         m->finish_ms = end;
@@ -473,7 +472,8 @@ int merge_finish(struct merge *m, struct memtier_run *out, const char **words, c
     out->start_ms = m->start_ms;
     out->finish_ms = m->finish_ms > m->start_ms ? m->finish_ms : m->start_ms;
     out->cfg.test_time = (double)(out->finish_ms - out->start_ms) / 1000.0;
-    size_t span = (size_t)((out->finish_ms - (m->relative ? 0 : m->base_s * 1000) + 999) / 1000);
+    uint64_t origin = m->relative ? out->start_ms : m->base_s * 1000;
+    size_t span = (size_t)((out->finish_ms - origin + 999) / 1000);
     if (span > m->nseconds && span < m->nseconds + 2)
         m->nseconds = span;
     out->nseconds = m->nseconds;
