@@ -18,6 +18,8 @@ static void check_template(const char *text)
     FUZZ_CHECK(w);
     int rc = template_parse(&w->cmds[0], text, err, sizeof err);
     FUZZ_CHECK(rc == 0 || (rc == -EINVAL && err[0]));
+    if (rc)
+        template_free(&w->cmds[0]); /* a refused template may hold its buffer */
     if (rc == 0) {
         w->ncmds = 1;
         w->rand_range = 1000;
