@@ -4,6 +4,7 @@
 #include "base64.h"
 #include "cunit_main.h"
 #include "hdr.h"
+#include "hlog.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,14 @@ static const char c_corrected[] =
  * recordValue(2048) (byte-identical from Java and C). */
 static const char java_zero_digits[] = "HISTFAAAAB14nJNpmSzMwMDAxIAKGCEU8wv7DxAWLxMASToDcw==";
 static const char java_2048[] = "HISTFAAAACB4nJNpmSzMwMDAzAABMJoRQnEw2H+AsP7LMwEARZgDpQ==";
+
+/* An interval-log line as HdrHistogram's writers format it, quoted in HdrHistogramJS's
+ * HistogramLogReader tests (a jHiccup-style histogram: lowest 20,000, 2 digits, ns). Its
+ * counts cannot be derived, but the writer's own Interval_Max column (max / 1e6, "%.3f")
+ * must agree with the decoded histogram's highest value. */
+static const char foreign_hlog_line[] =
+    "Tag=NOT-EMPTY,0.127,1.007,2.769,HISTFAAAAEV42pNpmSzMwMCgyAABTBDKT4GBgdnNYMcCBvsPEBEJISEuAT"
+    "EZMQ4uASkhIR4nrxg9v2lMaxhvMekILGZkKmcCAEf2CsI=";
 
 static int decode(struct hdr *h, const char *s)
 {
@@ -112,6 +121,35 @@ static void decodes_java_zero_digit_and_boundary_histograms(void)
     CU_ASSERT_EQUAL(h.total, 1);
     CU_ASSERT_EQUAL(h.counts[hdr_index(&h, 2048)], 1);
     CU_ASSERT_EQUAL(hdr_value_at(&h, hdr_index(&h, 2048)), 2048);
+    hdr_free(&h);
+}
+
+static void decodes_a_foreign_interval_log_line(void)
+{
+    struct hlog_line l;
+    char err[200];
+    double start = -1, base = -1;
+    CU_ASSERT_EQUAL_FATAL(hlog_parse_line(foreign_hlog_line, strlen(foreign_hlog_line), &l, &start,
+                                          &base, err, sizeof err),
+                          1);
+    CU_ASSERT_STRING_EQUAL(l.tag, "NOT-EMPTY");
+    CU_ASSERT_DOUBLE_EQUAL(l.start, 0.127, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(l.length, 1.007, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(l.max, 2.769, 1e-9);
+    struct hdr h;
+    CU_ASSERT_FATAL(hdr_decode(&h, l.b64, l.b64_len, err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(h.lowest, 20000);
+    CU_ASSERT_EQUAL(h.highest, 3600000000000LL);
+    CU_ASSERT_EQUAL(h.sig, 2);
+    CU_ASSERT_EQUAL(h.total, 741);
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < h.len; i++)
+        if (h.counts[i])
+            last = i;
+    uint64_t max = hdr_value_at(&h, last) + hdr_width_at(&h, last) - 1;
+    char shown[32];
+    snprintf(shown, sizeof shown, "%.3f", (double)max / 1e6);
+    CU_ASSERT_STRING_EQUAL(shown, "2.769"); /* the writer's Interval_Max */
     hdr_free(&h);
 }
 
@@ -284,6 +322,7 @@ int main(void)
         {"decodes_hdrhistogram_c_corrected_histogram", decodes_hdrhistogram_c_corrected_histogram},
         {"decodes_java_zero_digit_and_boundary_histograms",
          decodes_java_zero_digit_and_boundary_histograms},
+        {"decodes_a_foreign_interval_log_line", decodes_a_foreign_interval_log_line},
         {"linepool_histogram_round_trips_exactly", linepool_histogram_round_trips_exactly},
         {"empty_histogram_round_trips", empty_histogram_round_trips},
         {"microsecond_form_has_memtier_parameters", microsecond_form_has_memtier_parameters},
