@@ -192,6 +192,7 @@ static int write_extras(FILE *out, const struct cmdstat *s)
             s->both ? "intended send time (open loop)"
                     : "actual send time: service time "
                       "(closed loop)");
+    fprintf(out, ", \"Misses\": %llu", (unsigned long long)s->misses);
     for (int k = 0; k < CMDSTAT_KINDS; k++) {
         if (k == CMDSTAT_UNCORRECTED && !s->both)
             break;

@@ -207,6 +207,20 @@ static void memtier_figures(const struct json *op, struct histogram *h)
         h->sum = (uint64_t)llround(v * 1e6);
 }
 
+/* Misses: exact from linepool's extras, else memtier's Misses/sec over the run's length. */
+static void add_misses(struct cmdstat *cs, const struct json *op, const struct json *all)
+{
+    uint64_t n, start, finish;
+    double per;
+    if (!json_u64(path(op, "linepool", "Misses", NULL), &n)) {
+        cs->misses += n;
+    } else if (!json_double(json_get(op, "Misses/sec"), &per) &&
+               !json_u64(path(all, "Runtime", "Start time", NULL), &start) &&
+               !json_u64(path(all, "Runtime", "Finish time", NULL), &finish) && finish > start) {
+        cs->misses += (uint64_t)llround(per * (double)(finish - start) / 1000.0);
+    }
+}
+
 static int add_whole(struct merge *m, struct cmdstat *cs, const struct json *op, const char *what,
                      struct histogram *h, char *err, size_t errlen)
 {
@@ -360,6 +374,7 @@ static int add_json(struct merge *m, const struct merge_input *in, struct histog
             return -ENOMEM;
         snprintf(what, sizeof what, "%s: %s", in->name, t->key);
         rc = add_whole(m, &m->cmds[i], t, what, h, err, errlen);
+        add_misses(&m->cmds[i], t, all);
         if (!rc)
             rc = add_series(m, &m->cmds[i], t, offset, what, h, err, errlen);
     }

@@ -927,6 +927,7 @@ def case_workload_fills_redis_key_space():
         assert gets["Count"] + sets["Count"] == a["Totals"]["Count"] == 4000, a["Totals"]
         assert 2700 < gets["Count"] < 3300, gets["Count"]  # ratio 3:1
         assert gets["Misses/sec"] == 0 and gets["Hits/sec"] > 0, gets  # every key was set
+        assert gets["linepool"]["Misses"] == 0, gets["linepool"]
         # a GET's bulk reply spans two lines: one reply each, none left over
         assert "unexpected reply" not in r.out, r
     finally:
@@ -947,6 +948,24 @@ def case_workload_fills_memcached_key_space():
         hits = int(re.search(r"STAT get_hits (\d+)", stats).group(1))
         misses = int(re.search(r"STAT get_misses (\d+)", stats).group(1))
         assert hits + misses == 600 and 200 < hits < 400, (hits, misses)
+        # the client tells the same misses, and merge keeps them
+        r = run("bench", "-p", mc.port, "-c", "1", "-q", "--protocol", "memcache",
+                "--key-prefix", "mc-", "--key-maximum", "999", "--command", "get __key__",
+                "-n", "400", "--json-out-file", "/tmp/lp-client-%d-mc.json" % os.getpid())
+        assert r.rc == 0, r
+        merged = "/tmp/lp-client-%d-mc-all.json" % os.getpid()
+        try:
+            r = run("merge", "/tmp/lp-client-%d-mc.json" % os.getpid(), "-o", merged)
+            assert r.rc == 0, r
+            stats2 = mc.ask("stats\r\n")
+            misses2 = int(re.search(r"STAT get_misses (\d+)", stats2).group(1)) - misses
+            with open(merged) as f:
+                g = json.load(f)["ALL STATS"]["Gets"]
+            assert g["linepool"]["Misses"] == misses2 > 0, (g["linepool"], misses2)
+        finally:
+            for p_ in (merged, "/tmp/lp-client-%d-mc.json" % os.getpid()):
+                if os.path.exists(p_):
+                    os.unlink(p_)
         assert mc.ask("get mc-499\r\n") == "VALUE mc-499 0 10\r\nxxxxxxxxxx\r\nEND\r\n"
 
 
