@@ -56,6 +56,14 @@ static void parse_figures(struct answer *a, const char *line)
         }
         return;
     }
+    if (strncmp(p, "Data rate: ", 11) == 0) {
+        p += 11;
+        if (take_count(&p, &b) == 0 && strncmp(p, "bytes/second", 12) == 0) {
+            a->has_rate = 1;
+            a->rate = b;
+        }
+        return;
+    }
     if (strncmp(p, "Total time: ", 12) == 0) {
         char *end;
         double s = strtod(p + 12, &end);

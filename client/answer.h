@@ -21,6 +21,8 @@ struct answer {
     uint64_t processed_chunks;
     int has_time; /* a "Total time: T seconds." line was seen */
     double seconds;
+    int has_rate; /* a "Data rate: R bytes/second." line was seen */
+    uint64_t rate;
 };
 
 /* Zeroes a. */

@@ -10,9 +10,11 @@
 #ifndef LINEPOOL_CLIENT_BENCH_H
 #define LINEPOOL_CLIENT_BENCH_H
 
+#include "cmdstat.h"
 #include "histogram.h"
 #include "net.h"
 #include "report.h"
+#include "workload.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,11 +26,17 @@ struct bench_plan {
     size_t pattern_len;  /* a multiple of req_len, at least 2 requests */
     size_t req_len;
     unsigned pipeline;
-    unsigned conns; /* in all threads */
-    double rate;    /* total requests/s; 0 = closed loop */
+    unsigned ncmds;                  /* command words with their own statistics */
+    const struct workload *workload; /* --command: requests rendered per send; else NULL */
+    int protocol;                    /* enum replies_protocol: where a reply ends */
+    unsigned conns;                  /* in all threads */
+    double rate;                     /* total requests/s; 0 = closed loop */
     uint64_t timeout_ns;
-    uint64_t t_start; /* net_now_ns when the run starts */
-    uint64_t t_end;   /* UINT64_MAX without -d */
+    uint64_t t_start;            /* net_now_ns when the run starts (the warm-up, if any) */
+    uint64_t t_measure;          /* when the measured window starts: t_start + --warmup */
+    uint64_t reconnect_interval; /* requests per connection before a planned reconnect */
+    uint64_t conn_life_ns, conn_jitter_ns; /* --connection-duration and its jitter */
+    uint64_t t_end;                        /* UINT64_MAX without -d */
     atomic_int stop;
 };
 
@@ -62,9 +70,19 @@ struct bench_thread {
     struct report_counts local;
     uint64_t lost, unsent, connects, extra;
     unsigned never_up;
-    struct histogram *hist; /* owned by the worker */
+    struct cmdstat *stats;   /* one per command word (plan->ncmds), owned by the worker */
+    struct workload_gen gen; /* --command: this worker's random state and key share */
+    uint16_t *words;         /* nconns * pipeline: command word of each request in flight */
     struct bench_pub pub;
     int failed; /* setup error (errno) */
+    /* --warmup: what the warm-up counted, taken off the totals; the schedule's origin */
+    uint64_t t0; /* plan->t_start, then plan->t_measure */
+    int warming;
+    struct report_counts base;
+    uint64_t base_lost, base_unsent, base_connects, base_extra, budget_init, sched_init;
+    struct histogram *connect_hist; /* ns from connect() to connected, owned */
+    uint64_t planned;               /* planned reconnects (churn), not errors */
+    unsigned seed;                  /* rand_r state for the connection-duration jitter */
 };
 
 /* Prepares t for nconns connections (index base..): allocates, creates epoll and eventfd.

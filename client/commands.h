@@ -10,6 +10,10 @@ int cmd_send(const struct client_opts *o);
 int cmd_stream(const struct client_opts *o);
 /* 0 when at least one request succeeded, 1 when the run failed, 2 on a setup error. */
 int cmd_bench(const struct client_opts *o);
+/* 0 when the merged file was written, 2 on bad input (nothing written). */
+int cmd_merge(const struct client_opts *o);
+/* 0 when the picture was written, 2 on bad input or a gnuplot failure. */
+int cmd_plot(const struct client_opts *o);
 
 /* Prints "linepool-client: <what> <addr>: <strerror>" style lines for the error that ended a
  * pump run. Shared by send and stream. */

@@ -7,9 +7,8 @@
 #include <unistd.h>
 
 static int (*const runners[])(const struct client_opts *) = {
-    [CMD_SEND] = cmd_send,
-    [CMD_STREAM] = cmd_stream,
-    [CMD_BENCH] = cmd_bench,
+    [CMD_SEND] = cmd_send,   [CMD_STREAM] = cmd_stream, [CMD_BENCH] = cmd_bench,
+    [CMD_MERGE] = cmd_merge, [CMD_PLOT] = cmd_plot,
 };
 
 int main(int argc, char **argv)

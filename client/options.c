@@ -2,6 +2,9 @@
  * it belongs to and its help line, so parsing and --help cannot drift apart. */
 #include "options.h"
 
+#include "replies.h"
+#include "template.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +17,8 @@
 #define ON_SEND    CMD_BIT(CMD_SEND)
 #define ON_STREAM  CMD_BIT(CMD_STREAM)
 #define ON_BENCH   CMD_BIT(CMD_BENCH)
+#define ON_MERGE   CMD_BIT(CMD_MERGE)
+#define ON_PLOT    CMD_BIT(CMD_PLOT)
 #define ON_ALL     (ON_SEND | ON_STREAM | ON_BENCH)
 
 /* Keys above the char range for options without a short form. */
@@ -29,6 +34,29 @@ enum {
     K_RATE,
     K_JSON,
     K_CSV,
+    K_JSON_OUT,
+    K_HDR_PREFIX,
+    K_HLOG,
+    K_START_AT,
+    K_SEGMENT,
+    K_RELATIVE,
+    K_COMMAND,
+    K_COMMAND_RATIO,
+    K_COMMANDS_FILE,
+    K_KEY_PREFIX,
+    K_KEY_MIN,
+    K_KEY_MAX,
+    K_KEY_PATTERN,
+    K_KEY_MEDIAN,
+    K_KEY_STDDEV,
+    K_ZIPF_EXP,
+    K_DATA_SIZE,
+    K_POPULATE,
+    K_PROTOCOL,
+    K_WARMUP,
+    K_RECONNECT,
+    K_CONN_DURATION,
+    K_CONN_JITTER,
     K_HELP,
 };
 
@@ -301,6 +329,243 @@ static int apply_csv(struct client_opts *o, const char *arg, char *err, size_t e
     return set_string(&o->csv_path, arg);
 }
 
+static int apply_json_out(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->json_out_path, arg);
+}
+
+static int apply_hdr_prefix(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (!*arg)
+        return reason(err, errlen, "expected a file name prefix");
+    return set_string(&o->hdr_prefix, arg);
+}
+
+static int apply_hlog(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->hlog_path, arg);
+}
+
+static int apply_start_at(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX / 2, &o->start_at_ms))
+        return reason(err, errlen, "expected milliseconds since the epoch, like $(date +%%s%%3N)");
+    return 0;
+}
+
+static int apply_segment(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    uint64_t i, n;
+    const char *slash = strchr(arg, '/');
+    char first[24];
+    size_t len = slash ? (size_t)(slash - arg) : 0;
+    if (!slash || len == 0 || len >= sizeof first)
+        return reason(err, errlen, "expected i/N, like 1/3");
+    memcpy(first, arg, len);
+    first[len] = '\0';
+    if (parse_uint(first, 1, OPTIONS_MAX_CONNS, &i) ||
+        parse_uint(slash + 1, 1, OPTIONS_MAX_CONNS, &n) || i > n)
+        return reason(err, errlen, "expected i/N with 1 <= i <= N, like 1/3");
+    o->seg_i = (unsigned)i;
+    o->seg_n = (unsigned)n;
+    return 0;
+}
+
+static int apply_out(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->out_path, arg);
+}
+
+static int apply_relative(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)arg, (void)err, (void)errlen;
+    o->relative = 1;
+    return 0;
+}
+
+/* Parses a template only to refuse a bad one on the command line (exit 2). */
+static int check_template(const char *arg, char *err, size_t errlen)
+{
+    struct template t;
+    int rc = template_parse(&t, arg, err, errlen);
+    template_free(&t);
+    return rc;
+}
+
+static int apply_command(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (o->ncommands == OPTIONS_MAX_COMMANDS)
+        return reason(err, errlen, "at most %d commands", OPTIONS_MAX_COMMANDS);
+    int rc = check_template(arg, err, errlen);
+    if (rc)
+        return rc;
+    char **c = realloc(o->commands, (o->ncommands + 1) * sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    o->commands = c;
+    unsigned *w = realloc(o->command_weights, (o->ncommands + 1) * sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    o->command_weights = w;
+    if (!(c[o->ncommands] = strdup(arg)))
+        return -ENOMEM;
+    w[o->ncommands++] = 1;
+    return 0;
+}
+
+static int apply_command_ratio(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (!o->ncommands)
+        return reason(err, errlen, "comes after the --command it weighs");
+    if (parse_uint(arg, 1, 1000000, &v))
+        return reason(err, errlen, "expected a weight from 1 to 1000000");
+    o->command_weights[o->ncommands - 1] = (unsigned)v;
+    return 0;
+}
+
+static int apply_commands_file(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    return set_string(&o->commands_file, arg);
+}
+
+static int apply_rand_range(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX, &o->rand_range))
+        return reason(err, errlen, "expected a keyspace size of at least 1");
+    return 0;
+}
+
+static int apply_key_prefix(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (strpbrk(arg, " \r\n") || strlen(arg) > 256)
+        return reason(err, errlen, "expected at most 256 bytes without spaces or line breaks");
+    return set_string(&o->key_prefix, arg);
+}
+
+static int apply_key_min(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 0, UINT64_MAX - 1, &o->key_min))
+        return reason(err, errlen, "expected a whole number");
+    return 0;
+}
+
+static int apply_key_max(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 0, UINT64_MAX - 1, &o->key_max))
+        return reason(err, errlen, "expected a whole number");
+    return 0;
+}
+
+static int apply_key_pattern(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    /* memtier writes SET:GET pairs like "S:R"; one letter applies to every command */
+    if (!arg[0] || !strchr("RSGZ", arg[0]) ||
+        (arg[1] && !(arg[1] == ':' && arg[2] == arg[0] && !arg[3])))
+        return reason(err, errlen,
+                      "expected R (uniform), S (sequential), G (gaussian) or Z (zipf)");
+    o->key_pattern = arg[0];
+    return 0;
+}
+
+static int apply_real(double *out, const char *arg, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isfinite(v) || v <= 0)
+        return reason(err, errlen, "expected a number above 0");
+    *out = v;
+    return 0;
+}
+
+static int apply_key_median(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_real(&o->key_median, arg, err, errlen);
+}
+
+static int apply_key_stddev(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_real(&o->key_stddev, arg, err, errlen);
+}
+
+static int apply_zipf_exp(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    int rc = apply_real(&o->zipf_exp, arg, err, errlen);
+    if (!rc && o->zipf_exp >= 5)
+        return reason(err, errlen, "expected a number above 0 and below 5");
+    return rc;
+}
+
+static int apply_data_size(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (options_parse_size(arg, &o->data_size) || o->data_size > OPTIONS_MAX_REQUEST)
+        return reason(err, errlen, "expected a size in bytes up to 64M");
+    return 0;
+}
+
+static int apply_populate(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    int rc = check_template(arg, err, errlen);
+    return rc ? rc : set_string(&o->populate, arg);
+}
+
+static int apply_protocol(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    static const char *const names[] = {
+        [REPLIES_LINE] = "line", [REPLIES_RESP] = "redis", [REPLIES_MEMCACHE] = "memcache"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(arg, names[i]) == 0 ||
+            (i == REPLIES_MEMCACHE && !strcmp(arg, "memcache_text"))) {
+            o->protocol = i;
+            return 0;
+        }
+    }
+    return reason(err, errlen, "expected line, redis or memcache");
+}
+
+static int apply_warmup(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_seconds(&o->warmup, arg, 1, err, errlen);
+}
+
+static int apply_reconnect(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    if (parse_uint(arg, 1, UINT64_MAX, &o->reconnect_interval))
+        return reason(err, errlen, "expected a number of requests, at least 1");
+    return 0;
+}
+
+/* Milliseconds, as redis-benchmark's proposed --connection-duration; "2s" works too. */
+static int apply_ms(double *out, const char *arg, int zero_ok, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || errno || !isfinite(v) || v < 0 || (!zero_ok && v == 0) || v > 1e12)
+        return reason(err, errlen, "expected milliseconds, like 500, or 2s");
+    if (strcmp(end, "s") == 0)
+        v *= 1000;
+    else if (*end && strcmp(end, "ms") != 0)
+        return reason(err, errlen, "expected milliseconds, like 500, or 2s");
+    *out = v / 1000.0;
+    return 0;
+}
+
+static int apply_conn_duration(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_ms(&o->conn_duration, arg, 0, err, errlen);
+}
+
+static int apply_conn_jitter(struct client_opts *o, const char *arg, char *err, size_t errlen)
+{
+    return apply_ms(&o->conn_jitter, arg, 1, err, errlen);
+}
+
 /* clang-format off */
 static const struct opt_def opt_defs[] = {
     {"host", 'h', "HOST", ON_ALL, 0, apply_host,
@@ -348,7 +613,68 @@ static const struct opt_def opt_defs[] = {
     {"quiet", 'q', NULL, ON_BENCH, 0, apply_quiet, "no progress line on stderr"},
     {"json", K_JSON, "FILE", ON_BENCH, 0, apply_json, "write the whole report as JSON to FILE"},
     {"csv", K_CSV, "FILE", ON_BENCH, 0, apply_csv, "write the per-second series as CSV to FILE"},
-    {"help", K_HELP, NULL, ON_ALL, 0, NULL, "this help"},
+    {"json-out-file", K_JSON_OUT, "FILE", ON_BENCH, 0, apply_json_out,
+     "write the results in memtier_benchmark's JSON schema (plus exact histograms) to FILE"},
+    {"hdr-file-prefix", K_HDR_PREFIX, "P", ON_BENCH, 0, apply_hdr_prefix,
+     "write HdrHistogram percentile distributions P_<TYPE>.hgrm (open loop: also\n"
+     "P_<TYPE>.uncorrected.hgrm), values in ms, for TYPE FULL_RUN and each command word"},
+    {"hlog", K_HLOG, "FILE", ON_BENCH, 0, apply_hlog,
+     "write an HdrHistogram interval log: one compressed histogram per second per command\n"
+     "word (tags <word> and <word>.uncorrected), values in ns"},
+    {"command", K_COMMAND, "TEMPLATE", ON_BENCH, 0, apply_command,
+     "instead of --message: a request template (repeatable), with __rand_int__,\n"
+     "__key__, __data__ and the escapes \\r \\n \\t \\\\; '\\n' appended unless it ends\n"
+     "with one; statistics per first word"},
+    {"command-ratio", K_COMMAND_RATIO, "W", ON_BENCH, 0, apply_command_ratio,
+     "weight of the --command before it (default 1)"},
+    {"commands-file", K_COMMANDS_FILE, "FILE", ON_BENCH, 0, apply_commands_file,
+     "templates from FILE, one per line as 'WEIGHT<TAB>TEMPLATE' or 'TEMPLATE';\n"
+     "'#' lines are comments"},
+    {"rand-range", 'r', "N", ON_BENCH, 0, apply_rand_range,
+     "__rand_int__ is a 12-digit number from 0 to N-1 (redis-benchmark's -r; default: 0)"},
+    {"key-prefix", K_KEY_PREFIX, "TEXT", ON_BENCH, 0, apply_key_prefix,
+     "__key__ is TEXT and a key id (default memtier-)"},
+    {"key-minimum", K_KEY_MIN, "N", ON_BENCH, 0, apply_key_min, "lowest key id (default 0)"},
+    {"key-maximum", K_KEY_MAX, "N", ON_BENCH, 0, apply_key_max,
+     "highest key id (default 10000000)"},
+    {"key-pattern", K_KEY_PATTERN, "P", ON_BENCH, 0, apply_key_pattern,
+     "key ids R uniform (default), S sequential (each connection its share of the range),\n"
+     "G gaussian, Z zipf"},
+    {"key-median", K_KEY_MEDIAN, "X", ON_BENCH, 0, apply_key_median,
+     "G: the middle of the bell (default: the range's middle)"},
+    {"key-stddev", K_KEY_STDDEV, "X", ON_BENCH, 0, apply_key_stddev,
+     "G: its standard deviation (default: the range / 6)"},
+    {"key-zipf-exp", K_ZIPF_EXP, "S", ON_BENCH, 0, apply_zipf_exp,
+     "Z: the exponent, above 0 and below 5 (default 1)"},
+    {"data-size", K_DATA_SIZE, "N", ON_BENCH, 0, apply_data_size,
+     "bytes of __data__ (default 32)"},
+    {"populate", K_POPULATE, "TEMPLATE", ON_BENCH, 0, apply_populate,
+     "before the run, send TEMPLATE once for every key id from --key-minimum to\n"
+     "--key-maximum, in order, unmeasured (e.g. 'SET __key__ __data__')"},
+    {"protocol", K_PROTOCOL, "P", ON_BENCH, 0, apply_protocol,
+     "where a reply ends: line (default: one line per request), redis (RESP: bulk\n"
+     "strings span two lines) or memcache (VALUE ... END); also tells GET misses"},
+    {"warmup", K_WARMUP, "SECONDS", ON_BENCH, 0, apply_warmup,
+     "run the load this long first, then start the measured window afresh: statistics\n"
+     "reset, open-loop schedule restarted (-d and -n count the measured window)"},
+    {"reconnect-interval", K_RECONNECT, "N", ON_BENCH, 0, apply_reconnect,
+     "close each connection after N requests and connect again (memtier's)"},
+    {"connection-duration", K_CONN_DURATION, "MS", ON_BENCH, 0, apply_conn_duration,
+     "close each connection after MS milliseconds (drained first) and connect again"},
+    {"connection-duration-jitter", K_CONN_JITTER, "MS", ON_BENCH, 0, apply_conn_jitter,
+     "vary each connection's duration by up to +-MS/2"},
+    {"start-at", K_START_AT, "EPOCH_MS", ON_BENCH, 0, apply_start_at,
+     "wait until this wall-clock time (ms since the epoch) to start: several machines\n"
+     "start one test together without a coordinator"},
+    {"segment", K_SEGMENT, "i/N", ON_BENCH, 0, apply_segment,
+     "run instance i's share of N: of the -c connections, of --rate and of -n\n"
+     "(the others run the rest; merge adds the results)"},
+    {"output", 'o', "FILE", ON_MERGE, 0, apply_out, "write the merged run to FILE (required)"},
+    {"output", 'o', "FILE", ON_PLOT, 0, apply_out,
+     "write the picture to FILE, .svg or .png (required)"},
+    {"relative", K_RELATIVE, NULL, ON_MERGE, 0, apply_relative,
+     "align each run's second 0 instead of absolute wall-clock seconds"},
+    {"help", K_HELP, NULL, ON_ALL | ON_MERGE | ON_PLOT, 0, NULL, "this help"},
 };
 /* clang-format on */
 
@@ -377,6 +703,19 @@ static const struct {
                    "percentiles, errors by kind: refused, reset, timeout, closed, other).\n"
                    "Exit status 1 when no request succeeded.",
                    5.0},
+    [CMD_MERGE] = {"merge", "merge [OPTIONS] RUN.json|RUN.hlog... -o OUT.json",
+                   "Adds the runs of several bench processes (--json-out-file files, memtier's\n"
+                   "JSON, or --hlog logs) into one memtier-schema file: histograms added bucket\n"
+                   "by bucket, per-second series aligned on absolute seconds, every percentile\n"
+                   "recomputed from the merged histograms (never averaged). Exit status 2 on\n"
+                   "bad input; nothing is written then.",
+                   0.0},
+    [CMD_PLOT] = {"plot", "plot [OPTIONS] RUN.json... -o OUT.svg|OUT.png",
+                  "Draws throughput over time, latency percentiles over time and the percentile\n"
+                  "spectrum (x = 1/(1-p), log scale) of one or more runs (--json-out-file or\n"
+                  "merge files, memtier's too), overlaid, with gnuplot (Debian: gnuplot-nox).\n"
+                  "Exit status 2 on bad input or when gnuplot fails.",
+                  0.0},
 };
 
 static void print_option(FILE *out, const struct opt_def *d)
@@ -407,7 +746,9 @@ void options_usage(FILE *out, enum client_cmd cmd)
                      "commands:\n"
                      "  send     send one message and print the reply line\n"
                      "  stream   send many messages fast, then 'Y', and print the rate\n"
-                     "  bench    load test with latency percentiles\n");
+                     "  bench    load test with latency percentiles\n"
+                     "  merge    add the results of several bench runs exactly\n"
+                     "  plot     draw runs with gnuplot\n");
         return;
     }
     fprintf(out, "usage: linepool-client %s\n\n%s\n\noptions:\n", commands[cmd].synopsis,
@@ -429,11 +770,15 @@ static void set_defaults(struct client_opts *o, enum client_cmd cmd)
     o->conns = OPTIONS_DEFAULT_CONNS;
     o->duration = -1; /* "not given", resolved in finish_bench */
     o->pipeline = 1;
+    o->key_max = OPTIONS_DEFAULT_KEY_MAX;
+    o->key_pattern = 'R';
+    o->zipf_exp = 1.0;
+    o->data_size = OPTIONS_DEFAULT_DATA_SIZE;
 }
 
 static enum client_cmd find_command(const char *name)
 {
-    for (size_t c = CMD_SEND; c <= CMD_BENCH; c++) {
+    for (size_t c = CMD_SEND; c <= CMD_LAST; c++) {
         if (strcmp(commands[c].name, name) == 0)
             return (enum client_cmd)c;
     }
@@ -567,14 +912,46 @@ static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int 
         return reason(err, errlen, "bench: unexpected argument '%s'", words[0]);
     if (o->size_given && o->message)
         return reason(err, errlen, "bench: give --message or --size, not both");
-    if (!o->size_given && !o->message && set_string(&o->message, OPTIONS_DEFAULT_MESSAGE))
+    if ((o->ncommands || o->commands_file) && (o->size_given || o->message))
+        return reason(err, errlen, "bench: give --command/--commands-file or --message/--size");
+    if (o->key_max < o->key_min)
+        return reason(err, errlen, "bench: --key-maximum is below --key-minimum");
+    if (o->conn_jitter > 0 && o->conn_jitter >= 2 * o->conn_duration)
+        return reason(err, errlen,
+                      "bench: --connection-duration-jitter needs a longer "
+                      "--connection-duration (jitter/2 below it)");
+    if (!o->key_prefix && set_string(&o->key_prefix, "memtier-"))
+        return reason(err, errlen, "out of memory");
+    if (!o->size_given && !o->message && !o->ncommands && !o->commands_file &&
+        set_string(&o->message, OPTIONS_DEFAULT_MESSAGE))
         return reason(err, errlen, "out of memory");
     if (o->duration < 0)
         o->duration = o->requests ? 0 : OPTIONS_DEFAULT_DURATION;
     if (o->threads == 0)
         o->threads = ncpu ? ncpu : 1;
+    if (o->seg_n > o->conns)
+        return reason(err, errlen,
+                      "bench: --segment %u/%u: fewer connections (-c %u) than "
+                      "segments",
+                      o->seg_i, o->seg_n, o->conns);
     if (o->threads > o->conns)
         o->threads = o->conns; /* a thread without a connection would only idle */
+    return 0;
+}
+
+static int finish_merge(struct client_opts *o, char **words, int nwords, char *err, size_t errlen)
+{
+    int plot = o->cmd == CMD_PLOT;
+    if (nwords == 0)
+        return reason(err, errlen,
+                      plot ? "plot: give the runs to draw (RUN.json files)"
+                           : "merge: give the runs to merge (RUN.json or RUN.hlog files)");
+    if (!o->out_path)
+        return reason(err, errlen,
+                      plot ? "plot: -o OUT.svg or OUT.png is required"
+                           : "merge: -o OUT.json is required");
+    o->inputs = words;
+    o->ninputs = nwords;
     return 0;
 }
 
@@ -583,7 +960,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
 {
     set_defaults(o, CMD_NONE);
     if (argc < 2)
-        return reason(err, errlen, "missing command (send, stream or bench); try --help");
+        return reason(err, errlen,
+                      "missing command (send, stream, bench, merge or plot); try --help");
     const char *first = argv[1];
     if (strcmp(first, "--version") == 0)
         return OPTIONS_VERSION;
@@ -596,7 +974,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
     }
     enum client_cmd cmd = find_command(first);
     if (cmd == CMD_NONE)
-        return reason(err, errlen, "unknown command '%s' (send, stream or bench); try --help",
+        return reason(err, errlen,
+                      "unknown command '%s' (send, stream, bench, merge or plot); try --help",
                       first);
     set_defaults(o, cmd);
     int rc = parse_flags(o, argc - 1, argv + 1, err, errlen);
@@ -608,6 +987,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
         return finish_send(o, words, nwords, err, errlen);
     if (cmd == CMD_STREAM)
         return finish_stream(o, words, nwords, err, errlen);
+    if (cmd == CMD_MERGE || cmd == CMD_PLOT)
+        return finish_merge(o, words, nwords, err, errlen);
     return finish_bench(o, ncpu, words, nwords, err, errlen);
 }
 
@@ -617,5 +998,21 @@ void options_free(struct client_opts *o)
     free(o->message);
     free(o->json_path);
     free(o->csv_path);
+    free(o->json_out_path);
+    free(o->hdr_prefix);
+    free(o->hlog_path);
+    free(o->out_path);
+    for (unsigned i = 0; i < o->ncommands; i++)
+        free(o->commands[i]);
+    free(o->commands);
+    free(o->command_weights);
+    free(o->commands_file);
+    free(o->key_prefix);
+    free(o->populate);
+    o->commands = NULL;
+    o->command_weights = NULL;
+    o->ncommands = 0;
+    o->commands_file = o->key_prefix = o->populate = NULL;
     o->text = o->message = o->json_path = o->csv_path = NULL;
+    o->json_out_path = o->hdr_prefix = o->hlog_path = o->out_path = NULL;
 }

@@ -8,7 +8,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum client_cmd { CMD_NONE = 0, CMD_SEND, CMD_STREAM, CMD_BENCH };
+enum client_cmd {
+    CMD_NONE = 0,
+    CMD_SEND,
+    CMD_STREAM,
+    CMD_BENCH,
+    CMD_MERGE,
+    CMD_PLOT,
+    CMD_LAST = CMD_PLOT
+};
 
 #define OPTIONS_DEFAULT_HOST      "127.0.0.1"
 #define OPTIONS_DEFAULT_PORT      5005
@@ -24,6 +32,12 @@ enum client_cmd { CMD_NONE = 0, CMD_SEND, CMD_STREAM, CMD_BENCH };
 #define OPTIONS_MAX_THREADS       1024
 #define OPTIONS_MAX_TEXT          (64u * 1024 * 1024)
 #define OPTIONS_MAX_REQUEST       (64u * 1024 * 1024)
+#define OPTIONS_MAX_COMMANDS      64
+#define OPTIONS_DEFAULT_KEY_MAX   10000000
+#define OPTIONS_DEFAULT_DATA_SIZE 32
+#define OPTIONS_MAX_COMMANDS      64
+#define OPTIONS_DEFAULT_KEY_MAX   10000000
+#define OPTIONS_DEFAULT_DATA_SIZE 32
 
 struct client_opts {
     enum client_cmd cmd;
@@ -50,8 +64,35 @@ struct client_opts {
     unsigned pipeline;
     double rate; /* total requests/s, 0 = closed loop */
     int quiet;
-    char *json_path; /* owned */
-    char *csv_path;  /* owned */
+    char *json_path;      /* owned */
+    char *csv_path;       /* owned */
+    char *json_out_path;  /* owned; memtier_benchmark's schema */
+    char *hdr_prefix;     /* owned; .hgrm percentile files */
+    char *hlog_path;      /* owned; HdrHistogram interval log */
+    uint64_t start_at_ms; /* wall clock to start at (ms since epoch); 0 = now */
+    /* workload (--command): templates are checked here, the file is read by bench */
+    char **commands;           /* owned: --command templates, in order */
+    unsigned *command_weights; /* owned: --command-ratio of each */
+    unsigned ncommands;
+    char *commands_file; /* owned */
+    uint64_t rand_range; /* -r */
+    char *key_prefix;    /* owned; default "memtier-" */
+    uint64_t key_min, key_max;
+    char key_pattern; /* R, S, G, Z */
+    double key_median, key_stddev, zipf_exp;
+    uint64_t data_size;
+    char *populate;                    /* owned: template sent once per key before the run */
+    int protocol;                      /* enum replies_protocol */
+    double warmup;                     /* seconds of load before the measured window */
+    uint64_t reconnect_interval;       /* requests per connection, then a planned reconnect */
+    double conn_duration, conn_jitter; /* seconds a connection lives, and its +-jitter/2 */
+    unsigned seg_i, seg_n; /* --segment i/N: this instance's share (1-based); 0/0 = all */
+
+    /* merge */
+    char *out_path; /* owned; -o */
+    int relative;
+    char **inputs; /* borrowed from argv */
+    int ninputs;
 };
 
 enum options_result { OPTIONS_RUN = 0, OPTIONS_HELP = 1, OPTIONS_VERSION = 2 };

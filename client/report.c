@@ -46,26 +46,60 @@ static void text_header(FILE *out, const struct report *r)
         fprintf(out, ", %g s", r->duration);
     if (r->requests_cfg)
         fprintf(out, ", %llu requests", (unsigned long long)r->requests_cfg);
-    if (r->message)
+    if (r->ntemplates) {
+        fprintf(out, "\nrequests:");
+        for (unsigned i = 0; i < r->ntemplates; i++)
+            fprintf(out, "%s \"%s\"", i ? "," : "", r->templates[i]);
+        fputc('\n', out);
+    } else if (r->message)
         fprintf(out, "\nrequest: \"%s\" + '\\n' (%llu bytes)\n", r->message,
                 (unsigned long long)r->request_len);
     else
         fprintf(out, "\nrequest: %llu bytes (X... '\\n')\n", (unsigned long long)r->request_len);
 }
 
-static void text_latency(FILE *out, const struct report *r)
+static void text_latency_row(FILE *out, const char *label, const struct histogram *h,
+                             const char *note)
 {
     char v[32];
-    if (!r->latency->count) {
-        fprintf(out, "  latency   none measured\n");
+    if (!h->count) {
+        fprintf(out, "  %-9s none measured\n", label);
         return;
     }
-    fprintf(out, "  latency  ");
+    fprintf(out, "  %-9s", label);
     for (size_t i = 0; i < NPCT; i++)
         fprintf(out, " %s %s", percentiles[i].name,
-                fmt_ns(v, sizeof v, histogram_percentile(r->latency, percentiles[i].p)));
-    fprintf(out, "  (mean %s%s)\n", fmt_ns(v, sizeof v, (uint64_t)histogram_mean(r->latency)),
-            r->rate > 0 ? ", from intended send times" : "");
+                fmt_ns(v, sizeof v, histogram_percentile(h, percentiles[i].p)));
+    fprintf(out, "  (mean %s, %s)\n", fmt_ns(v, sizeof v, (uint64_t)histogram_mean(h)), note);
+}
+
+/* Open loop: both latencies, as wrk2 -U; closed loop: one, which is service time only. */
+static void text_latency(FILE *out, const struct report *r)
+{
+    if (r->rate <= 0) {
+        text_latency_row(out, "latency", r->latency,
+                         "service time: closed loop, queueing behind a slow reply not counted");
+        return;
+    }
+    text_latency_row(out, "latency", r->latency, "from intended send times");
+    if (r->latency_actual)
+        text_latency_row(out, "uncorr.", r->latency_actual, "from actual send times");
+}
+
+/* One line per command word: its count and latency (memtier's per-type rows). */
+static void text_words(FILE *out, const struct report *r)
+{
+    char a[32], v[32];
+    for (unsigned i = 0; i < r->nwords; i++) {
+        const struct histogram *h = r->word_stats[i].whole[CMDSTAT_CORRECTED];
+        fprintf(out, "  %-9s %s ok", r->words[i], fmt_thousands(a, sizeof a, h->count));
+        if (h->count) {
+            fprintf(out, ", p50 %s", fmt_ns(v, sizeof v, histogram_percentile(h, 50)));
+            fprintf(out, " p99 %s", fmt_ns(v, sizeof v, histogram_percentile(h, 99)));
+            fprintf(out, " max %s", fmt_ns(v, sizeof v, h->max));
+        }
+        fputc('\n', out);
+    }
 }
 
 void report_text(FILE *out, const struct report *r)
@@ -79,6 +113,7 @@ void report_text(FILE *out, const struct report *r)
             per_second(t->bytes_out, r->elapsed) / 1e6, per_second(t->bytes_in, r->elapsed) / 1e6,
             fmt_thousands(a, sizeof a, t->bytes_out), fmt_thousands(b, sizeof b, t->bytes_in));
     text_latency(out, r);
+    text_words(out, r);
     fprintf(out, "  errors    %s (", fmt_thousands(a, sizeof a, report_errors_total(t)));
     for (int k = 0; k < REPORT_ERROR_KINDS; k++)
         fprintf(out, "%s%s %s", k ? ", " : "", report_error_names[k],
@@ -91,7 +126,16 @@ void report_text(FILE *out, const struct report *r)
             fmt_thousands(b, sizeof b, r->conns));
     if (r->extra)
         fprintf(out, "; %s unexpected reply lines", fmt_thousands(a, sizeof a, r->extra));
+    if (r->planned)
+        fprintf(out, "; %s planned reconnects", fmt_thousands(a, sizeof a, r->planned));
     fputc('\n', out);
+    const struct histogram *h = r->connect_latency;
+    if (h && h->count) {
+        fprintf(out, "  connect   p50 %s", fmt_ns(a, sizeof a, histogram_percentile(h, 50)));
+        fprintf(out, " p99 %s", fmt_ns(a, sizeof a, histogram_percentile(h, 99)));
+        fprintf(out, " max %s (%s connects)\n", fmt_ns(a, sizeof a, h->max),
+                fmt_thousands(b, sizeof b, h->count));
+    }
 }
 
 static void json_string(FILE *out, const char *s)

@@ -3,6 +3,7 @@
 #ifndef LINEPOOL_CLIENT_REPORT_H
 #define LINEPOOL_CLIENT_REPORT_H
 
+#include "cmdstat.h"
 #include "histogram.h"
 
 #include <stddef.h>
@@ -59,9 +60,18 @@ struct report {
     uint64_t connects; /* successful connects, including reconnects */
     unsigned never_up; /* connections that never connected */
     uint64_t extra;    /* reply lines with no request in flight */
-    const struct histogram *latency; /* ns; open loop: from the intended send time */
+    const struct histogram *latency;         /* ns; open loop: from the intended send time */
+    const struct histogram *latency_actual;  /* open loop: from the actual send time; else NULL */
+    const struct histogram *connect_latency; /* ns from connect() to connected; NULL = none */
+    uint64_t planned;                        /* planned reconnects (churn options) */
     const struct report_second *series;
     size_t nseries;
+    /* --command: the templates, and statistics per command word */
+    const char *const *templates;
+    unsigned ntemplates;
+    const char *const *words;
+    const struct cmdstat *word_stats;
+    unsigned nwords;
 };
 
 uint64_t report_errors_total(const struct report_counts *c);

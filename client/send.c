@@ -11,14 +11,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #define REPLY_KEEP  (1024 * 1024) /* bytes of the reply line kept for printing */
 #define REPLY_SHOWN 200           /* --size: a longer reply is shown cut */
+#define REST_KEEP   (64 * 1024)   /* bytes after the first line kept for printing */
+#define MORE_QUIET  0.2           /* after the first line, more lines end after this silence */
 
 struct reply {
     char *line; /* REPLY_KEEP bytes */
     size_t kept;
     uint64_t len; /* whole line, '\n' not counted */
     int complete;
+    char rest[REST_KEEP]; /* what came after the first line in its read */
+    size_t nrest;
 };
 
 static int on_reply(void *ctx, const char *data, size_t n)
@@ -31,7 +38,48 @@ static int on_reply(void *ctx, const char *data, size_t n)
     r->kept += take < room ? take : room;
     r->len += take;
     r->complete = nl != NULL;
-    return r->complete; /* one line is all send waits for */
+    if (nl) {
+        size_t more = n - take - 1;
+        r->nrest = more < REST_KEEP ? more : REST_KEEP;
+        memcpy(r->rest, nl + 1, r->nrest);
+    }
+    return r->complete; /* the first line ends the exchange; print_more takes the rest */
+}
+
+/* Prints answer bytes with CRLF shown as LF. */
+static void print_bytes(const char *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(data[i] == '\r' && i + 1 < n && data[i + 1] == '\n'))
+            fputc(data[i], stdout);
+}
+
+/* A server that answers with several lines at the end of a stream (the rate meter: bytes,
+ * time, rates) sends them together: print what follows the first line until the server
+ * closes or is quiet for MORE_QUIET (at most --timeout). */
+static void print_more(int fd, const struct reply *r, double timeout)
+{
+    char buf[4096];
+    print_bytes(r->rest, r->nrest);
+    int ended_nl = r->nrest == 0 || r->rest[r->nrest - 1] == '\n';
+    double quiet = timeout < MORE_QUIET ? timeout : MORE_QUIET;
+    for (;;) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int n = poll(&pf, 1, (int)(quiet * 1000));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (got <= 0)
+            break;
+        print_bytes(buf, (size_t)got);
+        ended_nl = buf[got - 1] == '\n';
+    }
+    if (!ended_nl)
+        fputc('\n', stdout);
 }
 
 void commands_report_error(const char *addr, int error, int stalled, unsigned long long sent,
@@ -111,7 +159,8 @@ int cmd_send(const struct client_opts *o)
         fprintf(stderr, "linepool-client: %s\n", err);
         return 1;
     }
-    struct reply r = {.line = malloc(REPLY_KEEP)};
+    static struct reply r; /* 64 KiB of kept answer: not on the stack; send runs once */
+    r.line = malloc(REPLY_KEEP);
     char *text = NULL;
     size_t tlen = 0;
     if (!o->size_given) {
@@ -136,9 +185,14 @@ int cmd_send(const struct client_opts *o)
         goto out_src;
     }
     net_nodelay(fd);
-    struct pump p = {.fd = fd, .src = &src, .timeout = o->timeout, .sink = on_reply, .ctx = &r};
+    /* half-close once sent: a server that answers at the end of a stream (the rate meter on
+     * the default port) answers now instead of after --timeout */
+    struct pump p = {
+        .fd = fd, .src = &src, .timeout = o->timeout, .half_close = 1, .sink = on_reply, .ctx = &r};
     int rc = pump_run(&p);
     status = report(o, &a, &p, &r, rc);
+    if (!rc && r.complete && !o->size_given)
+        print_more(fd, &r, o->timeout);
     close(fd);
 out_src:
     msgsrc_free(&src);

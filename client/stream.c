@@ -30,17 +30,23 @@ static void print_answer(const struct answer *ans)
 }
 
 /* The tutorial's one line for spreadsheets: the server's figures when it gave them, else the
- * client's own (bytes sent, write calls, seconds from connect to the last byte written). */
+ * client's own (bytes sent, write calls, seconds from connect to the last byte written). The
+ * server's rate is its own "Data rate" (from its exact clock); its time has 3 decimals, so a
+ * stream under a millisecond takes its seconds from bytes / rate instead of printing 0. */
 static void print_tsv(const struct answer *ans, const struct pump *p, double secs)
 {
     uint64_t bytes = p->bytes_out, chunks = p->writes;
+    double rate = secs > 0 ? (double)bytes / secs : 0.0;
     if (ans->has_processed && ans->has_time) {
         bytes = ans->processed_bytes;
         chunks = ans->processed_chunks;
         secs = ans->seconds;
+        rate = ans->has_rate ? (double)ans->rate : secs > 0 ? (double)bytes / secs : 0.0;
+        if (ans->has_rate && ans->rate && secs < 0.0005)
+            secs = (double)bytes / (double)ans->rate;
     }
-    printf("%llu\t%llu\t%.6f\t%.0f\n", (unsigned long long)bytes, (unsigned long long)chunks, secs,
-           secs > 0 ? (double)bytes / secs : 0.0);
+    printf(secs > 0 && secs < 0.001 ? "%llu\t%llu\t%.9f\t%.0f\n" : "%llu\t%llu\t%.6f\t%.0f\n",
+           (unsigned long long)bytes, (unsigned long long)chunks, secs, rate);
 }
 
 static void print_rate(const struct pump *p, uint64_t messages, double secs)

@@ -4,13 +4,27 @@
 # -DLP_FUZZ=ON (clang) the libFuzzer binaries fuzz_NAME are built too, into build/fuzz/.
 set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
-set(LP_FUZZ_TARGETS framer config plugin_args plugin_schema)
+set(LP_FUZZ_TARGETS framer config plugin_args plugin_schema hdr json hlog template)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
 set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
     ${PROJECT_SOURCE_DIR}/server/values.c)
 set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
 set(LP_FUZZ_plugin_schema_SOURCES ${PROJECT_SOURCE_DIR}/server/plugin_schema.c
     ${PROJECT_SOURCE_DIR}/server/values.c)
+# linepool-client's parsers, compiled in (not linked from lp_client_core) so libFuzzer sees
+# their coverage.
+set(LP_CLIENT_DIR ${PROJECT_SOURCE_DIR}/client)
+find_package(ZLIB REQUIRED)
+set(LP_FUZZ_hdr_SOURCES ${LP_CLIENT_DIR}/hdr.c ${LP_CLIENT_DIR}/base64.c ${LP_CLIENT_DIR}/histogram.c)
+set(LP_FUZZ_hdr_LIBS ZLIB::ZLIB m)
+set(LP_FUZZ_json_SOURCES ${LP_CLIENT_DIR}/json.c)
+set(LP_FUZZ_json_LIBS m)
+set(LP_FUZZ_hlog_SOURCES ${LP_FUZZ_hdr_SOURCES} ${LP_CLIENT_DIR}/hlog.c ${LP_CLIENT_DIR}/merge.c
+    ${LP_CLIENT_DIR}/cmdstat.c ${LP_CLIENT_DIR}/json.c ${LP_CLIENT_DIR}/memtier.c)
+set(LP_FUZZ_hlog_LIBS ZLIB::ZLIB m)
+set(LP_FUZZ_template_SOURCES ${LP_CLIENT_DIR}/template.c ${LP_CLIENT_DIR}/workload.c
+    ${LP_CLIENT_DIR}/replies.c)
+set(LP_FUZZ_template_LIBS m)
 
 if(LP_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
@@ -24,9 +38,13 @@ endif()
 function(lp_fuzz_executable exe name)
   add_executable(${exe} ${LP_FUZZ_DIR}/fuzz_${name}.c ${LP_FUZZ_${name}_SOURCES} ${ARGN})
   target_include_directories(${exe} PRIVATE ${LP_FUZZ_DIR} ${PROJECT_SOURCE_DIR}/server
-                             ${PROJECT_SOURCE_DIR}/plugins ${PROJECT_SOURCE_DIR}/include)
+                             ${PROJECT_SOURCE_DIR}/plugins ${PROJECT_SOURCE_DIR}/include
+                             ${PROJECT_SOURCE_DIR}/client)
   target_compile_definitions(${exe} PRIVATE ${LP_PATH_DEFINES})
   set_target_properties(${exe} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${LP_FUZZ_OUT})
+  if(LP_FUZZ_${name}_LIBS)
+    target_link_libraries(${exe} PRIVATE ${LP_FUZZ_${name}_LIBS})
+  endif()
 endfunction()
 
 foreach(name ${LP_FUZZ_TARGETS})

@@ -34,8 +34,9 @@ class Mock:
     answer "got N bytes"), "early" (answer an error line after the first read, then close).
     """
 
-    def __init__(self, kind, host="127.0.0.1", lines=0, stall=0.0):
+    def __init__(self, kind, host="127.0.0.1", lines=0, stall=0.0, figures=None):
         self.kind, self.lines, self.stall = kind, lines, stall
+        self.figures = figures  # "rate": (time text, rate text); default 0.5 s, bytes / 0.5
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.bind((host, 0))
@@ -156,9 +157,11 @@ class Mock:
             if tail.endswith(b"\nY\n") or (nbytes == 2 and tail == b"Y\n"):
                 break
         self.stream = (nbytes, chunks, nl, ok and tail.endswith(b"Y\n"))
-        c.sendall(b"Processed %s bytes in %s chunks.\nTotal time: 0.5 seconds.\n"
-                  b"Data rate: 1 bytes/second.\n" % (f"{nbytes:,}".encode(),
-                                                     f"{chunks:,}".encode()))
+        secs, rate = self.figures or ("0.5", f"{nbytes * 2:,}")
+        c.sendall(b"Processed %s bytes in %s chunks.\nTotal time: %s seconds.\n"
+                  b"Data rate: %s bytes/second.\n" % (f"{nbytes:,}".encode(),
+                                                      f"{chunks:,}".encode(), secs.encode(),
+                                                      rate.encode()))
         c.close()
 
     def _early(self, c):
@@ -223,6 +226,95 @@ def bench_json(tmpname, *args, timeout=30):
     finally:
         if os.path.exists(path):
             os.unlink(path)
+
+
+# --- HdrHistogram, decoded here independently of the client's C codec ---------------------
+
+def hdr_decode(b64):
+    """A V2 compressed histogram string to (lowest, highest, sig, {index: count}, value_of)."""
+    import base64
+    import zlib
+    raw = base64.b64decode(b64)
+    cookie, zlen = struct.unpack(">iI", raw[:8])
+    assert cookie & ~0xF0 == 0x1C849304, hex(cookie)
+    body = zlib.decompress(raw[8:8 + zlen])
+    cookie, plen, _, sig, lowest, highest, _ = struct.unpack(">iiiiqqd", body[:40])
+    data, i, idx, counts = body[40:], 0, 0, {}
+    while i < len(data):
+        v = shift = 0
+        for k in range(9):
+            b = data[i]
+            i += 1
+            if k == 8:
+                v |= b << 56
+                break
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        v = (v >> 1) ^ -(v & 1)
+        if v < 0:
+            idx -= v
+        else:
+            if v:
+                counts[idx] = v
+            idx += 1
+    sub_mag = (2 * 10 ** sig - 1).bit_length()
+    half_mag = max(sub_mag, 1) - 1
+    unit = lowest.bit_length() - 1
+
+    def bucket(index):
+        b = (index >> half_mag) - 1
+        sub = (index & ((1 << half_mag) - 1)) + (1 << half_mag)
+        if b < 0:
+            sub -= 1 << half_mag
+            b = 0
+        return sub << (b + unit), 1 << (b + unit)
+    return lowest, highest, sig, counts, bucket
+
+
+def hdr_percentile(counts, bucket, p, lo, hi):
+    """linepool's rule: the bucket holding rank ceil(p% of n), at its middle, within [lo, hi]."""
+    import math
+    n = sum(counts.values())
+    exact = p / 100.0 * n
+    rank = max(1, math.ceil(exact - exact * 1e-12))
+    seen = 0
+    for i in sorted(counts):
+        seen += counts[i]
+        if seen >= rank:
+            low, width = bucket(i)
+            return min(max(low + width // 2, lo), hi)
+
+
+def read_hgrm(path):
+    """Rows as plotFiles.html takes them: not '#', exactly 4 space-separated fields."""
+    rows, footer = [], []
+    with open(path) as f:
+        for ln in f:
+            if ln.startswith("#"):
+                footer.append(ln)
+                continue
+            f4 = ln.split()
+            if len(f4) == 4 and f4[0] != "Value":
+                rows.append([float(x) for x in f4])
+    return rows, "".join(footer)
+
+
+def bench_files(tmpname, *args, timeout=30):
+    """Runs bench with --json-out-file, --hdr-file-prefix and --hlog; returns (Result,
+    memtier JSON, prefix, hlog path); the caller removes the files with cleanup(prefix)."""
+    prefix = "/tmp/lp-client-%d-%s" % (os.getpid(), tmpname)
+    r = run("bench", "--json-out-file", prefix + ".json", "--hdr-file-prefix", prefix,
+            "--hlog", prefix + ".hlog", *args, timeout=timeout)
+    with open(prefix + ".json") as f:
+        return r, json.load(f), prefix
+
+
+def cleanup(prefix):
+    import glob
+    for p in glob.glob(prefix + "*"):
+        os.unlink(p)
 
 
 def check_latency_fields(rep):
@@ -359,6 +451,19 @@ def case_stream_tsv_uses_server_figures():
         assert r.out == "1002\t%d\t0.500000\t2004\n" % chunks, r
 
 
+def case_stream_tsv_prints_the_servers_time_and_rate():
+    """The server's own rate (from its exact clock), not bytes over its rounded time; a
+    stream under a millisecond gets seconds from bytes / rate instead of 0.000000 and 0."""
+    with Mock("rate", figures=("0.001", "810,045,000")) as m:
+        r = run("stream", "--tsv", "-p", m.port, "--total", "1000", "--size", "10")
+        assert r.rc == 0, r
+        assert r.out == "1002\t%d\t0.001000\t810045000\n" % m.stream[1], r
+    with Mock("rate", figures=("0.000", "50,100,000")) as m:
+        r = run("stream", "--tsv", "-p", m.port, "--total", "1000", "--size", "10")
+        assert r.rc == 0, r
+        assert r.out == "1002\t%d\t0.000020000\t50100000\n" % m.stream[1], r
+
+
 def case_stream_tsv_falls_back_to_own_figures():
     with Mock("silent") as m:
         r = run("stream", "--tsv", "--timeout", "0.3", "-p", m.port, "--total", "500000",
@@ -475,6 +580,530 @@ def case_bench_open_loop_latency_counts_from_intended_time():
         r, rep = bench_json("cl", "-p", m.port, "-c", "1", "-d", "3", "-q")
     assert r.rc == 0, r
     assert rep["latency_ns"]["max"] >= 0.95e9 and rep["latency_ns"]["p90"] < 0.1e9, rep
+    assert "service time" in r.out, r
+
+
+def case_bench_open_loop_reports_both_latencies():
+    """wrk2 -U: the same stalled run seen from the intended and from the actual send times,
+    side by side in the text report, the memtier JSON and the .hgrm files."""
+    with Mock("stall", lines=20, stall=1.0) as m:
+        r, mt, prefix = bench_files("both", "-p", m.port, "-c", "1", "--rate", "100", "-d", "3")
+    try:
+        assert r.rc == 0, r
+        fields = r"min \S+ p50 \S+ p90 \S+ p99 \S+ p99\.9 \S+ max \S+"
+        assert re.search(r"latency   %s  \(mean \S+, from intended send times\)" % fields, r.out)
+        assert re.search(r"uncorr\.   %s  \(mean \S+, from actual send times\)" % fields, r.out)
+        tot = mt["ALL STATS"]["Totals"]
+        cor, unc = tot["Percentile Latencies"], tot["Uncorrected Percentile Latencies"]
+        assert cor["p90.00"] >= 200 and unc["p90.00"] < 100, (cor, unc)  # ms
+        assert tot["Max Latency"] >= 950 and "intended" in tot["linepool"]["Latency from"], tot
+        _, _, _, counts, _ = hdr_decode(tot["linepool"]["Uncorrected Compressed Histogram ns"])
+        assert sum(counts.values()) == tot["Count"], tot
+        rows, _ = read_hgrm(prefix + "_FULL_RUN.hgrm")
+        urows, _ = read_hgrm(prefix + "_FULL_RUN.uncorrected.hgrm")
+        p90 = [v for v, p, _, _ in rows if p >= 0.9][0]
+        up90 = [v for v, p, _, _ in urows if p >= 0.9][0]
+        assert p90 >= 200 and up90 < 100, (p90, up90)
+    finally:
+        cleanup(prefix)
+
+
+def case_bench_memtier_json_schema():
+    """The file read by the paths memtier's own tests and dragonfly's plot scripts use."""
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("mt", "-p", m.port, "-c", "4", "-t", "2", "-d", "2.5", "-q")
+    try:
+        assert r.rc == 0, r
+        assert list(mt) == ["configuration", "run information", "ALL STATS"], list(mt)
+        assert mt["run information"]["Format version"] == 2, mt["run information"]
+        assert mt["run information"]["Threads"] == 2, mt["run information"]
+        assert mt["run information"]["Connections per thread"] == 2, mt["run information"]
+        assert mt["configuration"]["tls"] == "false" and mt["configuration"]["port"] == m.port
+        a = mt["ALL STATS"]
+        assert list(a)[:3] == ["Runtime", "Pings", "Totals"], list(a)
+        rt = a["Runtime"]
+        assert rt["Time unit"] == "MILLISECONDS" and rt["Interrupted"] == "false", rt
+        assert rt["Finish time"] - rt["Start time"] == rt["Total duration"], rt
+        assert 2400 <= rt["Total duration"] <= 2500 + 500 * SLOW, rt
+        tot = a["Totals"]
+        keys = ["Count", "Ops/sec", "Hits/sec", "Misses/sec", "Connection Errors/sec",
+                "Connection Errors", "Latency", "Average Latency", "Accumulated Latency",
+                "Min Latency", "Max Latency", "KB/sec", "KB/sec RX/TX", "KB/sec RX", "KB/sec TX",
+                "Time-Serie", "Percentile Latencies"]
+        assert list(tot)[:len(keys)] == keys, list(tot)
+        assert tot["Count"] == a["Pings"]["Count"] > 0, tot["Count"]
+        assert abs(tot["Ops/sec"] - tot["Count"] / (rt["Total duration"] / 1000)) < 1, tot
+        assert tot["Latency"] == tot["Average Latency"] and tot["Connection Errors"] == 0, tot
+        assert tot["Min Latency"] <= tot["Percentile Latencies"]["p50.00"] <= tot["Max Latency"]
+        ts = tot["Time-Serie"]
+        assert list(ts) == ["0", "1", "2"], list(ts)  # memtier's keys: seconds since start
+        assert sum(e["Count"] for e in ts.values()) == tot["Count"], ts
+        for e in ts.values():  # tests_oss_simple_flow.py reads these
+            assert e["Count"] > 0 and e["p50.00"] <= e["p99.00"] <= e["p99.90"], e
+            # sent in this second vs answered in it: apart by what was in flight at its ends
+            assert abs(e["Bytes TX"] - 5 * e["Count"]) <= 5 * 4 * 2, e
+            assert abs(e["Bytes RX"] - 5 * e["Count"]) == 0, e
+        pl = tot["Percentile Latencies"]
+        assert ["p50.00", "p90.00", "p99.00", "p99.90"] == list(pl)[:4], pl
+        # memtier's histogram: µs, hdr_init(10, 600000000, 2), all the requests
+        lowest, highest, sig, counts, bucket = hdr_decode(
+            pl["Histogram log format"]["Compressed Histogram"])
+        assert (lowest, highest, sig) == (10, 600000000, 2) and sum(counts.values()) == tot["Count"]
+        # the exact ns one: its percentiles are the ones reported
+        ex = tot["linepool"]
+        lowest, highest, sig, counts, bucket = hdr_decode(ex["Compressed Histogram ns"])
+        assert (lowest, sig) == (1, 2) and sum(counts.values()) == tot["Count"], ex
+        for q, key in ((50, "p50.00"), (99, "p99.00"), (99.9, "p99.90")):
+            want = hdr_percentile(counts, bucket, q, ex["Min Latency ns"], ex["Max Latency ns"])
+            assert abs(want / 1e6 - pl[key]) < 0.0011, (key, want, pl)
+        assert "Uncorrected Percentile Latencies" not in tot  # closed loop
+        assert "service time" in ex["Latency from"], ex
+        dist = a["PING"]
+        assert dist[-1]["percent"] == 100.0 and dist[0]["<=msec"] <= dist[-1]["<=msec"], dist
+    finally:
+        cleanup(prefix)
+
+
+def case_bench_hgrm_and_hlog_files():
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("hg", "-p", m.port, "-c", "2", "-t", "1", "--rate", "500",
+                                    "-d", "2.2", "-q")
+    try:
+        assert r.rc == 0, r
+        count = mt["ALL STATS"]["Totals"]["Count"]
+        for name in ("FULL_RUN", "PING", "FULL_RUN.uncorrected", "PING.uncorrected"):
+            path = "%s_%s.hgrm" % (prefix, name)
+            with open(path) as f:
+                head = f.readline()
+            assert head.split() == ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"]
+            rows, footer = read_hgrm(path)
+            assert len(rows) > 20, rows
+            assert [r_[1] for r_ in rows] == sorted(r_[1] for r_ in rows), rows
+            assert [r_[0] for r_ in rows] == sorted(r_[0] for r_ in rows), rows
+            assert rows[0][1] == 0.0 and rows[-1][2] == count, rows[-1]
+            assert abs(rows[1][1] - 0.1) < 1e-12, rows[1]  # 5 ticks per half distance
+            assert "Total count    = %12d]" % count in footer, footer
+            assert "SubBuckets     =          256]" in footer, footer
+        with open(prefix + ".hlog") as f:
+            lines = f.read().splitlines()
+        assert lines[1] == "#[Histogram log format version 1.2]", lines[:5]
+        assert lines[2].startswith("#[StartTime: ") and "(seconds since epoch)" in lines[2]
+        assert '"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_' \
+            'Histogram"' in lines, lines[:6]
+        seen = {}
+        for ln in lines:
+            if not ln.startswith("Tag="):
+                continue
+            tag, start, length, mx, b64 = ln[4:].split(",")
+            assert float(length) <= 1.0, ln  # a length, not an end time
+            _, _, _, counts, _ = hdr_decode(b64)
+            seen.setdefault(tag, []).append((float(start), sum(counts.values())))
+        assert sorted(seen) == ["ping", "ping.uncorrected"], seen.keys()
+        assert [s_ for s_, _ in seen["ping"]] == [0.0, 1.0, 2.0], seen
+        assert sum(n for _, n in seen["ping"]) == count, seen
+        assert sum(n for _, n in seen["ping.uncorrected"]) == count, seen
+    finally:
+        cleanup(prefix)
+
+
+def merged_histogram(files, key="Compressed Histogram ns"):
+    """Every sample of the runs in one histogram, added here from the files' ns histograms."""
+    counts, lo, hi, bucket = {}, None, 0, None
+    for f in files:
+        ex = f["ALL STATS"]["Totals"]["linepool"]
+        _, _, _, c, bucket = hdr_decode(ex[key])
+        for i, n in c.items():
+            counts[i] = counts.get(i, 0) + n
+        lo = ex["Min Latency ns"] if lo is None else min(lo, ex["Min Latency ns"])
+        hi = max(hi, ex["Max Latency ns"])
+    return counts, bucket, lo, hi
+
+
+def case_merge_two_machines_exactly():
+    """Two client processes at once (one --start-at, --segment 1/2 and 2/2) against one real
+    server; merge adds them: count = sum, every percentile = that of one histogram holding
+    every sample, per-second counts summed on absolute seconds."""
+    pre = "/tmp/lp-client-%d-mg" % os.getpid()
+    try:
+        with real_server("echo") as srv:
+            start = int(time.time() * 1000) + 700
+            procs = [subprocess.Popen(
+                [CLIENT, "bench", "-p", str(srv.port), "-c", "4", "-t", "1", "-d", "2", "-q",
+                 "--start-at", str(start), "--segment", "%d/2" % i,
+                 "--json-out-file", "%s%d.json" % (pre, i), "--hlog", "%s%d.hlog" % (pre, i)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in (1, 2)]
+            outs = [p.communicate(timeout=30 * SLOW) for p in procs]
+            assert [p.returncode for p in procs] == [0, 0], outs
+            for out, _ in outs:  # each ran its half of -c 4
+                assert b"127.0.0.1:%d, 2 connections" % srv.port in out, out
+        runs = []
+        for i in (1, 2):
+            with open("%s%d.json" % (pre, i)) as f:
+                runs.append(json.load(f))
+        for run_ in runs:  # both started at the agreed time
+            assert abs(run_["ALL STATS"]["Runtime"]["Start time"] - start) < 200 * SLOW, run_
+        r = run("merge", pre + "1.json", pre + "2.json", "-o", pre + "-all.json")
+        assert r.rc == 0 and r.out.startswith("merged 2 runs: "), r
+        with open(pre + "-all.json") as f:
+            mg = json.load(f)
+        tot = mg["ALL STATS"]["Totals"]
+        counts = [x["ALL STATS"]["Totals"]["Count"] for x in runs]
+        assert tot["Count"] == sum(counts) == mg["ALL STATS"]["Pings"]["Count"], (tot, counts)
+        assert mg["run information"]["Format version"] == 2, mg["run information"]
+        assert mg["configuration"]["linepool"]["connections"] == 4, mg["configuration"]
+        allc, bucket, lo, hi = merged_histogram(runs)
+        assert sum(allc.values()) == tot["Count"], tot
+        _, _, _, mc, _ = hdr_decode(tot["linepool"]["Compressed Histogram ns"])
+        assert mc == allc  # the merged histogram is the bucket-by-bucket sum
+        pl = tot["Percentile Latencies"]
+        for q, key in ((50, "p50.00"), (90, "p90.00"), (99, "p99.00"), (99.9, "p99.90")):
+            want = hdr_percentile(allc, bucket, q, lo, hi)
+            assert abs(want / 1e6 - pl[key]) < 0.0011, (key, want, pl)
+        assert tot["Min Latency"] == round(lo / 1e6, 3) and tot["Max Latency"] == round(hi / 1e6, 3)
+        # per second: each run's second k lands on floor(start / 1000) + k
+        base = min(x["ALL STATS"]["Runtime"]["Start time"] for x in runs) // 1000
+        want_ts = {}
+        for x in runs:
+            off = x["ALL STATS"]["Runtime"]["Start time"] // 1000 - base
+            for k, e in x["ALL STATS"]["Totals"]["Time-Serie"].items():
+                want_ts[int(k) + off] = want_ts.get(int(k) + off, 0) + e["Count"]
+        got_ts = {int(k): e["Count"] for k, e in tot["Time-Serie"].items() if e["Count"]}
+        assert got_ts == {k: v for k, v in want_ts.items() if v}, (got_ts, want_ts)
+        # the interval logs merge to the same histogram
+        r = run("merge", pre + "1.hlog", pre + "2.hlog", "-o", pre + "-hlog.json")
+        assert r.rc == 0, r
+        with open(pre + "-hlog.json") as f:
+            hl = json.load(f)
+        _, _, _, hc, _ = hdr_decode(hl["ALL STATS"]["Totals"]["linepool"]["Compressed Histogram ns"])
+        assert hc == allc and hl["ALL STATS"]["Totals"]["Count"] == tot["Count"], hl["ALL STATS"]
+        # --relative aligns second 0 of each run
+        r = run("merge", "--relative", pre + "1.json", pre + "2.json", "-o", pre + "-rel.json")
+        assert r.rc == 0, r
+        with open(pre + "-rel.json") as f:
+            rel = json.load(f)["ALL STATS"]["Totals"]
+        want_rel = {}
+        for x in runs:
+            for k, e in x["ALL STATS"]["Totals"]["Time-Serie"].items():
+                want_rel[k] = want_rel.get(k, 0) + e["Count"]
+        got_rel = {k: e["Count"] for k, e in rel["Time-Serie"].items() if e["Count"]}
+        assert got_rel == {k: v for k, v in want_rel.items() if v}, (got_rel, want_rel)
+        with open(pre + "-rel.json") as f:  # the merged run starts with the earliest
+            rt = json.load(f)["ALL STATS"]["Runtime"]
+        assert rt["Start time"] == min(x["ALL STATS"]["Runtime"]["Start time"] for x in runs)
+    finally:
+        cleanup(pre)
+
+
+def case_merge_bad_input_is_one_line_and_exit_2():
+    pre = "/tmp/lp-client-%d-mb" % os.getpid()
+    try:
+        with Mock("echo") as m:
+            for name, msg in (("a", "PING"), ("b", "GET k")):
+                r = run("bench", "-p", m.port, "-c", "1", "-n", "200", "-q", "--message", msg,
+                        "--json-out-file", "%s-%s.json" % (pre, name), "--hlog",
+                        "%s-%s.hlog" % (pre, name))
+                assert r.rc == 0, r
+        out = pre + "-out.json"
+
+        def refused(what, *files):
+            r = run("merge", *files, "-o", out)
+            assert r.rc == 2 and not os.path.exists(out), (what, r)
+            lines = r.err.splitlines()
+            assert len(lines) == 1 and what in lines[0], (what, r.err)
+
+        refused("different commands", pre + "-a.json", pre + "-b.json")
+        with open(pre + "-a.json") as f:
+            text = f.read()
+        with open(pre + "-t.json", "w") as f:
+            f.write(text[:len(text) // 2])
+        refused("truncated", pre + "-a.json", pre + "-t.json")
+        # a histogram of another precision (HdrHistogram_c's 3-digit test histogram)
+        doc = json.loads(text)
+        doc["ALL STATS"]["Pings"]["linepool"]["Compressed Histogram ns"] = \
+            "HISTFAAAACl4nJNpmSzMwMBgyAABzFCaEURcm7yEwf4DROA8/4I5jNM7mJgAlWkH9g=="
+        with open(pre + "-i.json", "w") as f:
+            json.dump(doc, f)
+        refused("incompatible histograms", pre + "-a.json", pre + "-i.json")
+        doc["ALL STATS"]["Pings"]["linepool"]["Compressed Histogram ns"] = "HISTFAAAAbroken"
+        with open(pre + "-c.json", "w") as f:
+            json.dump(doc, f)
+        refused("Pings", pre + "-c.json")
+        with open(pre + "-a.hlog") as f:
+            lines = f.read().splitlines()
+        lines[5] = lines[5].replace(",", ";", 2)
+        with open(pre + "-x.hlog", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        refused("line 6: expected [Tag=T,]start,length,max,histogram", pre + "-x.hlog")
+        refused("cannot read", pre + "-missing.json")
+        with open(pre + "-n.json", "w") as f:
+            f.write('{"hello": 1}')
+        refused("not a bench result", pre + "-n.json")
+        r = run("merge", pre + "-a.json")
+        assert r.rc == 2 and "-o OUT.json is required" in r.err, r
+    finally:
+        cleanup(pre)
+
+
+# --- real Redis and memcached (Debian's redis-server and memcached) -----------------------
+
+class Daemon:
+    """redis-server or memcached on a free loopback port. Neither can listen on port 0 and
+    print the port, so a free one is found by binding port 0 and the start is retried."""
+
+    def __init__(self, kind):
+        for _ in range(5):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+            s.close()
+            if kind == "redis":
+                cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no"]
+            else:
+                cmd = ["memcached", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0"]
+                if os.geteuid() == 0:
+                    cmd += ["-u", "root"]
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 5 * SLOW
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return
+                except OSError:
+                    time.sleep(0.02)
+            self.stop()
+        raise AssertionError("%s did not start" % kind)
+
+    def ask(self, text):
+        """One request, the answer read until it stops coming (bounded)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5 * SLOW) as c:
+            c.sendall(text.encode())
+            c.settimeout(0.3)
+            data = b""
+            try:
+                while not data.endswith((b"END\r\n", b"\r\n")) or b"\r\n" not in data:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    data += d
+                while True:  # anything still on the way
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    data += d
+            except socket.timeout:
+                pass
+            return data.decode()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def case_workload_fills_redis_key_space():
+    pre = "/tmp/lp-client-%d-rd" % os.getpid()
+    try:
+        with Daemon("redis") as rd:
+            r = run("bench", "-p", rd.port, "-c", "4", "-t", "1", "-q", "--protocol", "redis",
+                    "--populate", "SET __key__ __data__", "--key-prefix", "lp:",
+                    "--key-minimum", "1", "--key-maximum", "1000", "--data-size", "20",
+                    "--command", "GET __key__", "--command-ratio", "3",
+                    "--command", "SET other:__rand_int__ x", "-r", "50", "-n", "4000",
+                    "--json-out-file", pre + ".json")
+            assert r.rc == 0, r
+            assert "populate: 1,000 requests ok" in r.out, r
+            assert re.search(r"^  GET +[\d,]+ ok", r.out, re.M), r
+            assert re.search(r"^  SET +[\d,]+ ok", r.out, re.M), r
+            lp = rd.ask("KEYS lp:*\r\n")
+            assert lp.startswith("*1000\r\n"), lp[:40]  # each of 1..1000 once
+            others = int(rd.ask("KEYS other:*\r\n").split("\r\n")[0][1:])
+            assert 0 < others <= 50, others  # __rand_int__ from 0 to 49
+            assert rd.ask("DBSIZE\r\n") == ":%d\r\n" % (1000 + others)
+            assert rd.ask("GET lp:1000\r\n") == "$20\r\n%s\r\n" % ("x" * 20)
+            assert rd.ask("EXISTS lp:0 lp:1001\r\n") == ":0\r\n"
+        with open(pre + ".json") as f:
+            a = json.load(f)["ALL STATS"]
+        gets, sets = a["Gets"], a["Sets"]
+        assert gets["Count"] + sets["Count"] == a["Totals"]["Count"] == 4000, a["Totals"]
+        assert 2700 < gets["Count"] < 3300, gets["Count"]  # ratio 3:1
+        assert gets["Misses/sec"] == 0 and gets["Hits/sec"] > 0, gets  # every key was set
+        assert gets["linepool"]["Misses"] == 0, gets["linepool"]
+        # a GET's bulk reply spans two lines: one reply each, none left over
+        assert "unexpected reply" not in r.out, r
+    finally:
+        cleanup(pre)
+
+
+def case_workload_fills_memcached_key_space():
+    with Daemon("memcached") as mc:
+        r = run("bench", "-p", mc.port, "-c", "3", "-t", "1", "-q", "--protocol", "memcache",
+                "--populate", "set __key__ 0 0 10\\r\\n__data__\\r", "--data-size", "10",
+                "--key-prefix", "mc-", "--key-maximum", "499",
+                "--command", "get __key__", "--command", "get missing-__rand_int__", "-n", "600")
+        assert r.rc == 0, r
+        assert "populate: 500 requests ok" in r.out and "errors 0" in r.out, r
+        assert re.search(r"^  GET +600 ok", r.out, re.M), r
+        stats = mc.ask("stats\r\n")
+        assert re.search(r"STAT curr_items 500\r\n", stats), stats
+        hits = int(re.search(r"STAT get_hits (\d+)", stats).group(1))
+        misses = int(re.search(r"STAT get_misses (\d+)", stats).group(1))
+        assert hits + misses == 600 and 200 < hits < 400, (hits, misses)
+        # the client tells the same misses, and merge keeps them
+        r = run("bench", "-p", mc.port, "-c", "1", "-q", "--protocol", "memcache",
+                "--key-prefix", "mc-", "--key-maximum", "999", "--command", "get __key__",
+                "-n", "400", "--json-out-file", "/tmp/lp-client-%d-mc.json" % os.getpid())
+        assert r.rc == 0, r
+        merged = "/tmp/lp-client-%d-mc-all.json" % os.getpid()
+        try:
+            r = run("merge", "/tmp/lp-client-%d-mc.json" % os.getpid(), "-o", merged)
+            assert r.rc == 0, r
+            stats2 = mc.ask("stats\r\n")
+            misses2 = int(re.search(r"STAT get_misses (\d+)", stats2).group(1)) - misses
+            with open(merged) as f:
+                g = json.load(f)["ALL STATS"]["Gets"]
+            assert g["linepool"]["Misses"] == misses2 > 0, (g["linepool"], misses2)
+        finally:
+            for p_ in (merged, "/tmp/lp-client-%d-mc.json" % os.getpid()):
+                if os.path.exists(p_):
+                    os.unlink(p_)
+        assert mc.ask("get mc-499\r\n") == "VALUE mc-499 0 10\r\nxxxxxxxxxx\r\nEND\r\n"
+
+
+def case_workload_bad_templates_exit_2():
+    r = run("bench", "--command", "GET __nope__")
+    assert r.rc == 2 and "unknown placeholder __nope__" in r.err, r
+    r = run("bench", "--command", "GET a\\q")
+    assert r.rc == 2 and "bad escape \\q" in r.err, r
+    r = run("bench", "--command", "GET a", "--message", "PING")
+    assert r.rc == 2 and "--command/--commands-file or --message" in r.err, r
+    r = run("bench", "--command-ratio", "2")
+    assert r.rc == 2 and "comes after the --command" in r.err, r
+    path = "/tmp/lp-client-%d-cmds" % os.getpid()
+    try:
+        with open(path, "w") as f:
+            f.write("# mix\n3\tGET __key__\nx\tSET __key__ v\n")
+        r = run("bench", "--commands-file", path, "-n", "1")
+        assert r.rc == 2 and r.err.strip() == "linepool-client: %s:3: expected WEIGHT<TAB>" \
+            "TEMPLATE with a weight from 1 to 1000000" % path, r
+        with open(path, "w") as f:
+            f.write("2\tGET __key__\nSET __key__ __data__\n")
+        with Mock("echo") as m:
+            r = run("bench", "-p", m.port, "--commands-file", path, "-n", "300", "-c", "2", "-q",
+                    "--key-maximum", "9")
+        assert r.rc == 0 and re.search(r"^  GET +[\d,]+ ok", r.out, re.M), r
+        assert re.search(r"^  SET +[\d,]+ ok", r.out, re.M), r
+        lines = bytes(m.received).decode().splitlines()
+        assert all(re.fullmatch(r"GET memtier-\d|SET memtier-\d x{32}", ln) for ln in lines), lines
+    finally:
+        os.unlink(path)
+
+
+def case_bench_warmup_resets_statistics_and_schedule():
+    """A 0.8 s stall during the warm-up: without --warmup the open loop charges it to ~160
+    requests; with it the measured window starts clean, schedule restarted, no backlog."""
+    with Mock("stall", lines=10, stall=0.8) as m:
+        r, mt, prefix = bench_files("wu", "-p", m.port, "-c", "1", "--rate", "200",
+                                    "--warmup", "1.2", "-d", "1")
+    try:
+        assert r.rc == 0, r
+        assert "warm-up done after 1.2 s: measuring" in r.err, r
+        tot = mt["ALL STATS"]["Totals"]
+        assert 190 <= tot["Count"] <= 202, tot["Count"]  # 1 s at 200/s, none from the warm-up
+        # ms: the 0.8 s stall is not in the measured window (the bound leaves room for a
+        # loaded machine's scheduling hiccups in the Python server)
+        assert tot["Max Latency"] < 400 and tot["Percentile Latencies"]["p50.00"] < 50, tot
+        assert abs(mt["ALL STATS"]["Runtime"]["Total duration"] - 1000) < 100 * SLOW
+        assert mt["configuration"]["linepool"]["warmup"] == 1.2, mt["configuration"]
+        assert list(tot["Time-Serie"]) == ["0"] or list(tot["Time-Serie"]) == ["0", "1"], tot
+        assert re.search(r"requests  (19\d|20[0-2]) ok in 1\.0\d s", r.out), r
+    finally:
+        cleanup(prefix)
+    with Mock("stall", lines=10, stall=0.8) as m:  # the same run without it, for contrast
+        r, rep = bench_json("nowu", "-p", m.port, "-c", "1", "--rate", "200", "-d", "1", "-q")
+    assert r.rc == 0 and rep["latency_ns"]["max"] > 0.7e9, rep["latency_ns"]
+
+
+def case_bench_connection_churn_and_connect_latency():
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("ch", "-p", m.port, "-c", "1", "-n", "1000",
+                                    "--reconnect-interval", "50", "-q")
+    try:
+        assert r.rc == 0 and m.accepted == 20, (m.accepted, r)  # 1000 / 50
+        assert "errors    0 " in r.out and "19 planned reconnects" in r.out, r
+        assert re.search(r"^  connect   p50 \S+ p99 \S+ max \S+ \(20 connects\)$", r.out, re.M)
+        lc = mt["ALL STATS"]["linepool connections"]
+        assert lc["Connects"] == 20 and lc["Connect Latency"]["Count"] == 20, lc
+        assert mt["configuration"]["reconnect_interval"] == 50, mt["configuration"]
+        assert mt["ALL STATS"]["Totals"]["Count"] == 1000, mt["ALL STATS"]["Totals"]
+    finally:
+        cleanup(prefix)
+    with Mock("echo") as m:
+        r = run("bench", "-p", m.port, "-c", "2", "-t", "1", "-d", "1.2", "-q",
+                "--connection-duration", "200", "--connection-duration-jitter", "100")
+    assert r.rc == 0 and "errors    0 " in r.out, r
+    # each lives 150..250 ms (plus its drain): 4 to 9 lives per connection in 1.2 s
+    assert 8 <= m.accepted <= 20, (m.accepted, r)
+    with Mock("refuse") as m:
+        r, mt, prefix = bench_files("ce", "-p", m.port, "-c", "3", "-d", "5", "--timeout",
+                                    "0.5", "-q")
+    try:
+        assert r.rc == 1, r
+        tot = mt["ALL STATS"]["Totals"]
+        assert tot["Connection Errors"] >= 3 and tot["Connection Errors/sec"] > 0, tot
+    finally:
+        cleanup(prefix)
+
+
+def case_plot_renders_runs_with_gnuplot():
+    with Mock("echo") as m:
+        r, mt, prefix = bench_files("pl", "-p", m.port, "-c", "2", "--rate", "300", "-d", "2.2",
+                                    "-q")
+    try:
+        assert r.rc == 0, r
+        with Mock("echo") as m:
+            r = run("bench", "-p", m.port, "-c", "2", "-d", "1.2", "-q", "--json-out-file",
+                    prefix + "-closed.json")
+        assert r.rc == 0, r
+        svg = prefix + "-out.svg"
+        r = run("plot", prefix + ".json", prefix + "-closed.json", "-o", svg, timeout=60)
+        assert r.rc == 0 and r.out == "plotted 2 runs into %s\n" % svg, r
+        with open(svg) as f:
+            text = f.read()
+        assert text.startswith("<?xml") and "<svg" in text and text.rstrip().endswith("</svg>")
+        for want in ("Throughput", "Latency over time", "Latency by percentile", "99.9%",
+                     os.path.basename(prefix) + ".json (uncorrected)",
+                     os.path.basename(prefix) + "-closed.json p99"):
+            assert want in text, want
+        assert text.count("<path") > 20, text.count("<path")  # axes, grids and the lines
+        png = prefix + "-out.png"
+        r = run("plot", prefix + ".json", "-o", png, timeout=60)
+        assert r.rc == 0, r
+        with open(png, "rb") as f:
+            head = f.read(24)
+        assert head[:8] == b"\x89PNG\r\n\x1a\n", head
+        assert struct.unpack(">II", head[16:24]) == (1280, 1440), head
+        with open(prefix + "-bad.json", "w") as f:
+            f.write('{"ALL STATS": {"Totals": ')
+        for args, why in (([prefix + "-bad.json"], "truncated"),
+                          ([prefix + ".json", "-o", prefix + ".txt"], "a .svg or .png"),
+                          ([prefix + "-none.json"], "cannot read")):
+            out = ["-o", prefix + "-x.svg"] if "-o" not in args else []
+            r = run("plot", *args, *out)
+            assert r.rc == 2 and why in r.err and len(r.err.splitlines()) == 1, (why, r)
+            assert not os.path.exists(prefix + "-x.svg")
+        r = run("plot", prefix + ".json")
+        assert r.rc == 2 and "-o OUT.svg or OUT.png is required" in r.err, r
+    finally:
+        cleanup(prefix)
 
 
 def case_bench_refused_fails_fast_and_clearly():
@@ -632,6 +1261,24 @@ def case_real_stream_rate_meter():
         assert "Sent 50,000,002 bytes in " in r.out, r
         r = run("stream", "--tsv", "-p", srv.port, "--total", "1000000")
         assert r.rc == 0 and re.match(r"^1000002\t\d+\t[\d.]+\t\d+\n$", r.out), r
+
+
+def case_real_send_to_rate_meter_gets_its_figures():
+    """The tutorial's `send` to the rate meter: the stream ends when the message is sent, so
+    the meter's figures come back at once, not "no reply" after the whole --timeout."""
+    with real_server("rate-meter") as srv:
+        r = run("send", "-p", srv.port, "--timeout", "3")
+        assert r.rc == 0 and "no reply" not in r.err, r
+        assert r.out.startswith("Processed 14 bytes in 1 chunks.\nTotal time: "), r
+        assert re.search(r"^Data rate: [\d,]+ bytes/second\.$", r.out, re.M), r
+        assert re.search(r"^Message rate: [\d,]+ messages/second\.$", r.out, re.M), r
+        assert r.secs < 1.5 * SLOW, r  # well inside the 3 s timeout
+        r = run("stream", "--tsv", "-p", srv.port, "--total", "10", "--size", "10")
+        assert r.rc == 0, r
+        b, chunks, secs, rate = r.out.split("\t")
+        assert b == "12" and float(secs) > 0 and int(rate) > 0, r
+        assert abs(float(secs) * int(rate) / 12 - 1) < 0.01, r  # seconds agree with the rate
+        assert srv.stop()[0] == 0
 
 
 def case_real_stream_counter():

@@ -28,6 +28,8 @@ static void figures_found_at_every_split(void)
         CU_ASSERT_EQUAL(a->processed_chunks, 2412);
         CU_ASSERT_EQUAL(a->has_time, 1);
         CU_ASSERT_DOUBLE_EQUAL(a->seconds, 0.123, 1e-12);
+        CU_ASSERT_EQUAL(a->has_rate, 1);
+        CU_ASSERT_EQUAL(a->rate, 406504081);
         CU_ASSERT_EQUAL(a->nlines, 4);
         CU_ASSERT_EQUAL(a->bytes, n);
         CU_ASSERT_STRING_EQUAL(answer_line(a, 2), "Data rate: 406,504,081 bytes/second.");
@@ -56,12 +58,14 @@ static void other_answers_have_no_figures(void)
     answer_init(&a);
     const char *in = "count messages=1000001 bytes=50000002\n"
                      "Processed lots bytes in 3 chunks.\n"
-                     "Total time: soon seconds.\n";
+                     "Total time: soon seconds.\n"
+                     "Data rate: fast bytes/second.\n";
     answer_feed(&a, in, strlen(in));
     answer_finish(&a);
-    CU_ASSERT_EQUAL(a.nlines, 3);
+    CU_ASSERT_EQUAL(a.nlines, 4);
     CU_ASSERT_EQUAL(a.has_processed, 0);
     CU_ASSERT_EQUAL(a.has_time, 0);
+    CU_ASSERT_EQUAL(a.has_rate, 0);
     CU_ASSERT_STRING_EQUAL(answer_line(&a, 0), "count messages=1000001 bytes=50000002");
 }
 

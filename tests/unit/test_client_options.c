@@ -339,7 +339,58 @@ static void parsing_twice_starts_fresh(void)
     CU_ASSERT_STRING_EQUAL(o.csv_path, "b");
 }
 
+static void bench_workload_and_files_options(void)
+{
+    CU_ASSERT_EQUAL(parse("bench", "--command", "GET __key__", "--command-ratio", "3", "--command",
+                          "SET __key__ __data__", "-r", "100", "--key-pattern", "Z",
+                          "--key-zipf-exp", "0.9", "--data-size", "1K", "--protocol", "redis",
+                          "--json-out-file", "m.json", "--hdr-file-prefix", "P", "--hlog", "l.hlog",
+                          "--warmup", "2", "--reconnect-interval", "10", "--connection-duration",
+                          "1s", "--connection-duration-jitter", "200", "--start-at",
+                          "1767225600000", "-c", "10", "--segment", "2/3", NULL),
+                    0);
+    CU_ASSERT_EQUAL(o.ncommands, 2);
+    CU_ASSERT_EQUAL(o.command_weights[0], 3);
+    CU_ASSERT_EQUAL(o.command_weights[1], 1);
+    CU_ASSERT_PTR_NULL(o.message); /* no default PING with templates */
+    CU_ASSERT_EQUAL(o.rand_range, 100);
+    CU_ASSERT_EQUAL(o.key_pattern, 'Z');
+    CU_ASSERT_EQUAL(o.data_size, 1024);
+    CU_ASSERT_EQUAL(o.protocol, 1);
+    CU_ASSERT_STRING_EQUAL(o.key_prefix, "memtier-");
+    CU_ASSERT_EQUAL(o.key_max, 10000000);
+    CU_ASSERT_STRING_EQUAL(o.json_out_path, "m.json");
+    CU_ASSERT_STRING_EQUAL(o.hdr_prefix, "P");
+    CU_ASSERT_DOUBLE_EQUAL(o.warmup, 2.0, 1e-12);
+    CU_ASSERT_EQUAL(o.reconnect_interval, 10);
+    CU_ASSERT_DOUBLE_EQUAL(o.conn_duration, 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(o.conn_jitter, 0.2, 1e-12);
+    CU_ASSERT_EQUAL(o.start_at_ms, 1767225600000ull);
+    CU_ASSERT(o.seg_i == 2 && o.seg_n == 3);
+    CU_ASSERT_EQUAL(parse("merge", "a.json", "b.hlog", "--relative", "-o", "all.json", NULL), 0);
+    CU_ASSERT(o.ninputs == 2 && o.relative && strcmp(o.out_path, "all.json") == 0);
+    CU_ASSERT_EQUAL(parse("plot", "a.json", "-o", "a.svg", NULL), 0);
+    CU_ASSERT(o.cmd == CMD_PLOT && o.ninputs == 1);
+    refused("unknown placeholder __nope__", "bench", "--command", "GET __nope__", NULL);
+    refused("comes after the --command", "bench", "--command-ratio", "2", NULL);
+    refused("give --command/--commands-file or --message", "bench", "--command", "x", "--message",
+            "y", NULL);
+    refused("expected R (uniform)", "bench", "--key-pattern", "Q", NULL);
+    refused("--key-maximum is below", "bench", "--key-minimum", "9", "--key-maximum", "3", NULL);
+    refused("expected line, redis or memcache", "bench", "--protocol", "http", NULL);
+    refused("expected i/N with 1 <= i <= N", "bench", "--segment", "4/3", NULL);
+    refused("expected i/N", "bench", "--segment", "3", NULL);
+    refused("fewer connections", "bench", "-c", "2", "--segment", "1/3", NULL);
+    refused("needs a longer", "bench", "--connection-duration", "100",
+            "--connection-duration-jitter", "300", NULL);
+    refused("below 5", "bench", "--key-zipf-exp", "7", NULL);
+    refused("merge: -o OUT.json is required", "merge", "a.json", NULL);
+    refused("merge: give the runs", "merge", "-o", "x.json", NULL);
+    refused("plot: -o OUT.svg or OUT.png is required", "plot", "a.json", NULL);
+}
+
 static CU_TestInfo option_tests[] = {
+    {"bench_workload_and_files_options", bench_workload_and_files_options},
     {"send_defaults", send_defaults},
     {"send_options", send_options},
     {"send_size_forms", send_size_forms},
