@@ -1,16 +1,18 @@
 /* conn - reads, frames, runs the plugin chain and writes, for one connection at a time, on
- * the worker that owns it. The worker's scratch buffer is the read buffer, so an idle
- * connection holds no buffer at all: only a partial line or unsent replies allocate. */
+ * whichever worker the pool lets run it. The worker's scratch buffer is the read buffer, so
+ * an idle connection holds no buffer at all: only a partial line or unsent replies allocate.
+ * Sockets are registered edge-triggered once, so every run reads until the socket is empty
+ * (a short read), or says it has more to do when a budget stops it early. */
 #include "conn.h"
 
 #include "chain.h"
 #include "connset.h"
 #include "listener.h"
 #include "log.h"
-#include "pool.h"
 #include "stats.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,59 +28,92 @@ enum {
     C_CLOSED = 1 << 3,  /* close hooks ran */
     C_PAUSED = 1 << 4,  /* replies over --max-output: not reading */
     C_LINGER = 1 << 5,  /* our side shut down; discarding input until the peer closes */
+    C_UNREAD = 1 << 6,  /* reading stopped before the socket was empty */
+    C_HUP = 1 << 7,     /* the peer (or our drain) shut the stream: read on to end of stream */
 };
 
-#define READ_BUDGET  8                      /* reads per event before yielding: fairness */
+#define READ_BUDGET  8                      /* full reads per run before yielding: fairness */
 #define LINGER_NS    (2ull * 1000000000ull) /* how long to wait for the peer to close */
 #define OUT_KEEP_CAP 4096                   /* a drained reply buffer larger than this is freed */
+#define SLAB_CHUNK   64                     /* connections allocated at once */
 
-static struct conn_env env;
+/* Type-stable connection memory: chunks of fixed-size slots, recycled through a free list,
+ * returned to the system only when the slab is freed after the pool stopped. A lock per
+ * connection opened or closed, never per message. */
+struct conn_slab {
+    pthread_mutex_t lock;
+    size_t slot_size;
+    struct conn *free;
+    void **chunks;
+    size_t nchunks, cap;
+};
 
-#if defined(__SANITIZE_THREAD__)
-#define LP_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LP_TSAN 1
-#endif
-#endif
+struct conn_slab *conn_slab_new(size_t max_plugins)
+{
+    struct conn_slab *slab = calloc(1, sizeof *slab);
+    if (!slab)
+        return NULL;
+    pthread_mutex_init(&slab->lock, NULL);
+    size_t size = sizeof(struct conn) + max_plugins * sizeof(void *);
+    slab->slot_size =
+        (size + _Alignof(struct conn) - 1) / _Alignof(struct conn) * _Alignof(struct conn);
+    return slab;
+}
 
-/* TSan models epoll_ctl(MOD) as a use of the fd that synchronizes with nothing, so a new
- * owner's close() looks like a race with the old owner's re-arm, which in the kernel holds
- * its own reference to the file and has finished with our memory. In TSan builds only, the
- * closer waits until every re-arm of this connection has returned, which TSan can see. */
-#ifdef LP_TSAN
-#include <sched.h>
-static void rearm_begin(struct conn *c)
+void conn_slab_free(struct conn_slab *slab)
 {
-    atomic_fetch_add_explicit(&c->rearming, 1, memory_order_relaxed);
+    if (!slab)
+        return;
+    for (size_t i = 0; i < slab->nchunks; i++)
+        free(slab->chunks[i]);
+    free(slab->chunks);
+    pthread_mutex_destroy(&slab->lock);
+    free(slab);
 }
-static void rearm_end(struct conn *c)
-{
-    atomic_fetch_sub_explicit(&c->rearming, 1, memory_order_release);
-}
-static void await_rearms(struct conn *c)
-{
-    while (atomic_load_explicit(&c->rearming, memory_order_acquire))
-        sched_yield();
-}
-#else
-static void rearm_begin(struct conn *c)
-{
-    (void)c;
-}
-static void rearm_end(struct conn *c)
-{
-    (void)c;
-}
-static void await_rearms(struct conn *c)
-{
-    (void)c;
-}
-#endif
 
-void conn_env_set(const struct conn_env *e)
+static int slab_grow(struct conn_slab *slab)
 {
-    env = *e;
+    if (slab->nchunks == slab->cap) {
+        size_t cap = slab->cap ? slab->cap * 2 : 16;
+        void **chunks = realloc(slab->chunks, cap * sizeof *chunks);
+        if (!chunks)
+            return -ENOMEM;
+        slab->chunks = chunks;
+        slab->cap = cap;
+    }
+    char *chunk = calloc(SLAB_CHUNK, slab->slot_size);
+    if (!chunk)
+        return -ENOMEM;
+    slab->chunks[slab->nchunks++] = chunk;
+    for (size_t i = 0; i < SLAB_CHUNK; i++) {
+        struct conn *c = (struct conn *)(chunk + i * slab->slot_size);
+        pool_source_init(&c->src);
+        c->free_next = slab->free;
+        slab->free = c;
+    }
+    return 0;
+}
+
+static struct conn *slab_take(struct conn_slab *slab)
+{
+    pthread_mutex_lock(&slab->lock);
+    struct conn *c = slab->free;
+    if (!c && slab_grow(slab) == 0)
+        c = slab->free;
+    if (c)
+        slab->free = c->free_next;
+    pthread_mutex_unlock(&slab->lock);
+    return c;
+}
+
+void conn_release(void *ctx, struct pool_source *src)
+{
+    const struct conn_env *env = ctx;
+    struct conn *c = (struct conn *)src;
+    pthread_mutex_lock(&env->slab->lock);
+    c->free_next = env->slab->free;
+    env->slab->free = c;
+    pthread_mutex_unlock(&env->slab->lock);
 }
 
 uint64_t conn_now_ns(void)
@@ -88,11 +123,18 @@ uint64_t conn_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *chain, uint64_t id)
+struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer,
+                      const struct chain *chain, uint64_t id)
 {
-    struct conn *c = calloc(1, sizeof *c + chain->n * sizeof c->states[0]);
-    if (!c)
+    struct conn *c = slab_take(env->slab);
+    if (!c) {
+        errno = ENOMEM;
         return NULL;
+    }
+    /* Everything but the pool's word, which stays GONE until pool_add: a late event that
+     * still names this slot skips it meanwhile. */
+    memset((char *)c + sizeof c->src, 0, env->slab->slot_size - sizeof c->src);
+    c->env = env;
     c->fd = fd;
     c->id = id;
     c->chain = chain;
@@ -100,6 +142,25 @@ struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *c
     memcpy(&c->peer, peer, len);
     atomic_store_explicit(&c->last_active_ns, conn_now_ns(), memory_order_relaxed);
     return c;
+}
+
+void conn_totals(const struct conn_env *env, uint64_t *messages, uint64_t *bytes_in,
+                 uint64_t *bytes_out)
+{
+    *messages = *bytes_in = *bytes_out = 0;
+    for (unsigned i = 0; i < env->nworkers; i++) {
+        const struct conn_counters *k = &env->counters[i];
+        *messages += atomic_load_explicit(&k->messages, memory_order_relaxed);
+        *bytes_in += atomic_load_explicit(&k->bytes_in, memory_order_relaxed);
+        *bytes_out += atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
+    }
+}
+
+/* Only the worker that owns the block writes it: no read-modify-write needed. */
+static void count(_Atomic uint64_t *counter, uint64_t n)
+{
+    uint64_t v = atomic_load_explicit(counter, memory_order_relaxed);
+    atomic_store_explicit(counter, v + n, memory_order_relaxed);
 }
 
 const char *conn_peer_text(struct conn *c)
@@ -142,36 +203,34 @@ static void run_close_hooks(struct conn *c)
     chain_close(c->chain, (struct lp_conn *)c, c->states);
 }
 
-static void destroy(struct conn *c, const char *why)
+/* Runs the close hooks, closes the fd and frees the buffers; the slot itself goes back to
+ * the slab when the pool releases it (POOL_GONE). */
+static enum pool_verdict destroy(struct conn *c, const char *why)
 {
     run_close_hooks(c);
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
               conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
-    connset_remove(env.set, c);
-    await_rearms(c);
+    connset_remove(c->env->set, c);
     close(c->fd);
+    c->fd = -1;
     framer_reset(&c->in);
     free(c->out);
+    c->out = NULL;
     free(c->peer_text);
-    free(c);
-}
-
-/* Publishes everything this owner wrote to whoever owns the connection next. */
-static void hand_over(struct conn *c)
-{
-    unsigned n = atomic_load_explicit(&c->handoff, memory_order_relaxed);
-    atomic_store_explicit(&c->handoff, n + 1, memory_order_release);
+    c->peer_text = NULL;
+    return POOL_GONE;
 }
 
 int conn_start(struct conn *c)
 {
-    connset_add(env.set, c);
-    /* EPOLLOUT is ready at once on a fresh socket, so a worker runs the open hooks now even
-     * if the client never sends. */
-    hand_over(c);
-    int rc = pool_add(env.pool, c->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, c);
-    if (rc)
+    connset_add(c->env->set, c);
+    /* A fresh socket is writable, so a worker runs the open hooks at once even if the client
+     * never sends. */
+    int rc = pool_add(c->env->pool, c->fd, &c->src);
+    if (rc) {
         destroy(c, "cannot register");
+        conn_release((void *)c->env, &c->src);
+    }
     return rc;
 }
 
@@ -186,11 +245,18 @@ static int run_open_hooks(struct conn *c)
     return rc;
 }
 
+/* What one read delivered: counted once per read, not per message. */
+struct read_ctx {
+    struct conn *c;
+    uint64_t msgs;
+};
+
 /* framer callback: one message through the chain. Stops framing once a plugin closed us. */
 static int deliver(void *arg, const char *msg, size_t len)
 {
-    struct conn *c = arg;
-    c->batch_msgs++;
+    struct read_ctx *r = arg;
+    struct conn *c = r->c;
+    r->msgs++;
     chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len);
     return (c->flags & C_CLOSING) ? 1 : 0;
 }
@@ -198,22 +264,23 @@ static int deliver(void *arg, const char *msg, size_t len)
 static void line_too_long(struct conn *c)
 {
     char line[64];
-    int n = snprintf(line, sizeof line, "ERR line too long (max %zu bytes)\n", env.max_line);
+    size_t max = c->env->max_line;
+    int n = snprintf(line, sizeof line, "ERR line too long (max %zu bytes)\n", max);
     conn_reply(c, line, (size_t)n);
     stats_add(&stats.line_too_long, 1);
     log_info("conn %llu %s: line longer than --max-line %zu bytes; closing",
-             (unsigned long long)c->id, conn_peer_text(c), env.max_line);
+             (unsigned long long)c->id, conn_peer_text(c), max);
     framer_reset(&c->in);
     c->flags |= C_CLOSING;
 }
 
-static void frame(struct conn *c, const char *data, size_t n)
+static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
     chain_read(c->chain, (struct lp_conn *)c, c->states, n);
-    c->batch_msgs = 0;
-    int rc = framer_push(&c->in, data, n, env.max_line, deliver, c);
-    c->msgs += c->batch_msgs;
-    stats_add(&stats.messages, c->batch_msgs);
+    struct read_ctx r = {.c = c};
+    int rc = framer_push(&c->in, data, n, c->env->max_line, deliver, &r);
+    c->msgs += r.msgs;
+    count(&k->messages, r.msgs);
     if (rc == -EMSGSIZE) {
         line_too_long(c);
     } else if (rc == -ENOMEM) {
@@ -223,9 +290,9 @@ static void frame(struct conn *c, const char *data, size_t n)
     }
 }
 
-static int is_draining(void)
+static int is_draining(const struct conn *c)
 {
-    return atomic_load_explicit(env.draining, memory_order_relaxed);
+    return atomic_load_explicit(c->env->draining, memory_order_relaxed);
 }
 
 static void drop_tail(struct conn *c, const char *why)
@@ -241,37 +308,44 @@ static void drop_tail(struct conn *c, const char *why)
 
 /* Clean end of stream: the tail is a last message, then close hooks (their replies are
  * still flushed, for half-closed peers). At shutdown the tail is not a complete message. */
-static void on_eof(struct conn *c)
+static void on_eof(struct conn *c, struct conn_counters *k)
 {
     c->flags |= C_EOF;
     if (c->flags & C_CLOSING) {
         framer_reset(&c->in);
-    } else if (is_draining()) {
+    } else if (is_draining(c)) {
         drop_tail(c, "server stopping");
     } else {
-        c->batch_msgs = 0;
-        framer_finish(&c->in, deliver, c);
-        c->msgs += c->batch_msgs;
-        stats_add(&stats.messages, c->batch_msgs);
+        struct read_ctx r = {.c = c};
+        framer_finish(&c->in, deliver, &r);
+        c->msgs += r.msgs;
+        count(&k->messages, r.msgs);
     }
     c->flags |= C_CLOSING;
     run_close_hooks(c);
 }
 
-/* Returns 0 to carry on, -1 when the connection was destroyed. */
-static int read_some(struct conn *c, char *buf, size_t size)
+/* Reads until the socket is empty (a short read, EAGAIN or end of stream), or sets C_UNREAD
+ * when it stops early: the budget ran out, the connection is closing, or replies are over
+ * --max-output. Returns 0, or -1 when the connection was destroyed. */
+static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters *k)
 {
+    c->flags &= ~(uint32_t)C_UNREAD;
     for (int i = 0; i < READ_BUDGET; i++) {
-        ssize_t n = recv(c->fd, buf, size, 0);
+        ssize_t n = recv(c->fd, w->scratch, w->scratch_size, 0);
         if (n > 0) {
             c->bytes_in += (uint64_t)n;
-            stats_add(&stats.bytes_in, (uint64_t)n);
+            count(&k->bytes_in, (uint64_t)n);
             if (!(c->flags & C_CLOSING))
-                frame(c, buf, (size_t)n);
-            if ((size_t)n < size || (c->flags & C_CLOSING) || c->out_len > env.max_output)
-                return 0;
+                frame(c, w->scratch, (size_t)n, k);
+            if ((size_t)n < w->scratch_size && !(c->flags & C_HUP))
+                return 0; /* the socket is empty: its next byte is a new edge */
+            if ((c->flags & C_CLOSING) && !(c->flags & C_LINGER))
+                break;
+            if (c->out_len - c->out_off > c->env->max_output)
+                break;
         } else if (n == 0) {
-            on_eof(c);
+            on_eof(c, k);
             return 0;
         } else if (errno == EINTR) {
             i--;
@@ -280,28 +354,27 @@ static int read_some(struct conn *c, char *buf, size_t size)
         } else {
             stats_add(&stats.resets, 1);
             drop_tail(c, strerror(errno));
-            destroy(c, "reset");
             return -1;
         }
     }
+    c->flags |= C_UNREAD;
     return 0;
 }
 
-/* Returns 0, or -1 when the connection was destroyed. */
-static int flush(struct conn *c)
+/* Returns 0, or -1 when the write failed (the caller destroys). */
+static int flush(struct conn *c, struct conn_counters *k)
 {
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (size_t)n;
-            stats_add(&stats.bytes_out, (uint64_t)n);
+            count(&k->bytes_out, (uint64_t)n);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return 0;
+            return 0; /* the socket's next room is an EPOLLOUT edge */
         } else {
             drop_tail(c, "write failed");
-            destroy(c, "write failed");
             return -1;
         }
     }
@@ -319,52 +392,44 @@ static void set_deadline(struct conn *c, uint64_t ns)
     atomic_store_explicit(&c->deadline_ns, ns, memory_order_relaxed);
 }
 
-/* After a read and a flush: what to wait for next. */
-static void rearm(struct conn *c)
+/* After a read and a flush: wait for the next edge, run again soon, or finish. */
+static enum pool_verdict settle(struct conn *c)
 {
     int pending = c->out_off < c->out_len;
-    uint32_t events;
     if (c->flags & C_CLOSING) {
         if (pending) {
             if (!atomic_load_explicit(&c->deadline_ns, memory_order_relaxed))
-                set_deadline(c, conn_now_ns() + env.write_timeout_ns);
-            events = EPOLLOUT;
-        } else if (c->flags & C_EOF) {
-            destroy(c, "closed");
-            return;
-        } else {
+                set_deadline(c, conn_now_ns() + c->env->write_timeout_ns);
+            return POOL_WAIT;
+        }
+        if (c->flags & C_EOF)
+            return destroy(c, "closed");
+        if (!(c->flags & C_LINGER)) {
             /* Close only after the peer read our last line: shut our side, then discard
              * its input until it closes, so a close with unread data (an RST) cannot
              * destroy the error line in flight. */
-            if (!(c->flags & C_LINGER)) {
-                c->flags |= C_LINGER;
-                shutdown(c->fd, SHUT_WR);
-                set_deadline(c, conn_now_ns() + LINGER_NS);
-            }
-            events = EPOLLIN | EPOLLRDHUP;
+            c->flags |= C_LINGER | C_UNREAD;
+            shutdown(c->fd, SHUT_WR);
+            set_deadline(c, conn_now_ns() + LINGER_NS);
         }
-    } else if (c->out_len - c->out_off > env.max_output) {
+        return (c->flags & C_UNREAD) ? POOL_AGAIN : POOL_WAIT;
+    }
+    if (c->out_len - c->out_off > c->env->max_output) {
         if (!(c->flags & C_PAUSED)) {
             c->flags |= C_PAUSED;
-            set_deadline(c, conn_now_ns() + env.write_timeout_ns);
+            set_deadline(c, conn_now_ns() + c->env->write_timeout_ns);
         }
-        events = EPOLLOUT;
-    } else {
-        if (c->flags & C_PAUSED) {
-            c->flags &= ~(uint32_t)C_PAUSED;
-            set_deadline(c, 0);
-        }
-        events = EPOLLIN | EPOLLRDHUP | (pending ? EPOLLOUT : 0);
+        return POOL_WAIT; /* the flush met a full socket: its EPOLLOUT edge wakes us */
     }
-    hand_over(c);
-    rearm_begin(c);
-    int rc = pool_rearm(env.pool, c->fd, events, c);
-    rearm_end(c); /* once armed, c may belong to another worker: touch it no more */
-    if (rc < 0)
-        destroy(c, "cannot re-arm");
+    if (c->flags & C_PAUSED) {
+        c->flags &= ~(uint32_t)C_PAUSED;
+        c->flags |= C_UNREAD; /* input that came while paused has had its edge already */
+        set_deadline(c, 0);
+    }
+    return (c->flags & C_UNREAD) ? POOL_AGAIN : POOL_WAIT;
 }
 
-/* The main thread decided this connection must go. Returns -1 when destroyed. */
+/* The main thread decided this connection must go. Returns 1 when it should be destroyed. */
 static int obey_kick(struct conn *c, int kick)
 {
     switch (kick) {
@@ -384,33 +449,30 @@ static int obey_kick(struct conn *c, int kick)
         return 0; /* KICK_DRAIN: read what is left, then close at end of stream */
     }
     drop_tail(c, "closing");
-    destroy(c, "kicked");
-    return -1;
+    return 1;
 }
 
-void conn_ready(void *ctx, void *source, uint32_t events, char *scratch)
+enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events,
+                             struct pool_worker *w)
 {
     (void)ctx;
-    struct conn *c = source;
-    (void)atomic_load_explicit(&c->handoff, memory_order_acquire); /* take ownership */
+    struct conn *c = (struct conn *)src;
+    struct conn_counters *k = &c->env->counters[w->index];
     atomic_store_explicit(&c->last_active_ns, conn_now_ns(), memory_order_relaxed);
     int kick = atomic_load_explicit(&c->kick, memory_order_relaxed);
-    if (kick && obey_kick(c, kick) < 0)
-        return;
-    if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0) {
-        destroy(c, "refused by plugin");
-        return;
-    }
-    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-        if (flush(c) < 0)
-            return;
-    }
-    if (!(c->flags & (C_PAUSED | C_EOF)) &&
-        (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
-        if (read_some(c, scratch, env.read_size) < 0)
-            return;
-    }
-    if (flush(c) < 0)
-        return;
-    rearm(c);
+    /* Edge-triggered: every run tries both directions. A hang-up is reported once, so from
+     * then on a short read no longer proves the stream has nothing more (its end). */
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || kick == KICK_DRAIN)
+        c->flags |= C_HUP;
+    if (kick && obey_kick(c, kick))
+        return destroy(c, "kicked");
+    if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0)
+        return destroy(c, "refused by plugin");
+    if (flush(c, k) < 0)
+        return destroy(c, "write failed");
+    if (!(c->flags & (C_PAUSED | C_EOF)) && read_some(c, w, k) < 0)
+        return destroy(c, "reset");
+    if (flush(c, k) < 0)
+        return destroy(c, "write failed");
+    return settle(c);
 }

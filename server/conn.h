@@ -1,10 +1,12 @@
 /* conn - one client connection: its framer, its queued replies and its plugin states.
- * Owned by exactly one thread at a time: the pool worker running conn_ready for it (see
- * pool.h). The main thread only reads the atomics below and may set `kick`. */
+ * Owned by exactly one thread at a time: the pool worker running conn_ready for it (the
+ * pool's state word decides, see pool.h). The main thread only reads the atomics below and
+ * may set `kick`. */
 #ifndef LINEPOOL_CONN_H
 #define LINEPOOL_CONN_H
 
 #include "framer.h"
+#include "pool.h"
 
 #include <linepool.h>
 #include <netinet/in.h>
@@ -13,21 +15,20 @@
 #include <stdint.h>
 
 struct chain;
-struct pool;
 struct connset;
+struct conn_env;
 
 /* Why the main thread wants a connection to end. */
 /* KICK_SLOW: its deadline (write timeout or linger end) passed. */
 enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 
+struct conn_slab;
+
 struct conn {
+    struct pool_source src;   /* first: the pool's state word; the pool hands us this */
     struct conn *prev, *next; /* in the connset, under its lock */
-    _Atomic int kick;         /* enum conn_kick, set by the main thread */
-    /* Bumped with release just before the fd is (re-)armed, read with acquire by the next
-     * owner: the kernel already orders the hand-over through epoll_ctl/epoll_wait, but the
-     * C memory model (and TSan) cannot see that, so the hand-over is also made explicit. */
-    _Atomic unsigned handoff;
-    _Atomic unsigned rearming; /* TSan builds only: re-arms whose epoll_ctl has not returned */
+    const struct conn_env *env;
+    _Atomic int kick; /* enum conn_kick, set by the main thread */
     int fd;
     uint32_t flags;                  /* owner only */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
@@ -37,39 +38,64 @@ struct conn {
     struct framer in;
     char *out; /* queued reply bytes [out_off, out_len); NULL when none */
     size_t out_off, out_len, out_cap;
-    size_t batch_msgs; /* messages delivered in the current read */
     uint64_t msgs, bytes_in;
     union {
         struct sockaddr sa;
         struct sockaddr_in in4;
         struct sockaddr_in6 in6;
     } peer;
-    char *peer_text; /* formatted on first use */
-    void *states[];  /* one per plugin in chain */
+    char *peer_text;        /* formatted on first use */
+    struct conn *free_next; /* in the slab's free list while unused */
+    void *states[];         /* one per plugin in chain */
 };
 
-/* Server-wide settings every connection reads; set once before the pool starts. */
+/* Counters a worker bumps for every read and write: one block per worker, on its own cache
+ * lines, written by that worker only (a load and a store, no locked instruction), summed when
+ * read. */
+struct conn_counters {
+    _Alignas(64) _Atomic uint64_t messages;
+    _Atomic uint64_t bytes_in;
+    _Atomic uint64_t bytes_out;
+};
+
+/* Server-wide settings every connection reads; set once before the pool starts, then
+ * immutable. Passed as the pool's context, so it reaches every callback. */
 struct conn_env {
     struct pool *pool;
     struct connset *set;
-    size_t read_size; /* the pool's scratch size */
+    struct conn_slab *slab;
+    struct conn_counters *counters; /* one per worker */
+    unsigned nworkers;
     size_t max_line;
     size_t max_output;
     uint64_t write_timeout_ns;
     const _Atomic int *draining;
 };
 
-void conn_env_set(const struct conn_env *env);
+/* Connection memory is type-stable while the pool runs (see pool.h): freed connections go
+ * to a free list, and the slab gives everything back only in conn_slab_free, after the pool
+ * has stopped. max_plugins is the longest chain any listener has. NULL + errno. */
+struct conn_slab *conn_slab_new(size_t max_plugins);
+void conn_slab_free(struct conn_slab *slab);
 
 /* A connection for an accepted fd (taken over), not yet registered anywhere. NULL + errno. */
-struct conn *conn_new(int fd, const struct sockaddr *peer, const struct chain *chain, uint64_t id);
+struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer,
+                      const struct chain *chain, uint64_t id);
 
-/* Adds to the connset and arms it in the pool; the first worker event runs the open hooks.
- * On failure the connection is destroyed. Returns 0 or a negative errno. */
+/* Adds to the connset and to the pool; the first worker event runs the open hooks. On
+ * failure the connection is destroyed. Returns 0 or a negative errno. */
 int conn_start(struct conn *c);
 
-/* The pool callback: everything that happens to a connection happens here. */
-void conn_ready(void *ctx, void *source, uint32_t events, char *scratch);
+/* The pool callback (ctx is the conn_env): everything that happens to a connection. */
+enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events,
+                             struct pool_worker *w);
+
+/* The pool's release: the connection's memory goes back to the slab. */
+void conn_release(void *ctx, struct pool_source *src);
+
+/* Sums of every worker's counters. */
+void conn_totals(const struct conn_env *env, uint64_t *messages, uint64_t *bytes_in,
+                 uint64_t *bytes_out);
 
 /* Host-table services (owner thread only). */
 int conn_reply(struct conn *c, const void *bytes, size_t len);

@@ -1,274 +1,559 @@
-/* pool - N workers, one epoll set, one-shot sources, one poller and a watcher; see pool.h. */
+/* pool - per-worker epoll sets, edge-triggered sources with a state word, and a monitor that
+ * hands a stuck worker's set to a waiting worker. See pool.h for the contract.
+ *
+ * Roles
+ * - Worker w is the home of set w. It loops: run the sources queued in its set (budgets that
+ *   ran out), run the batch of its set, fill the batch with one epoll_wait (blocking when
+ *   nothing is queued). A set's batch lives in the set, not in the thread, so any worker may
+ *   claim the rest of it.
+ * - The monitor looks every millisecond while any worker runs. A worker whose run counter has
+ *   not moved for a whole look is stuck in one callback: its set is nested into the epoll set
+ *   of a worker that is blocked in epoll_wait (EPOLL_CTL_ADD of one epoll fd into another) and
+ *   kicked (an eventfd in the set). That worker wakes, visits the stuck set (claims the rest
+ *   of its batch, runs its queue, fills it without blocking) and goes back to its own. When
+ *   the stuck worker returns from its callback it takes its set back (EPOLL_CTL_DEL). Nothing
+ *   of this runs while no callback is slow: the hot path is epoll_wait, the callback's own
+ *   read and write, two uncontended atomics on the source and one on the set per event.
+ *
+ * Memory-order rules
+ * - A source's state word is the only hand-over of a source between threads: a claim (CAS
+ *   to RUNNING) is acquire, giving it up (CAS to IDLE, store of NOTIFIED or GONE) is release,
+ *   so everything a run wrote is visible to the next run, on whatever thread. An event that
+ *   finds the source RUNNING only sets NOTIFIED; the runner sees it when it tries to go IDLE
+ *   and runs again, so no event is lost and no two runs overlap.
+ * - A set's batch entries are written only by the thread that moved the cursor to FILLING,
+ *   and published by its release store of the new cursor. A claim reads an entry and then
+ *   CASes the cursor forward (acquire); when the CAS fails the entry is discarded, so an
+ *   entry is run by exactly one claimer even if a refill raced with the read.
+ * - Phase and run counters are each written by their worker only. The monitor's sleep is a
+ *   Dekker pair: a worker stores its RUN phase (seq_cst) and then reads monitor_asleep; the
+ *   monitor stores monitor_asleep and then reads every phase. */
 #include "pool.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH      16       /* events one epoll_wait may return to a worker */
-#define TICK_NS    1000000L /* the watcher's look: how long a stall can go unnoticed */
-#define IDLE_TICKS 8        /* looks at an idle poller before the watcher sleeps untimed */
+#define BATCH      64       /* events one epoll_wait may take into a set's batch */
+#define TICK_NS    1000000L /* the monitor's look: how long a stuck callback goes unnoticed */
+#define IDLE_TICKS 8        /* looks with every worker waiting before the monitor sleeps */
+#define FILLING    0xffffu  /* cursor's `next` while one thread refills the batch */
 
-/* The events a worker took in one epoll_wait and has not run yet. Its owner runs them in
- * order; any other worker may take them from the front, so a callback that blocks holds up
- * only its own source, never the rest of the batch. */
-struct batch {
-    pthread_mutex_t lock;
-    struct epoll_event ev[BATCH];
-    int next, count;      /* under lock: ev[next..count) are unclaimed */
-    unsigned long filled; /* under lock: batches published so far */
+enum { ST_IDLE = 0, ST_RUNNING = 1, ST_NOTIFIED = 2, ST_GONE = 4 };
+enum { PH_RUN = 0, PH_WAIT = 1 };
+
+/* An epoll set, the batch last taken from it and its queue of sources with more to do. */
+struct evset {
+    int epfd;
+    int kick_fd;             /* eventfd in this set: the monitor's nudge to a visitor */
+    _Atomic uint64_t cursor; /* gen << 32 | next << 16 | count: the unclaimed ev[next..count) */
+    _Atomic(void *) ev_ptr[BATCH];
+    _Atomic uint32_t ev_mask[BATCH];
+    _Atomic int adopted_by;     /* index of the worker whose set holds this one nested, or -1 */
+    _Atomic unsigned sources;   /* registered here and not gone: for placing new ones */
+    _Atomic unsigned queued;    /* entries in queue: read without the lock as a hint */
+    pthread_mutex_t queue_lock; /* taken only when a budget runs out, never per event */
+    struct pool_source **queue;
+    size_t queue_len, queue_cap;
 };
 
 struct worker {
+    struct evset set;
     struct pool *pool;
+    unsigned index;
     pthread_t thread;
-    struct batch batch;
-    _Atomic unsigned long ran; /* callbacks finished: the watcher's sign of progress */
-    _Atomic int in_wait;       /* 1 while blocked in epoll_wait */
+    struct pool_worker ctx;
+    /* Written by this worker only, read by the monitor once per look. */
+    _Alignas(64) _Atomic unsigned long runs; /* callbacks finished */
+    _Atomic int phase;                       /* PH_WAIT while blocked in epoll_wait */
+    char pad[64 - sizeof(unsigned long) - sizeof(int)];
 };
 
 struct pool {
-    int epfd;
-    int quit_fd; /* eventfd, level-triggered and never re-armed: once written, every
-                    epoll_wait returns it, so every worker that polls sees the stop */
     pool_fn fn;
+    pool_release_fn release;
     void *ctx;
     size_t scratch_size;
     unsigned nthreads;
     unsigned started;
     int stopped;
+    int quit_fd; /* eventfd in every set, level-triggered: once written, every set reports it */
     struct worker *workers;
+    _Atomic unsigned next_home; /* round-robin start for placing sources */
 
-    /* Exactly one worker, the poller, blocks in epoll_wait. Two workers blocked on one epoll
-     * set wake each other for every event that arrives while one is busy: on a machine
-     * shared with the load, that cost more than the second worker gained. One of the others,
-     * the watcher, looks every tick: a poller stuck in one callback for a whole tick loses
-     * the poller's role to the watcher, and events left unstarted in a batch for a whole
-     * tick are taken by it. The rest wait on the bench to become the watcher. */
-    _Atomic(struct worker *) poller;
-    pthread_mutex_t standby_lock;
-    pthread_cond_t watch_cond;  /* the watcher's ticks (CLOCK_MONOTONIC) */
-    pthread_cond_t bench_cond;  /* workers waiting to become the watcher */
-    struct worker *watcher;     /* under standby_lock */
-    _Atomic int watcher_asleep; /* the watcher waits untimed: the poller must wake it */
-    int quitting;               /* under standby_lock */
-    unsigned long *seen;        /* the watcher's last look at each batch (filled) */
+    pthread_t monitor;
+    int monitor_started;
+    pthread_mutex_t monitor_lock;
+    pthread_cond_t monitor_cond; /* CLOCK_MONOTONIC */
+    _Atomic int monitor_asleep;  /* the monitor waits untimed: a worker that runs wakes it */
+    int quitting;                /* under monitor_lock */
+    pthread_mutex_t adopt_lock;  /* nesting and un-nesting of sets: slow path only */
 };
 
-static char quit_tag; /* data.ptr of the pool's quit eventfd */
+static char quit_tag; /* data.ptr of the quit eventfd */
 
-static int claim(struct batch *b, struct epoll_event *ev)
+void pool_source_init(struct pool_source *src)
 {
-    int got = 0;
-    pthread_mutex_lock(&b->lock);
-    if (b->next < b->count) {
-        *ev = b->ev[b->next++];
-        got = 1;
-    }
-    pthread_mutex_unlock(&b->lock);
-    return got;
+    atomic_store_explicit(&src->state, ST_GONE, memory_order_relaxed);
+    atomic_store_explicit(&src->pending, 0, memory_order_relaxed);
+    src->home = 0;
 }
 
-/* The next event to run: our own batch first, then what another worker has not reached. */
-static int next_event(struct worker *self, struct epoll_event *ev)
+/* --- sources: claim, run, give up ------------------------------------------------------ */
+
+/* Takes the source for this thread (returns 1, with the events folded into it meanwhile
+ * added to *events), or folds this event into the run in progress (returns 0): its mask is
+ * kept in `pending`, since a hang-up is reported once and the run must still see it. */
+static int claim_source(struct pool_source *src, uint32_t *events)
 {
-    struct pool *p = self->pool;
-    if (claim(&self->batch, ev))
-        return 1;
-    for (unsigned i = 0; i < p->nthreads; i++) {
-        if (&p->workers[i] != self && claim(&p->workers[i].batch, ev))
+    uint32_t s = atomic_load_explicit(&src->state, memory_order_relaxed);
+    int folded = 0;
+    for (;;) {
+        if (s & ST_GONE)
+            return 0;
+        if (s & ST_RUNNING) {
+            if (!folded) {
+                atomic_fetch_or_explicit(&src->pending, *events, memory_order_relaxed);
+                folded = 1;
+            }
+            /* Even when NOTIFIED is set already: the CAS orders our mask before the runner's
+             * exchange of the state word, which it then takes with acquire. */
+            if (atomic_compare_exchange_weak_explicit(&src->state, &s, s | ST_NOTIFIED,
+                                                      memory_order_release, memory_order_relaxed))
+                return 0;
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&src->state, &s, ST_RUNNING, memory_order_acquire,
+                                                  memory_order_relaxed)) {
+            if (s & ST_NOTIFIED)
+                *events |= atomic_exchange_explicit(&src->pending, 0, memory_order_relaxed);
             return 1;
+        }
     }
-    return 0;
 }
 
-static void wake_watcher(struct pool *p)
+static void enqueue(struct evset *set, struct pool_source *src)
 {
-    pthread_mutex_lock(&p->standby_lock);
-    atomic_store(&p->watcher_asleep, 0);
-    pthread_cond_signal(&p->watch_cond);
-    pthread_mutex_unlock(&p->standby_lock);
+    pthread_mutex_lock(&set->queue_lock);
+    if (set->queue_len == set->queue_cap) {
+        size_t cap = set->queue_cap ? set->queue_cap * 2 : 64;
+        struct pool_source **q = realloc(set->queue, cap * sizeof *q);
+        if (!q) {
+            /* No room to remember it: run it again on the next event instead. Its data is
+             * still in the socket, and the peer's next byte or our next write wakes it. */
+            pthread_mutex_unlock(&set->queue_lock);
+            atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);
+            return;
+        }
+        set->queue = q;
+        set->queue_cap = cap;
+    }
+    set->queue[set->queue_len++] = src;
+    atomic_store_explicit(&set->queued, (unsigned)set->queue_len, memory_order_relaxed);
+    pthread_mutex_unlock(&set->queue_lock);
+    /* Ready and unowned: whoever claims it first (a queue pop or an event) runs it; a stale
+     * queue entry then finds it running, idle or gone, and costs one spare run at most. */
+    atomic_store_explicit(&src->state, ST_NOTIFIED, memory_order_release);
 }
 
-/* Takes ready sources (blocking if timeout is -1) and publishes them as our batch. Returns
- * how many, or -1 at quit. */
-static int fill_batch(struct worker *self, int timeout)
+static void run_source(struct worker *self, struct pool_source *src, uint32_t events)
 {
     struct pool *p = self->pool;
+    if (!claim_source(src, &events))
+        return;
+    enum pool_verdict v = p->fn(p->ctx, src, events, &self->ctx);
+    unsigned long r = atomic_load_explicit(&self->runs, memory_order_relaxed);
+    atomic_store_explicit(&self->runs, r + 1, memory_order_relaxed);
+    if (v == POOL_GONE) {
+        atomic_fetch_sub_explicit(&p->workers[src->home].set.sources, 1, memory_order_relaxed);
+        atomic_store_explicit(&src->state, ST_GONE, memory_order_release);
+        p->release(p->ctx, src);
+        return;
+    }
+    uint32_t s = ST_RUNNING;
+    if (v == POOL_WAIT && atomic_compare_exchange_strong_explicit(
+                              &src->state, &s, ST_IDLE, memory_order_release, memory_order_relaxed))
+        return;
+    /* More to do, or an event came while we ran (edge-triggered: it will not be reported
+     * again). Run it again, but behind the rest of the batch: a client that pipelines as
+     * fast as we answer must not keep its worker from the other sources of the set. */
+    enqueue(&self->set, src);
+}
+
+/* --- batches --------------------------------------------------------------------------- */
+
+static uint64_t cursor_make(uint64_t gen, unsigned next, unsigned count)
+{
+    return gen << 32 | (uint64_t)next << 16 | count;
+}
+
+static int claim_event(struct evset *set, void **ptr, uint32_t *mask)
+{
+    uint64_t c = atomic_load_explicit(&set->cursor, memory_order_acquire);
+    for (;;) {
+        unsigned next = (unsigned)(c >> 16) & 0xffffu, count = (unsigned)c & 0xffffu;
+        if (next == FILLING || next >= count)
+            return 0;
+        void *pv = atomic_load_explicit(&set->ev_ptr[next], memory_order_relaxed);
+        uint32_t m = atomic_load_explicit(&set->ev_mask[next], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&set->cursor, &c, c + (1u << 16),
+                                                  memory_order_acquire, memory_order_acquire)) {
+            *ptr = pv;
+            *mask = m;
+            return 1;
+        }
+    }
+}
+
+static void wake_monitor(struct pool *p)
+{
+    pthread_mutex_lock(&p->monitor_lock);
+    atomic_store(&p->monitor_asleep, 0);
+    pthread_cond_signal(&p->monitor_cond);
+    pthread_mutex_unlock(&p->monitor_lock);
+}
+
+enum fill { FILL_QUIT = -2, FILL_BUSY = -1, FILL_NONE = 0, FILL_SOME = 1 };
+
+/* Refills a set's batch once it is used up: one epoll_wait, blocking up to `timeout` ms
+ * (only the home worker blocks). FILL_BUSY when another thread is filling it. */
+static enum fill fill(struct worker *self, struct evset *set, int timeout)
+{
+    struct pool *p = self->pool;
+    uint64_t c = atomic_load_explicit(&set->cursor, memory_order_acquire);
+    unsigned next = (unsigned)(c >> 16) & 0xffffu, count = (unsigned)c & 0xffffu;
+    if (next == FILLING)
+        return FILL_BUSY;
+    if (next < count)
+        return FILL_SOME; /* someone's leftovers: claim them first */
+    uint64_t gen = c >> 32;
+    if (!atomic_compare_exchange_strong_explicit(&set->cursor, &c, cursor_make(gen, FILLING, 0),
+                                                 memory_order_acquire, memory_order_relaxed))
+        return FILL_SOME;
     struct epoll_event got[BATCH];
     if (timeout)
-        atomic_store(&self->in_wait, 1);
-    int n = epoll_wait(p->epfd, got, BATCH, timeout);
+        atomic_store_explicit(&self->phase, PH_WAIT, memory_order_relaxed);
+    int n = epoll_wait(set->epfd, got, BATCH, timeout);
     if (timeout) {
-        /* Dekker with stand_by: it sets watcher_asleep, then looks at in_wait */
-        atomic_store(&self->in_wait, 0);
-        if (n > 0 && atomic_load(&p->watcher_asleep))
-            wake_watcher(p);
+        atomic_store(&self->phase, PH_RUN); /* seq_cst: Dekker with the monitor's sleep */
+        if (atomic_load(&p->monitor_asleep))
+            wake_monitor(p);
     }
     if (n < 0)
-        return errno == EINTR ? 0 : -1;
-    int kept = 0;
+        n = 0; /* EINTR: workers block signals, but a debugger may still interrupt */
     for (int i = 0; i < n; i++) {
-        if (got[i].data.ptr == &quit_tag)
-            return -1;
-        got[kept++] = got[i];
+        atomic_store_explicit(&set->ev_ptr[i], got[i].data.ptr, memory_order_relaxed);
+        atomic_store_explicit(&set->ev_mask[i], got[i].events, memory_order_relaxed);
     }
-    pthread_mutex_lock(&self->batch.lock);
-    for (int i = 0; i < kept; i++)
-        self->batch.ev[i] = got[i];
-    self->batch.next = 0;
-    self->batch.count = kept;
-    self->batch.filled++;
-    pthread_mutex_unlock(&self->batch.lock);
-    return kept;
+    atomic_store_explicit(&set->cursor, cursor_make(gen + 1, 0, (unsigned)n), memory_order_release);
+    return n ? FILL_SOME : FILL_NONE;
 }
 
-/* Under standby_lock: records each other batch's generation; returns whether one that was
- * recorded last time still holds the same unclaimed events (they waited a whole tick). */
-static int batch_waited(struct worker *self)
+/* --- hand-off of a stuck worker's set -------------------------------------------------- */
+
+static void take_back(struct worker *self)
 {
     struct pool *p = self->pool;
-    int waited = 0;
-    for (unsigned i = 0; i < p->nthreads; i++) {
-        struct batch *b = &p->workers[i].batch;
-        if (&p->workers[i] == self)
-            continue;
-        pthread_mutex_lock(&b->lock);
-        unsigned long mark = b->next < b->count ? b->filled : 0;
-        pthread_mutex_unlock(&b->lock);
-        if (mark && mark == p->seen[i])
-            waited = 1;
-        p->seen[i] = mark;
+    pthread_mutex_lock(&p->adopt_lock);
+    int v = atomic_load_explicit(&self->set.adopted_by, memory_order_relaxed);
+    if (v >= 0) {
+        epoll_ctl(p->workers[v].set.epfd, EPOLL_CTL_DEL, self->set.epfd, NULL);
+        atomic_store_explicit(&self->set.adopted_by, -1, memory_order_relaxed);
     }
-    return waited;
+    pthread_mutex_unlock(&p->adopt_lock);
 }
 
-static void tick_deadline(struct timespec *ts)
+static void maybe_take_back(struct worker *self)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_nsec += TICK_NS;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
+    if (atomic_load_explicit(&self->set.adopted_by, memory_order_relaxed) >= 0)
+        take_back(self);
+}
+
+static void kick(struct evset *set)
+{
+    uint64_t one = 1;
+    if (write(set->kick_fd, &one, sizeof one) < 0) {
+        /* only fails when the counter would overflow: it is readable already */
     }
 }
 
-enum standby { QUIT = -1, POLL, HELP };
+static void run_batch(struct worker *self, struct evset *set, unsigned depth, int *quit);
+static void dispatch(struct worker *self, void *ptr, uint32_t mask, unsigned depth, int *quit);
 
-/* Waits until this worker has something to do: POLL when it became the poller, HELP when a
- * batch has events that waited a whole tick, QUIT at stop. */
-static enum standby stand_by(struct worker *self)
+static void run_queue(struct worker *self, struct evset *set)
+{
+    if (!atomic_load_explicit(&set->queued, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&set->queue_lock);
+    size_t n = set->queue_len;
+    struct pool_source **taken = set->queue;
+    set->queue = NULL;
+    set->queue_len = set->queue_cap = 0;
+    atomic_store_explicit(&set->queued, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&set->queue_lock);
+    for (size_t i = 0; i < n; i++)
+        run_source(self, taken[i], EPOLLIN | EPOLLOUT);
+    free(taken);
+}
+
+static int still_adopted(struct evset *set)
+{
+    return atomic_load_explicit(&set->adopted_by, memory_order_relaxed) >= 0;
+}
+
+/* Runs what a stuck worker's set holds: its queue, the rest of its batch, one more batch.
+ * Leaves as soon as the set's own worker is back, which then claims what is left: a visitor
+ * that lingered would keep its own set waiting. */
+static void visit(struct worker *self, struct evset *set, unsigned depth)
+{
+    int quit_seen = 0; /* the visited set's quit is its home worker's business */
+    void *ptr;
+    uint32_t mask;
+    run_queue(self, set);
+    for (int round = 0; round < 2 && still_adopted(set); round++) {
+        while (still_adopted(set) && claim_event(set, &ptr, &mask))
+            dispatch(self, ptr, mask, depth, &quit_seen);
+        if (!still_adopted(set) || fill(self, set, 0) != FILL_SOME)
+            break;
+    }
+}
+
+static struct worker *tag_worker(struct pool *p, void *ptr, size_t offset)
+{
+    char *base = (char *)p->workers;
+    char *c = ptr;
+    if (c < base || c >= base + (size_t)p->nthreads * sizeof *p->workers)
+        return NULL;
+    struct worker *w = &p->workers[(size_t)(c - base) / sizeof *p->workers];
+    return c == (char *)w + offset ? w : NULL;
+}
+
+static void dispatch(struct worker *self, void *ptr, uint32_t mask, unsigned depth, int *quit)
 {
     struct pool *p = self->pool;
-    enum standby rc = QUIT;
-    int idle = 0;
-    pthread_mutex_lock(&p->standby_lock);
-    while (!p->quitting) {
-        struct worker *poller = atomic_load(&p->poller);
-        if (!poller) { /* only at start: the role is handed on, never given up */
-            if (atomic_compare_exchange_strong(&p->poller, &poller, self)) {
-                rc = POLL;
-                break;
-            }
-            continue;
+    struct worker *w;
+    if (ptr == &quit_tag) {
+        *quit = 1;
+    } else if ((w = tag_worker(p, ptr, offsetof(struct worker, set.kick_fd)))) {
+        uint64_t v;
+        if (read(w->set.kick_fd, &v, sizeof v) < 0) {
+            /* another visitor drained it first */
         }
-        if (p->watcher && p->watcher != self) {
-            pthread_cond_wait(&p->bench_cond, &p->standby_lock);
-            continue;
-        }
-        p->watcher = self;
-        if (idle >= IDLE_TICKS) {
-            /* Dekker with fill_batch: it clears in_wait, then looks at watcher_asleep */
-            atomic_store(&p->watcher_asleep, 1);
-            while (atomic_load(&poller->in_wait) && atomic_load(&p->watcher_asleep) && !p->quitting)
-                pthread_cond_wait(&p->watch_cond, &p->standby_lock);
-            atomic_store(&p->watcher_asleep, 0);
-            idle = 0;
-            continue;
-        }
-        unsigned long ran = atomic_load(&poller->ran);
-        int was_waiting = atomic_load(&poller->in_wait);
-        struct timespec until;
-        tick_deadline(&until);
-        while (!p->quitting &&
-               pthread_cond_timedwait(&p->watch_cond, &p->standby_lock, &until) == 0)
-            ;
-        if (p->quitting)
-            break;
-        int waiting = atomic_load(&poller->in_wait);
-        if (!was_waiting && !waiting && atomic_load(&poller->ran) == ran &&
-            atomic_compare_exchange_strong(&p->poller, &poller, self)) {
-            rc = POLL; /* stuck in one callback for a whole tick: we poll instead */
-            break;
-        }
-        if (batch_waited(self)) {
-            rc = HELP;
-            break;
-        }
-        idle = was_waiting && waiting && atomic_load(&poller->ran) == ran ? idle + 1 : 0;
+    } else if ((w = tag_worker(p, ptr, offsetof(struct worker, set)))) {
+        if (depth < p->nthreads)
+            visit(self, &w->set, depth + 1);
+    } else {
+        run_source(self, ptr, mask);
+        maybe_take_back(self);
     }
-    if (p->watcher == self) {
-        p->watcher = NULL;
-        pthread_cond_signal(&p->bench_cond); /* one of the bench watches now */
-    }
-    pthread_mutex_unlock(&p->standby_lock);
-    return rc;
+}
+
+static void run_batch(struct worker *self, struct evset *set, unsigned depth, int *quit)
+{
+    void *ptr;
+    uint32_t mask;
+    while (claim_event(set, &ptr, &mask))
+        dispatch(self, ptr, mask, depth, quit);
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *self = arg;
     struct pool *p = self->pool;
-    char *scratch = malloc(p->scratch_size);
-    if (!scratch)
+    if (!(self->ctx.scratch = malloc(p->scratch_size)))
         return NULL;
-    int helping = 0;
-    for (;;) {
-        struct epoll_event ev;
-        if (next_event(self, &ev)) {
-            p->fn(p->ctx, ev.data.ptr, ev.events, scratch);
-            atomic_fetch_add_explicit(&self->ran, 1, memory_order_relaxed);
-            continue;
-        }
-        int rc;
-        if (atomic_load(&p->poller) == self) {
-            helping = 0;
-            rc = fill_batch(self, -1);
-        } else if (helping) {
-            /* a backlog: keep taking ready sources while full batches come back */
-            rc = fill_batch(self, 0);
-            helping = rc == BATCH;
-        } else {
-            rc = stand_by(self);
-            helping = rc == HELP;
-        }
-        if (rc < 0)
+    int quit = 0;
+    while (!quit) {
+        run_queue(self, &self->set);
+        run_batch(self, &self->set, 0, &quit);
+        if (quit)
             break;
+        maybe_take_back(self);
+        int timeout = atomic_load_explicit(&self->set.queued, memory_order_relaxed) ? 0 : -1;
+        if (fill(self, &self->set, timeout) == FILL_BUSY)
+            sched_yield(); /* a visitor's non-blocking refill: over in microseconds */
     }
-    free(scratch);
+    free(self->ctx.scratch);
+    self->ctx.scratch = NULL;
     return NULL;
 }
 
-static int ctl(struct pool *p, int op, int fd, uint32_t events, void *source)
+/* --- the monitor ----------------------------------------------------------------------- */
+
+static struct worker *waiting_worker(struct pool *p, unsigned stuck)
 {
-    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = source};
-    return epoll_ctl(p->epfd, op, fd, &ev) < 0 ? -errno : 0;
+    for (unsigned k = 1; k < p->nthreads; k++) {
+        struct worker *v = &p->workers[(stuck + k) % p->nthreads];
+        if (atomic_load_explicit(&v->phase, memory_order_relaxed) == PH_WAIT &&
+            atomic_load_explicit(&v->set.adopted_by, memory_order_relaxed) < 0)
+            return v;
+    }
+    return NULL;
 }
 
-int pool_add(struct pool *p, int fd, uint32_t events, void *source)
+static int has_work(struct evset *set)
 {
-    return ctl(p, EPOLL_CTL_ADD, fd, events, source);
+    uint64_t c = atomic_load_explicit(&set->cursor, memory_order_relaxed);
+    unsigned next = (unsigned)(c >> 16) & 0xffffu, count = (unsigned)c & 0xffffu;
+    return (next != FILLING && next < count) ||
+           atomic_load_explicit(&set->queued, memory_order_relaxed);
 }
 
-int pool_rearm(struct pool *p, int fd, uint32_t events, void *source)
+/* Worker w made no progress for a whole look inside its RUN phase. */
+static void help_stuck(struct pool *p, struct worker *w, unsigned long runs_seen)
 {
-    return ctl(p, EPOLL_CTL_MOD, fd, events, source);
+    int by = atomic_load_explicit(&w->set.adopted_by, memory_order_relaxed);
+    if (by >= 0) {
+        /* Already nested; if its visitor got stuck too, the kick reaches whoever holds the
+         * visitor's set, through the chain of nested sets. */
+        if (has_work(&w->set))
+            kick(&w->set);
+        return;
+    }
+    struct worker *v = waiting_worker(p, w->index);
+    if (!v)
+        return; /* every worker is busy: events wait, as they would for a free worker */
+    pthread_mutex_lock(&p->adopt_lock);
+    if (atomic_load_explicit(&w->runs, memory_order_relaxed) == runs_seen &&
+        atomic_load_explicit(&w->set.adopted_by, memory_order_relaxed) < 0) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->set};
+        if (epoll_ctl(v->set.epfd, EPOLL_CTL_ADD, w->set.epfd, &ev) == 0) {
+            atomic_store_explicit(&w->set.adopted_by, (int)v->index, memory_order_relaxed);
+            kick(&w->set); /* the rest of its batch is in memory, not in the kernel */
+        }
+    }
+    pthread_mutex_unlock(&p->adopt_lock);
+}
+
+static void deadline_after(struct timespec *ts, long ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_nsec += ns;
+    while (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Under monitor_lock: sleeps until a worker runs again. Returns 0 at quit. */
+static int sleep_while_idle(struct pool *p)
+{
+    atomic_store(&p->monitor_asleep, 1); /* seq_cst: Dekker with fill() */
+    for (;;) {
+        int running = 0;
+        for (unsigned i = 0; i < p->nthreads; i++)
+            running |= atomic_load(&p->workers[i].phase) == PH_RUN;
+        if (running || p->quitting || !atomic_load(&p->monitor_asleep))
+            break;
+        pthread_cond_wait(&p->monitor_cond, &p->monitor_lock);
+    }
+    atomic_store(&p->monitor_asleep, 0);
+    return !p->quitting;
+}
+
+static void *monitor_main(void *arg)
+{
+    struct pool *p = arg;
+    unsigned long *seen = calloc(p->nthreads, sizeof *seen);
+    if (!seen)
+        return NULL;
+    int idle = 0;
+    pthread_mutex_lock(&p->monitor_lock);
+    while (!p->quitting) {
+        struct timespec until;
+        deadline_after(&until, TICK_NS);
+        while (!p->quitting &&
+               pthread_cond_timedwait(&p->monitor_cond, &p->monitor_lock, &until) == 0)
+            ;
+        if (p->quitting)
+            break;
+        int running = 0;
+        for (unsigned i = 0; i < p->nthreads; i++) {
+            struct worker *w = &p->workers[i];
+            unsigned long r = atomic_load_explicit(&w->runs, memory_order_relaxed);
+            if (atomic_load_explicit(&w->phase, memory_order_relaxed) == PH_RUN) {
+                running = 1;
+                if (r == seen[i])
+                    help_stuck(p, w, r);
+            }
+            seen[i] = r;
+        }
+        idle = running ? 0 : idle + 1;
+        if (idle >= IDLE_TICKS) {
+            if (!sleep_while_idle(p))
+                break;
+            idle = 0;
+        }
+    }
+    pthread_mutex_unlock(&p->monitor_lock);
+    free(seen);
+    return NULL;
+}
+
+/* --- setup ----------------------------------------------------------------------------- */
+
+int pool_add(struct pool *p, int fd, struct pool_source *src)
+{
+    /* The least-loaded set, looking from a rotating start so ties spread out. */
+    unsigned start = atomic_fetch_add_explicit(&p->next_home, 1, memory_order_relaxed);
+    unsigned best = start % p->nthreads, best_n = ~0u;
+    for (unsigned k = 0; k < p->nthreads; k++) {
+        unsigned i = (start + k) % p->nthreads;
+        unsigned n = atomic_load_explicit(&p->workers[i].set.sources, memory_order_relaxed);
+        if (n < best_n) {
+            best = i;
+            best_n = n;
+        }
+    }
+    struct evset *set = &p->workers[best].set;
+    src->home = best;
+    atomic_store_explicit(&src->pending, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&set->sources, 1, memory_order_relaxed);
+    atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = src};
+    if (epoll_ctl(set->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int err = errno;
+        /* A stale claim may hold it right now; it finds GONE once that run ends. */
+        uint32_t s = ST_IDLE;
+        atomic_compare_exchange_strong(&src->state, &s, ST_GONE);
+        atomic_fetch_sub_explicit(&set->sources, 1, memory_order_relaxed);
+        return -err;
+    }
+    return 0;
+}
+
+static int add_tag(int epfd, int fd, void *tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int set_init(struct pool *p, struct worker *w, unsigned index)
+{
+    struct evset *set = &w->set;
+    w->pool = p;
+    w->index = index;
+    w->ctx.index = index;
+    w->ctx.scratch_size = p->scratch_size;
+    atomic_store(&w->phase, PH_RUN);
+    atomic_store(&set->adopted_by, -1);
+    set->kick_fd = -1;
+    pthread_mutex_init(&set->queue_lock, NULL);
+    if ((set->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return -errno;
+    if ((set->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        return -errno;
+    if (add_tag(set->epfd, set->kick_fd, &set->kick_fd) < 0 ||
+        add_tag(set->epfd, p->quit_fd, &quit_tag) < 0)
+        return -errno;
+    return 0;
 }
 
 static int start_threads(struct pool *p)
@@ -283,51 +568,51 @@ static int start_threads(struct pool *p)
         if ((rc = pthread_create(&w->thread, NULL, worker_main, w)))
             break;
     }
+    if (!rc && !(rc = pthread_create(&p->monitor, NULL, monitor_main, p)))
+        p->monitor_started = 1;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return -rc;
 }
 
-struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, void *ctx)
+struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, pool_release_fn release,
+                      void *ctx)
 {
     struct pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->fn = fn;
+    p->release = release;
     p->ctx = ctx;
     p->scratch_size = scratch_size;
-    p->nthreads = nthreads;
-    p->quit_fd = -1;
-    pthread_mutex_init(&p->standby_lock, NULL);
+    p->nthreads = nthreads ? nthreads : 1;
+    pthread_mutex_init(&p->monitor_lock, NULL);
+    pthread_mutex_init(&p->adopt_lock, NULL);
     pthread_condattr_t monotonic;
     pthread_condattr_init(&monotonic);
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->watch_cond, &monotonic);
+    pthread_cond_init(&p->monitor_cond, &monotonic);
     pthread_condattr_destroy(&monotonic);
-    pthread_cond_init(&p->bench_cond, NULL);
-    if ((p->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+    int rc = -ENOMEM;
+    if ((p->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+        rc = -errno;
         goto out_free;
-    if ((p->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
-        goto out_free;
-    struct epoll_event quit = {.events = EPOLLIN, .data.ptr = &quit_tag};
-    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->quit_fd, &quit) < 0)
-        goto out_free;
-    if (!(p->seen = calloc(nthreads, sizeof *p->seen)) ||
-        !(p->workers = calloc(nthreads, sizeof *p->workers)))
-        goto out_free;
-    /* Every batch exists before any worker starts: workers look into each other's. */
-    for (unsigned i = 0; i < nthreads; i++) {
-        p->workers[i].pool = p;
-        pthread_mutex_init(&p->workers[i].batch.lock, NULL);
     }
-    int rc = start_threads(p);
-    if (rc) {
-        pool_free(p);
-        errno = -rc;
-        return NULL;
+    size_t bytes = p->nthreads * sizeof *p->workers;
+    if (!(p->workers = aligned_alloc(64, (bytes + 63) / 64 * 64)))
+        goto out_free;
+    memset(p->workers, 0, bytes);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        p->workers[i].set.epfd = p->workers[i].set.kick_fd = -1;
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        if ((rc = set_init(p, &p->workers[i], i)))
+            goto out_free;
     }
+    if ((rc = start_threads(p)))
+        goto out_free;
     return p;
 out_free:
     pool_free(p);
+    errno = -rc;
     return NULL;
 }
 
@@ -336,11 +621,12 @@ void pool_stop(struct pool *p)
     if (p->stopped)
         return;
     p->stopped = 1;
-    pthread_mutex_lock(&p->standby_lock);
+    pthread_mutex_lock(&p->monitor_lock);
     p->quitting = 1;
-    pthread_cond_broadcast(&p->watch_cond);
-    pthread_cond_broadcast(&p->bench_cond);
-    pthread_mutex_unlock(&p->standby_lock);
+    pthread_cond_broadcast(&p->monitor_cond);
+    pthread_mutex_unlock(&p->monitor_lock);
+    if (p->monitor_started)
+        pthread_join(p->monitor, NULL);
     uint64_t one = 1;
     if (p->quit_fd >= 0 && write(p->quit_fd, &one, sizeof one) < 0) {
         /* an eventfd write only fails on counter overflow: it is already readable */
@@ -355,18 +641,22 @@ void pool_free(struct pool *p)
         return;
     int saved = errno;
     pool_stop(p);
+    if (p->workers) {
+        for (unsigned i = 0; i < p->nthreads; i++) {
+            struct evset *set = &p->workers[i].set;
+            if (set->kick_fd >= 0)
+                close(set->kick_fd);
+            if (set->epfd >= 0)
+                close(set->epfd);
+            pthread_mutex_destroy(&set->queue_lock);
+            free(set->queue);
+        }
+    }
     if (p->quit_fd >= 0)
         close(p->quit_fd);
-    if (p->epfd >= 0)
-        close(p->epfd);
-    if (p->workers) {
-        for (unsigned i = 0; i < p->nthreads; i++)
-            pthread_mutex_destroy(&p->workers[i].batch.lock);
-    }
-    pthread_cond_destroy(&p->bench_cond);
-    pthread_cond_destroy(&p->watch_cond);
-    pthread_mutex_destroy(&p->standby_lock);
-    free(p->seen);
+    pthread_cond_destroy(&p->monitor_cond);
+    pthread_mutex_destroy(&p->monitor_lock);
+    pthread_mutex_destroy(&p->adopt_lock);
     free(p->workers);
     free(p);
     errno = saved;

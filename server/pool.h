@@ -1,39 +1,64 @@
-/* pool - worker threads that share one epoll set.
+/* pool - N workers, each with its own epoll set; a source (a connection) lives in one set.
  *
- * Every source is registered EPOLLONESHOT, so when epoll hands a ready source to a worker it
- * is disarmed until that worker re-arms it: exactly one worker at a time runs a source's
- * callback. One worker, the poller, blocks in epoll_wait, takes up to 16 ready sources (one
- * system call for many events) and runs them in order. One other worker, the watcher, looks
- * every millisecond while there is traffic: if the poller has sat in one callback for a
- * whole look, the watcher becomes the poller (the old one stands by once its callback
- * returns); if sources in a batch have waited a whole look unstarted, the watcher takes them,
- * and keeps taking ready sources from epoll while full batches come back. The other workers
- * wait to become the watcher. So a callback that blocks holds up only its own source, for
- * about 1-2 ms at most; a single poller never wakes a second one for every event; and an
- * idle pool sleeps without timers. */
+ * Contract:
+ * - pool_add registers a source's fd once, edge-triggered, in the set with the fewest
+ *   sources. It is never re-armed: there is no system call per event beyond the I/O itself.
+ * - Exactly one worker at a time runs a source's callback (a state word in the source:
+ *   events that arrive while it runs are folded into one more run by the same worker), so a
+ *   source's events are handled in order, never twice at once.
+ * - A worker stuck in one callback for about a millisecond loses its set to a worker that is
+ *   waiting: the stuck callback holds up only its own source. With every worker stuck, new
+ *   events wait.
+ * - Source memory must stay readable (type-stable) after the source is gone: a late event may
+ *   still name it. The pool calls `release` once no run is in progress; the owner may then
+ *   reuse the memory for another source, never give it back to the system while the pool
+ *   runs. */
 #ifndef LINEPOOL_POOL_H
 #define LINEPOOL_POOL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct pool;
 
-/* Runs on a worker for one ready source. `scratch` is that worker's private buffer of
- * scratch_size bytes (a read buffer), valid for the call. */
-typedef void (*pool_fn)(void *ctx, void *source, uint32_t events, char *scratch);
+/* Embedded at the start of every source. pool_source_init once when its memory is made. */
+struct pool_source {
+    _Atomic uint32_t state; /* pool.c: idle, running, notified, gone */
+    _Atomic uint32_t pending; /* events folded into a run in progress */
+    uint32_t home;            /* index of the set it was added to */
+};
 
-/* Starts nthreads workers. Returns NULL with errno set. Owned by the caller (pool_free). */
-struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, void *ctx);
+/* What a worker gives the callback: its private scratch buffer and its index (for
+ * per-worker counters), valid for the call. */
+struct pool_worker {
+    char *scratch;
+    size_t scratch_size;
+    unsigned index;
+};
 
-/* Registers fd, armed once for `events` (EPOLLONESHOT is added). Any thread. 0 or -errno. */
-int pool_add(struct pool *p, int fd, uint32_t events, void *source);
+enum pool_verdict {
+    POOL_WAIT,  /* done until the next event */
+    POOL_AGAIN, /* more to do (a budget ran out): run me again soon, after the others */
+    POOL_GONE,  /* the source is finished and its fd closed: release it */
+};
 
-/* Re-arms fd for `events`; only the worker currently running its callback may call it. */
-int pool_rearm(struct pool *p, int fd, uint32_t events, void *source);
+typedef enum pool_verdict (*pool_fn)(void *ctx, struct pool_source *src, uint32_t events,
+                                     struct pool_worker *w);
+typedef void (*pool_release_fn)(void *ctx, struct pool_source *src);
+
+/* Starts nthreads workers (and one monitor thread). NULL with errno set. */
+struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, pool_release_fn release,
+                      void *ctx);
+
+void pool_source_init(struct pool_source *src);
+
+/* Registers fd (EPOLLIN|EPOLLOUT|EPOLLRDHUP, edge-triggered) for src in the least-loaded set;
+ * a fresh socket is writable, so its first callback runs at once. Any thread. 0 or -errno. */
+int pool_add(struct pool *p, int fd, struct pool_source *src);
 
 /* Wakes every worker, waits for each to finish its current callback and exit. Sources still
- * registered are not touched. Returns once all workers have exited. */
+ * registered are not touched. */
 void pool_stop(struct pool *p);
 
 /* Stops (if needed) and frees. NULL is a no-op. */

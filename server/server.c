@@ -44,6 +44,7 @@ struct server {
     const struct config *cfg;
     struct registry *reg;
     struct pool *pool;
+    struct conn_env env; /* the pool's context: read by every connection, fixed once started */
     struct connset conns;
     struct listener_rt *listeners;
     size_t nlisteners;
@@ -153,6 +154,14 @@ static int setup_signals(struct server *s)
     return epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0 ? -errno : 0;
 }
 
+static size_t longest_chain(const struct server *s)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < s->nlisteners; i++)
+        n = s->listeners[i].chain.n > n ? s->listeners[i].chain.n : n;
+    return n;
+}
+
 static int start_workers(struct server *s)
 {
     unsigned n = s->cfg->threads;
@@ -160,18 +169,23 @@ static int start_workers(struct server *s)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus > 0 ? (unsigned)cpus : 1;
     }
-    if (!(s->pool = pool_new(n, READ_BUFFER, conn_ready, NULL)))
-        return -errno;
-    struct conn_env env = {
-        .pool = s->pool,
+    s->env = (struct conn_env){
         .set = &s->conns,
-        .read_size = READ_BUFFER,
+        .nworkers = n,
         .max_line = s->cfg->max_line,
         .max_output = s->cfg->max_output,
         .write_timeout_ns = (uint64_t)(s->cfg->write_timeout * NS_PER_S),
         .draining = &s->draining,
     };
-    conn_env_set(&env);
+    if (!(s->env.slab = conn_slab_new(longest_chain(s))))
+        return -errno;
+    if (!(s->env.counters = aligned_alloc(64, n * sizeof *s->env.counters)))
+        return -ENOMEM;
+    memset(s->env.counters, 0, n * sizeof *s->env.counters);
+    /* The pool is created last: from here on the environment does not change. */
+    if (!(s->pool = pool_new(n, READ_BUFFER, conn_ready, conn_release, &s->env)))
+        return -errno;
+    s->env.pool = s->pool;
     return 0;
 }
 
@@ -277,7 +291,7 @@ static void admit(struct server *s, struct listener_rt *l, int fd, const struct 
     }
     int one = 1; /* replies are small and latency matters more than packet count */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct conn *c = conn_new(fd, sa, &l->chain, ++s->next_id);
+    struct conn *c = conn_new(&s->env, fd, sa, &l->chain, ++s->next_id);
     if (!c) {
         reject(fd, "ERR server out of memory\n");
         return;
@@ -370,12 +384,13 @@ static const char *read_signal(struct server *s)
 static void print_summary(struct server *s)
 {
     double up = (double)(conn_now_ns() - s->started_ns) / NS_PER_S;
+    uint64_t messages = 0, bytes_in = 0, bytes_out = 0;
+    if (s->env.counters)
+        conn_totals(&s->env, &messages, &bytes_in, &bytes_out);
     printf("linepool-server: stopped after %.3f s: connections=%llu messages=%llu bytes_in=%llu "
            "bytes_out=%llu rejected=%llu\n",
-           up, (unsigned long long)stats_get(&stats.connections),
-           (unsigned long long)stats_get(&stats.messages),
-           (unsigned long long)stats_get(&stats.bytes_in),
-           (unsigned long long)stats_get(&stats.bytes_out),
+           up, (unsigned long long)stats_get(&stats.connections), (unsigned long long)messages,
+           (unsigned long long)bytes_in, (unsigned long long)bytes_out,
            (unsigned long long)(stats_get(&stats.rejected) + stats_get(&stats.fd_limit_refusals)));
     fflush(stdout);
 }
@@ -443,6 +458,8 @@ void server_free(struct server *s)
     if (!s)
         return;
     pool_free(s->pool);
+    conn_slab_free(s->env.slab);
+    free(s->env.counters);
     registry_free(s->reg);
     for (size_t i = 0; i < s->nlisteners; i++) {
         if (s->listeners[i].fd >= 0)

@@ -1,5 +1,5 @@
-/* stats - server-wide counters, listed once. Updated with relaxed atomics, in batches on hot
- * paths (once per read, not per message), read for the shutdown summary. */
+/* stats - server-wide counters of rare events (per connection, never per message), listed
+ * once, updated with relaxed atomics. Per-message counters are per worker: conn_counters. */
 #ifndef LINEPOOL_STATS_H
 #define LINEPOOL_STATS_H
 
@@ -10,9 +10,6 @@
     X(connections, "connections accepted")                                                         \
     X(rejected, "connections refused by --max-conns")                                              \
     X(fd_limit_refusals, "connections refused at the fd limit")                                    \
-    X(messages, "messages delivered")                                                              \
-    X(bytes_in, "bytes read")                                                                      \
-    X(bytes_out, "bytes written")                                                                  \
     X(line_too_long, "connections closed for a line over --max-line")                              \
     X(idle_kicks, "connections closed by --idle-timeout")                                          \
     X(slow_kicks, "connections closed by --write-timeout")                                         \

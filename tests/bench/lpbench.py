@@ -90,7 +90,8 @@ def parse_bench(path):
     with open(path) as f:
         d = json.load(f)
     lat = d["latency_ns"]
-    fields = {"rps": d["requests_per_second"], "errors": d["errors"]["total"]}
+    fields = {"rps": d["requests_per_second"], "errors": d["errors"]["total"],
+              "requests": d["requests"]}
     # The first second holds the connects (10,000 take a good part of it): req/s from the
     # per-second series after it, when there is at least half a second of it.
     rest = [r for r in d.get("series", []) if r["t"] > 1.0 + 1e-6]
@@ -127,7 +128,25 @@ def parse_stream(path):
     return {"bps": float(rate), "bytes": int(b), "chunks": int(chunks), "seconds": float(secs)}
 
 
-PARSERS = {"bench": parse_bench, "redis-benchmark": parse_redis_benchmark,
+def parse_strace(path):
+    """strace -c -f: system calls per request, against the requests the server answered
+    while traced (its sendto/write/writev/sendmsg calls carry the replies; each reply is one
+    of them at 1 in flight, and pipelined replies only lower the figure)."""
+    calls, replies = 0, 0
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[-1] != "total" and parts[0][0].isdigit():
+                n = int(parts[3])
+                calls += n
+                if parts[-1] in ("sendto", "write", "writev", "sendmsg"):
+                    replies += n
+    if not replies:
+        raise ValueError("no reply system calls in %s" % path)
+    return {"syscalls_per_req": calls / replies, "calls": calls}
+
+
+PARSERS = {"bench": parse_bench, "strace": parse_strace, "redis-benchmark": parse_redis_benchmark,
            "iperf3": parse_iperf3, "stream": parse_stream}
 
 
@@ -143,6 +162,29 @@ def cmd_add(out, key, kind, path):
                                                           ("p50", "µs"), ("p99", "µs"))
              if k in fields]
     print("  %-24s %s" % (key, ", ".join(shown)))
+    return 0
+
+
+def cmd_cpu(pid):
+    """Print PID's utime+stime in seconds."""
+    with open("/proc/%s/stat" % pid) as f:
+        x = f.read().rsplit(")", 1)[1].split()
+    print((int(x[11]) + int(x[12])) / os.sysconf("SC_CLK_TCK"))
+
+
+def cmd_put_cpu(out, key, before, after):
+    """Record the server CPU per request of the bench just recorded under KEY."""
+    runs = [json.loads(l) for l in open(os.path.join(out, "results.jsonl"))]
+    last = [r for r in runs if r["key"] == key and "rps" in r and "cpu_us_per_req" not in r]
+    if not last:
+        return 1
+    r = last[-1]
+    requests = r["rps"] * r.get("seconds", 0) if r.get("seconds") else r.get("requests", 0)
+    if not requests:
+        return 1
+    us = (float(after) - float(before)) / requests * 1e6
+    record(out, key, {"cpu_us_per_req": us})
+    print("  %-24s server CPU %.2f µs per request" % (key, us))
     return 0
 
 
@@ -181,6 +223,8 @@ def fmt(v, unit):
         return "{:,.0f}".format(v) if v >= 100 else "{:.1f}".format(v)
     if unit == "B/conn":
         return "{:,.0f}".format(v)
+    if unit in ("µs", "calls"):
+        return "{:.2f}".format(v)
     return str(v)
 
 
@@ -239,6 +283,28 @@ def main_rows(res, scale_counts):
     rows.append(("blocking handler: 1 conn asleep, others' p99", "p99 µs",
                  lp("block/stuck", "p99"), "linepool unstuck", lp("block/unstuck", "p99"),
                  ("<=", 2.0)))
+    for s in ("linepool", "linepool-t1"):
+        label = "" if s == "linepool" else ", linepool --threads 1"
+        rows.append(("echo, 50 conns: server CPU per request" + label, "cpu µs",
+                     lp("cpu/" + s, "cpu_us_per_req"), "Redis", lp("cpu/redis", "cpu_us_per_req"),
+                     ("<=", 0.85) if s == "linepool" else None))
+        rows.append(("echo, 50 conns: system calls per request" + label, "calls",
+                     lp("syscalls/" + s, "syscalls_per_req"), "budget 2.1", 2.1,
+                     ("<=", 1.0) if s == "linepool" else None))
+    for peer in ("redis", "memcached"):
+        rows.append(("echo, 50 conns: system calls per request", "calls",
+                     lp("syscalls/" + peer, "syscalls_per_req"), PEERS[peer] + " (itself)",
+                     lp("syscalls/" + peer, "syscalls_per_req"), None))
+    for us in ("20", "50"):
+        name = "CPU-bound handler, %s µs/msg, 50 conns" % us
+        rows.append((name + ": --threads 2 vs 1", "req/s", lp("burn%s/linepool-t2" % us, "rps"),
+                     "linepool --threads 1", lp("burn%s/linepool-t1" % us, "rps"), (">=", 1.8)))
+        rows.append((name + ": --threads 2 vs Go", "req/s", lp("burn%s/linepool-t2" % us, "rps"),
+                     "Go, goroutine per conn", lp("burn%s/go" % us, "rps"), (">=", 1.0)))
+    for ms, bar in (("10", 0.95), ("1", 0.90)):
+        rows.append(("blocking: 64 conns, handler sleeps %s ms, --threads 32" % ms, "req/s",
+                     lp("sleep%s/linepool-t32" % ms, "rps"), "ideal 32 × 1000/ms",
+                     32 * 1000.0 / int(ms), (">=", bar)))
     for t in ("1", "2"):
         rows.append(("client: linepool-client bench -t %s vs redis-benchmark" % t, "req/s",
                      lp("client/bench-t" + t, "rps"), "redis-benchmark",
@@ -420,7 +486,8 @@ def cmd_report(out, mode, results_md, svg, scale_counts, *meta):
 
 
 COMMANDS = {"port": cmd_port, "wait-port": cmd_wait_port, "hold": cmd_hold,
-            "wait-rss": cmd_wait_rss, "add": cmd_add, "put": cmd_put, "report": cmd_report}
+            "wait-rss": cmd_wait_rss, "add": cmd_add, "put": cmd_put, "report": cmd_report,
+            "cpu": cmd_cpu, "put-cpu": cmd_put_cpu}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -3,7 +3,11 @@ add_library(slow MODULE ${CMAKE_CURRENT_LIST_DIR}/slow_plugin.c)
 set_target_properties(slow PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
   LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 target_include_directories(slow PRIVATE ${PROJECT_SOURCE_DIR}/include)
-add_custom_target(integration_deps ALL DEPENDS linepool-server echo slow)
+add_library(burn MODULE ${CMAKE_CURRENT_LIST_DIR}/burn_plugin.c)
+set_target_properties(burn PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
+  LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+target_include_directories(burn PRIVATE ${PROJECT_SOURCE_DIR}/include)
+add_custom_target(integration_deps ALL DEPENDS linepool-server echo slow burn)
 
 lp_add_integration_tests(test_server.py TIMEOUT 120 CASES
   listen_line_and_echo ipv6_and_localhost default_listeners port_in_use_is_a_clear_error
@@ -26,3 +30,7 @@ set_tests_properties(test_server.default_listeners
   test_server.blocking_handler_does_not_delay_others
   test_server.fd_limit_keeps_serving_without_spinning
   test_server.slow_reader_is_bounded_and_closed PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
+
+lp_add_integration_tests(test_pool_stress.py TIMEOUT 300 CASES
+  random_sleeps_and_burns_keep_order_at_8_threads
+  random_sleeps_and_burns_keep_order_at_16_threads)

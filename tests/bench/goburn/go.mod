@@ -1,0 +1,3 @@
+module linepool/goburn
+
+go 1.19
