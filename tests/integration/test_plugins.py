@@ -565,6 +565,20 @@ def case_sdk_out_of_tree_plugin():
         run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", test,
              os.path.join(sample, "test_greet.c"), os.path.join(sample, "greet.c")] + fake)
         assert run([test]).strip() == "test_greet: ok"
+        # the installed args helper: strict C11, no feature macros, refuses a repeated key
+        probe = os.path.join(pc_build, "args_probe.c")
+        with open(probe, "w") as f:
+            f.write('#include <linepool/args.h>\n#include <stdio.h>\n'
+                    'struct o { uint64_t n; };\n'
+                    'static const struct args_key keys[] = {{"n", args_set_uint, 0, 9}};\n'
+                    'int main(void) { struct o o = {0}; char err[128];\n'
+                    '  int a = args_parse("n=3", keys, 1, &o, err, sizeof err);\n'
+                    '  unsigned long long n = o.n;\n'
+                    '  int b = args_parse("n=1,n=2", keys, 1, &o, err, sizeof err);\n'
+                    '  printf("%d %llu %d %s\\n", a, n, b, err);\n'
+                    '  return 0; }\n')
+        run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", probe[:-2], probe] + cflags)
+        assert run([probe[:-2]]).strip() == "0 3 -22 n: given twice"
         greet_roundtrip(server, [pc_build, plugindir])
 
         # the tree moves: the server still finds its own plugins, greet included
