@@ -7,6 +7,7 @@
 
 #include "chain.h"
 #include "connset.h"
+#include "deferred.h"
 #include "listener.h"
 #include "log.h"
 #include "stats.h"
@@ -22,14 +23,17 @@
 #include <unistd.h>
 
 enum {
-    C_OPENED = 1 << 0,  /* open hooks ran */
-    C_CLOSING = 1 << 1, /* no more messages: flush, then close (or linger) */
-    C_EOF = 1 << 2,     /* the peer finished sending */
-    C_CLOSED = 1 << 3,  /* close hooks ran */
-    C_PAUSED = 1 << 4,  /* replies over --max-output: not reading */
-    C_LINGER = 1 << 5,  /* our side shut down; discarding input until the peer closes */
-    C_UNREAD = 1 << 6,  /* reading stopped before the socket was empty */
-    C_HUP = 1 << 7,     /* the peer (or our drain) shut the stream: read on to end of stream */
+    C_OPENED = 1 << 0,       /* open hooks ran */
+    C_CLOSING = 1 << 1,      /* no more messages: flush, then close (or linger) */
+    C_EOF = 1 << 2,          /* the peer finished sending */
+    C_CLOSED = 1 << 3,       /* close hooks ran */
+    C_PAUSED = 1 << 4,       /* replies over --max-output: not reading */
+    C_LINGER = 1 << 5,       /* our side shut down; discarding input until the peer closes */
+    C_UNREAD = 1 << 6,       /* reading stopped before the socket was empty */
+    C_HUP = 1 << 7,          /* the peer (or our drain) shut the stream: read on to end of stream */
+    C_HELD = 1 << 8,         /* an answer is deferred: later input waits in `deferred`, unread */
+    C_DEFERRED_NOW = 1 << 9, /* the message being handled deferred its answer */
+    C_OVERTAKE = 1 << 10,    /* later messages may run (and answer) before deferred ones */
 };
 
 #define READ_BUDGET  8                      /* full reads per run before yielding: fairness */
@@ -195,6 +199,49 @@ void conn_request_close(struct conn *c)
     c->flags |= C_CLOSING;
 }
 
+int conn_defer(struct conn *c, uint64_t *seq)
+{
+    if (c->flags & C_CLOSING)
+        return -EPIPE; /* closing: no later answer could be written */
+    int rc = deferred_issue(c, seq);
+    if (rc == 0)
+        c->flags |= C_DEFERRED_NOW;
+    return rc;
+}
+
+int conn_overtake(struct conn *c, int allow)
+{
+    if (allow)
+        c->flags |= C_OVERTAKE;
+    else
+        c->flags &= ~(uint32_t)C_OVERTAKE;
+    return 0;
+}
+
+struct completion {
+    uint64_t seq;
+    const void *bytes;
+    size_t len;
+    unsigned flags;
+};
+
+/* Under the connset's lock: the connection cannot be destroyed meanwhile. */
+static int complete_locked(struct conn *c, void *arg)
+{
+    const struct completion *k = arg;
+    int rc = deferred_fill(c, k->seq, k->bytes, k->len, k->flags);
+    if (rc == 0)
+        pool_notify(c->env->pool, &c->src);
+    return rc;
+}
+
+int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const void *bytes,
+                  size_t len, unsigned flags)
+{
+    struct completion k = {.seq = seq, .bytes = bytes, .len = len, .flags = flags};
+    return connset_with(set, conn_id, complete_locked, &k);
+}
+
 static void run_close_hooks(struct conn *c)
 {
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
@@ -210,7 +257,8 @@ static enum pool_verdict destroy(struct conn *c, const char *why)
     run_close_hooks(c);
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
               conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
-    connset_remove(c->env->set, c);
+    connset_remove(c->env->set, c); /* from here no completer can reach it */
+    deferred_free(c);
     close(c->fd);
     c->fd = -1;
     framer_reset(&c->in);
@@ -249,16 +297,36 @@ static int run_open_hooks(struct conn *c)
 struct read_ctx {
     struct conn *c;
     uint64_t msgs;
+    const char *data; /* the bytes being framed, to find where a hold stopped */
+    size_t n;
+    const char *rest; /* set when framing stopped for a deferred answer */
 };
 
-/* framer callback: one message through the chain. Stops framing once a plugin closed us. */
+#define HOLD 2 /* deliver's result: stop framing, keep the rest of the input */
+
+/* framer callback: one message through the chain. Stops framing once a plugin closed us,
+ * or deferred its answer (unless later answers may overtake it). */
 static int deliver(void *arg, const char *msg, size_t len)
 {
     struct read_ctx *r = arg;
     struct conn *c = r->c;
     r->msgs++;
     chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len);
-    return (c->flags & C_CLOSING) ? 1 : 0;
+    if (c->flags & C_CLOSING)
+        return 1;
+    if (c->flags & C_DEFERRED_NOW) {
+        c->flags &= ~(uint32_t)C_DEFERRED_NOW;
+        if (!(c->flags & C_OVERTAKE)) {
+            /* The message is either inside the pushed bytes or was completed from the
+             * framer's carry by their first line. */
+            if (r->data && msg >= r->data && msg < r->data + r->n)
+                r->rest = msg + len + 1;
+            else
+                r->rest = (const char *)memchr(r->data, '\n', r->n) + 1;
+            return HOLD;
+        }
+    }
+    return 0;
 }
 
 static void line_too_long(struct conn *c)
@@ -274,19 +342,54 @@ static void line_too_long(struct conn *c)
     c->flags |= C_CLOSING;
 }
 
-static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
+/* Frames bytes that read hooks have already seen (held input given back). */
+static void frame_again(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    chain_read(c->chain, (struct lp_conn *)c, c->states, n);
-    struct read_ctx r = {.c = c};
+    struct read_ctx r = {.c = c, .data = data, .n = n};
     int rc = framer_push(&c->in, data, n, c->env->max_line, deliver, &r);
     c->msgs += r.msgs;
     count(&k->messages, r.msgs);
-    if (rc == -EMSGSIZE) {
+    if (rc == HOLD) {
+        c->flags |= C_HELD;
+        if (deferred_hold(c, r.rest, (size_t)(data + n - r.rest)) < 0) {
+            log_error("conn %llu %s: out of memory holding input; closing",
+                      (unsigned long long)c->id, conn_peer_text(c));
+            c->flags |= C_CLOSING;
+        }
+    } else if (rc == -EMSGSIZE) {
         line_too_long(c);
     } else if (rc == -ENOMEM) {
         log_error("conn %llu %s: out of memory framing; closing", (unsigned long long)c->id,
                   conn_peer_text(c));
         c->flags |= C_CLOSING;
+    }
+}
+
+static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
+{
+    chain_read(c->chain, (struct lp_conn *)c, c->states, n);
+    frame_again(c, data, n, k);
+}
+
+/* Deferred answers that came in go out, in order; once none is outstanding the input held
+ * behind them is framed, and reading resumes. */
+static void take_answers(struct conn *c, struct conn_counters *k)
+{
+    int close = 0;
+    deferred_take(c, (c->flags & C_OVERTAKE) != 0, &close);
+    if (close)
+        c->flags |= C_CLOSING;
+    while ((c->flags & C_HELD) && !(c->flags & C_CLOSING) && !deferred_outstanding(c)) {
+        c->flags &= ~(uint32_t)C_HELD;
+        c->flags |= C_UNREAD; /* the socket's edges came while we held: read it again */
+        size_t len = 0;
+        char *held = deferred_unhold(c, &len);
+        if (held)
+            frame_again(c, held, len, k);
+        free(held);
+        deferred_take(c, (c->flags & C_OVERTAKE) != 0, &close);
+        if (close)
+            c->flags |= C_CLOSING;
     }
 }
 
@@ -338,6 +441,10 @@ static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters
             count(&k->bytes_in, (uint64_t)n);
             if (!(c->flags & C_CLOSING))
                 frame(c, w->scratch, (size_t)n, k);
+            if (c->flags & C_HELD) {
+                c->flags |= C_UNREAD;
+                break; /* later input waits in the socket until the answer is in */
+            }
             if ((size_t)n < w->scratch_size && !(c->flags & C_HUP))
                 return 0; /* the socket is empty: its next byte is a new edge */
             if ((c->flags & C_CLOSING) && !(c->flags & C_LINGER))
@@ -402,6 +509,8 @@ static enum pool_verdict settle(struct conn *c)
                 set_deadline(c, conn_now_ns() + c->env->write_timeout_ns);
             return POOL_WAIT;
         }
+        if ((c->flags & C_EOF) && deferred_outstanding(c))
+            return POOL_WAIT; /* a half-closed peer still reads: its answers come first */
         if (c->flags & C_EOF)
             return destroy(c, "closed");
         if (!(c->flags & C_LINGER)) {
@@ -421,6 +530,8 @@ static enum pool_verdict settle(struct conn *c)
         }
         return POOL_WAIT; /* the flush met a full socket: its EPOLLOUT edge wakes us */
     }
+    if (c->flags & C_HELD)
+        return POOL_WAIT; /* the completion of the answer wakes us (pool_notify) */
     if (c->flags & C_PAUSED) {
         c->flags &= ~(uint32_t)C_PAUSED;
         c->flags |= C_UNREAD; /* input that came while paused has had its edge already */
@@ -468,9 +579,11 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
         return destroy(c, "kicked");
     if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0)
         return destroy(c, "refused by plugin");
+    if (c->deferred)
+        take_answers(c, k);
     if (flush(c, k) < 0)
         return destroy(c, "write failed");
-    if (!(c->flags & (C_PAUSED | C_EOF)) && read_some(c, w, k) < 0)
+    if (!(c->flags & (C_PAUSED | C_EOF | C_HELD)) && read_some(c, w, k) < 0)
         return destroy(c, "reset");
     if (flush(c, k) < 0)
         return destroy(c, "write failed");

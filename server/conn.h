@@ -23,14 +23,22 @@ struct conn_env;
 enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 
 struct conn_slab;
+struct conn_deferred;
 
 struct conn {
-    struct pool_source src;   /* first: the pool's state word; the pool hands us this */
-    struct conn *prev, *next; /* in the connset, under its lock */
+    struct pool_source src; /* first: the pool's state word; the pool hands us this */
+    union {
+        struct conn *prev;      /* in the connset, under its lock */
+        struct conn *free_next; /* in the slab's free list while unused */
+    };
+    struct conn *next;  /* in the connset, under its lock */
+    struct conn *hnext; /* in the connset's id hash, under its lock */
     const struct conn_env *env;
     _Atomic int kick; /* enum conn_kick, set by the main thread */
     int fd;
     uint32_t flags;                  /* owner only */
+    _Atomic int dspin;               /* guards `deferred` against completers on other threads */
+    struct conn_deferred *deferred;  /* made on the first defer; see conn_defer */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */
     uint64_t id;
@@ -44,9 +52,8 @@ struct conn {
         struct sockaddr_in in4;
         struct sockaddr_in6 in6;
     } peer;
-    char *peer_text;        /* formatted on first use */
-    struct conn *free_next; /* in the slab's free list while unused */
-    void *states[];         /* one per plugin in chain */
+    char *peer_text; /* formatted on first use */
+    void *states[];  /* one per plugin in chain */
 };
 
 /* Counters a worker bumps for every read and write: one block per worker, on its own cache
@@ -96,6 +103,14 @@ void conn_release(void *ctx, struct pool_source *src);
 /* Sums of every worker's counters. */
 void conn_totals(const struct conn_env *env, uint64_t *messages, uint64_t *bytes_in,
                  uint64_t *bytes_out);
+
+/* Deferred answers (host defer/complete/overtake). conn_defer and conn_overtake from a hook
+ * of the connection (owner thread); conn_complete from any thread, through the connset:
+ * -ESTALE when the connection is gone or the ticket unknown, -EALREADY when completed. */
+int conn_defer(struct conn *c, uint64_t *seq);
+int conn_overtake(struct conn *c, int allow);
+int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const void *bytes,
+                  size_t len, unsigned flags);
 
 /* Host-table services (owner thread only). */
 int conn_reply(struct conn *c, const void *bytes, size_t len);

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct conn;
 
@@ -14,6 +15,8 @@ struct connset {
     pthread_mutex_t lock;
     struct conn *head;
     size_t count;
+    struct conn **buckets; /* by id: for completions that name a connection by its id */
+    size_t nbuckets;       /* a power of two, or 0 */
 };
 
 void connset_init(struct connset *set);
@@ -21,6 +24,11 @@ void connset_destroy(struct connset *set);
 void connset_add(struct connset *set, struct conn *c);
 void connset_remove(struct connset *set, struct conn *c);
 size_t connset_count(struct connset *set);
+
+/* Calls fn for the connection with this id, with the lock held (so it cannot be destroyed
+ * meanwhile: a connection leaves the set first), and returns fn's result; -ESTALE when there
+ * is none. fn must not block. Any thread. */
+int connset_with(struct connset *set, uint64_t id, int (*fn)(struct conn *c, void *arg), void *arg);
 
 /* Calls fn for every connection with the lock held: fn must not block nor close. */
 void connset_foreach(struct connset *set, void (*fn)(struct conn *c, void *arg), void *arg);

@@ -7,7 +7,10 @@
 
 #include <errno.h>
 
+/* The host table is a fixed set of functions with no context argument (plugins call them by
+ * pointer), so what they need from the server is set once here, before any plugin loads. */
 static const _Atomic int *stopping_flag;
+static struct connset *all_conns;
 
 static int host_reply(struct lp_conn *conn, const void *bytes, size_t len)
 {
@@ -54,25 +57,27 @@ static const char *host_listener_addr(struct lp_conn *conn)
     return ((struct conn *)conn)->chain->listener_addr;
 }
 
-/* implemented with the pool (issue 12 points 4-5) */
 static int host_defer(struct lp_conn *conn, struct lp_deferred *out)
 {
-    (void)conn, (void)out;
-    return -ENOSYS;
+    struct conn *c = (struct conn *)conn;
+    if (!c || !out)
+        return -EINVAL;
+    int rc = conn_defer(c, &out->seq);
+    if (rc == 0)
+        out->conn_id = c->id;
+    return rc;
 }
 
-/* implemented with the pool (issue 12 points 4-5) */
 static int host_complete(struct lp_deferred ticket, const void *bytes, size_t len, unsigned flags)
 {
-    (void)ticket, (void)bytes, (void)len, (void)flags;
-    return -ENOSYS;
+    if (len && !bytes)
+        return -EINVAL;
+    return conn_complete(all_conns, ticket.conn_id, ticket.seq, bytes, len, flags);
 }
 
-/* implemented with the pool (issue 12 points 4-5) */
 static int host_overtake(struct lp_conn *conn, int allow)
 {
-    (void)conn, (void)allow;
-    return -ENOSYS;
+    return conn ? conn_overtake((struct conn *)conn, allow) : -EINVAL;
 }
 
 /* implemented with the pool (issue 12 points 4-5) */
@@ -112,8 +117,9 @@ static const struct lp_host table = {
     .timer_cancel = host_timer_cancel,
 };
 
-const struct lp_host *host_table(const _Atomic int *stopping)
+const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns)
 {
     stopping_flag = stopping;
+    all_conns = conns;
     return &table;
 }

@@ -5,7 +5,10 @@
 #include <linepool.h>
 #include <stdatomic.h>
 
-/* The table, valid for the life of the process. `stopping` is the server's draining flag. */
-const struct lp_host *host_table(const _Atomic int *stopping);
+struct connset;
+
+/* The table, valid for the life of the process. `stopping` is the server's draining flag;
+ * `conns` is where a deferred answer's ticket finds its connection. */
+const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns);
 
 #endif

@@ -85,6 +85,7 @@ struct pool {
     unsigned started;
     int stopped;
     int quit_fd; /* eventfd in every set, level-triggered: once written, every set reports it */
+    _Atomic int stop_now; /* set by pool_stop: no callback starts after it (read per event) */
     struct worker *workers;
     _Atomic unsigned next_home; /* round-robin start for placing sources */
 
@@ -298,7 +299,8 @@ static void run_queue(struct worker *self, struct evset *set)
     set->queue_len = set->queue_cap = 0;
     atomic_store_explicit(&set->queued, 0, memory_order_relaxed);
     pthread_mutex_unlock(&set->queue_lock);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !atomic_load_explicit(&self->pool->stop_now, memory_order_relaxed);
+         i++)
         run_source(self, taken[i], EPOLLIN | EPOLLOUT);
     free(taken);
 }
@@ -359,8 +361,11 @@ static void run_batch(struct worker *self, struct evset *set, unsigned depth, in
 {
     void *ptr;
     uint32_t mask;
-    while (claim_event(set, &ptr, &mask))
+    while (!atomic_load_explicit(&self->pool->stop_now, memory_order_relaxed) &&
+           claim_event(set, &ptr, &mask))
         dispatch(self, ptr, mask, depth, quit);
+    if (atomic_load_explicit(&self->pool->stop_now, memory_order_relaxed))
+        *quit = 1;
 }
 
 static void *worker_main(void *arg)
@@ -497,6 +502,44 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
+void pool_notify(struct pool *p, struct pool_source *src)
+{
+    uint32_t s = atomic_load_explicit(&src->state, memory_order_relaxed);
+    for (;;) {
+        if (s & (ST_GONE | ST_NOTIFIED))
+            return; /* gone, or a run is due already */
+        uint32_t want = s | ST_NOTIFIED;
+        if (atomic_compare_exchange_weak_explicit(&src->state, &s, want, memory_order_release,
+                                                  memory_order_relaxed))
+            break;
+    }
+    if (s & ST_RUNNING)
+        return; /* its runner sees NOTIFIED and queues it */
+    /* It was idle and is now ready and unowned: queue it where its worker looks, and wake
+     * that worker (it may be blocked in epoll_wait). */
+    struct evset *set = &p->workers[src->home].set;
+    pthread_mutex_lock(&set->queue_lock);
+    int queued = 0;
+    if (set->queue_len == set->queue_cap) {
+        size_t cap = set->queue_cap ? set->queue_cap * 2 : 64;
+        struct pool_source **q = realloc(set->queue, cap * sizeof *q);
+        if (q) {
+            set->queue = q;
+            set->queue_cap = cap;
+        }
+    }
+    if (set->queue_len < set->queue_cap) {
+        set->queue[set->queue_len++] = src;
+        atomic_store_explicit(&set->queued, (unsigned)set->queue_len, memory_order_relaxed);
+        queued = 1;
+    }
+    pthread_mutex_unlock(&set->queue_lock);
+    if (queued)
+        kick(set);
+    else /* out of memory: put the word back; the next event or notify runs it */
+        atomic_fetch_and_explicit(&src->state, ~(uint32_t)ST_NOTIFIED, memory_order_relaxed);
+}
+
 /* --- setup ----------------------------------------------------------------------------- */
 
 int pool_add(struct pool *p, int fd, struct pool_source *src)
@@ -627,6 +670,7 @@ void pool_stop(struct pool *p)
     pthread_mutex_unlock(&p->monitor_lock);
     if (p->monitor_started)
         pthread_join(p->monitor, NULL);
+    atomic_store(&p->stop_now, 1);
     uint64_t one = 1;
     if (p->quit_fd >= 0 && write(p->quit_fd, &one, sizeof one) < 0) {
         /* an eventfd write only fails on counter overflow: it is already readable */

@@ -57,6 +57,11 @@ void pool_source_init(struct pool_source *src);
  * a fresh socket is writable, so its first callback runs at once. Any thread. 0 or -errno. */
 int pool_add(struct pool *p, int fd, struct pool_source *src);
 
+/* Asks for one more run of src soon, from any thread (a deferred answer completed, a timer
+ * fired). src must be registered and not gone: the caller holds what keeps it alive. A run
+ * in progress runs again; an idle source is queued in its set and the set's worker woken. */
+void pool_notify(struct pool *p, struct pool_source *src);
+
 /* Wakes every worker, waits for each to finish its current callback and exit. Sources still
  * registered are not touched. */
 void pool_stop(struct pool *p);

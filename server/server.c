@@ -212,12 +212,14 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     if (rc)
         goto out_fail;
     rc = -errno;
-    if (!(s->reg = registry_new(host_table(&s->draining))))
+    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns))))
+        goto out_fail;
+    /* Signals are blocked before any plugin loads: a thread a plugin starts in its load hook
+     * inherits the mask, so SIGTERM reaches our signalfd and never kills the process there. */
+    if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || (rc = setup_signals(s)))
         goto out_fail;
     if ((rc = load_plugins(s, err, errlen)))
         goto out_free;
-    if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || (rc = setup_signals(s)))
-        goto out_fail;
     if ((rc = open_listeners(s, err, errlen)))
         goto out_free;
     /* Kept open only to be closed at EMFILE, so one pending client can be told why. */

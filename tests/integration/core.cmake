@@ -7,7 +7,12 @@ add_library(burn MODULE ${CMAKE_CURRENT_LIST_DIR}/burn_plugin.c)
 set_target_properties(burn PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
   LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 target_include_directories(burn PRIVATE ${PROJECT_SOURCE_DIR}/include)
-add_custom_target(integration_deps ALL DEPENDS linepool-server echo slow burn)
+add_library(defer MODULE ${CMAKE_CURRENT_LIST_DIR}/defer_plugin.c)
+set_target_properties(defer PROPERTIES PREFIX "" C_VISIBILITY_PRESET hidden
+  LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+target_include_directories(defer PRIVATE ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(defer PRIVATE Threads::Threads)
+add_custom_target(integration_deps ALL DEPENDS linepool-server echo slow burn defer)
 
 lp_add_integration_tests(test_server.py TIMEOUT 120)
 # The default-port case binds 5005-5007; the others measure memory, CPU or latency, which a
@@ -25,4 +30,8 @@ lp_add_integration_tests(test_pool_stress.py TIMEOUT 300)
 # They bound the worst wait for a reply, which tests running beside them would distort.
 set_tests_properties(test_pool_stress.random_sleeps_and_burns_keep_order_at_8_threads
   test_pool_stress.random_sleeps_and_burns_keep_order_at_16_threads
+  PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
+
+lp_add_integration_tests(test_deferred.py TIMEOUT 300)
+set_tests_properties(test_deferred.thousand_waiting_connections_hold_no_worker
   PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
