@@ -125,7 +125,7 @@ struct lp_host {
      *   - A second `complete` of one ticket returns -EALREADY; an unknown ticket -ESTALE.
      *   - At SIGINT/SIGTERM the drain waits for pending answers until --drain-timeout;
      *     `stopping()` is then true, so a plugin should finish or complete them quickly.
-     * Return 0 or a negative errno (-ENOSYS: this server does not implement it yet). */
+     * Return 0 or a negative errno (-EPIPE from a connection that is closing). */
     int (*defer)(struct lp_conn *conn, struct lp_deferred *out);
     int (*complete)(struct lp_deferred ticket, const void *bytes, size_t len, unsigned flags);
     int (*overtake)(struct lp_conn *conn, int allow);
@@ -134,9 +134,10 @@ struct lp_host {
      * (0 = once); *id (never 0) names it for `timer_cancel`. It is called from the plugin's
      * load or one of its hooks, and the timer belongs to the instance whose code is running
      * (the host knows it; -EPERM from any other thread).
-     *   - conn == NULL: a plugin timer. It runs on a worker thread, concurrently with any
-     *     connection's hooks (lock what it shares); it is cancelled before that instance's
-     *     unload runs, so no callback can run into unloaded code.
+     *   - conn == NULL: a plugin timer. It runs on the server's timer thread, concurrently
+     *     with any connection's hooks (lock what it shares), and must not block (it holds
+     *     up every other timer: hand long work to a thread of your own); the timer thread is
+     *     stopped before any unload runs, so no callback can run into unloaded code.
      *   - conn != NULL (only from one of that connection's hooks): a connection timer. Its
      *     callback runs as a hook of that connection - never at the same time as its other
      *     hooks, conn valid inside it, replies allowed - and it is cancelled before the
@@ -145,7 +146,7 @@ struct lp_host {
      *   - `timer_cancel` from any thread: after it returns no new callback starts; a callback
      *     already running finishes (cancel from inside it is fine). -ENOENT if unknown/done.
      *   - At SIGINT/SIGTERM timers stop being started once the drain begins.
-     * Return 0 or a negative errno (-ENOSYS: this server does not implement it yet). */
+     * Return 0 or a negative errno (-ECANCELED once the drain began). */
     int (*timer_start)(struct lp_conn *conn, uint64_t delay_ns, uint64_t every_ns, lp_timer_fn fn,
                        void *arg, uint64_t *id);
     int (*timer_cancel)(uint64_t id);

@@ -26,7 +26,13 @@ struct stream {
     uint64_t start_ns; /* the stream's first byte; 0 = no stream yet */
     uint64_t chunks, messages, shown;
     uint64_t tick_ns, tick_bytes; /* where the last progress interval ended */
+    struct meter *meter;          /* for the timer's callback */
+    uint64_t timer;               /* while a stream runs: its progress timer (0 = none) */
 };
+
+/* A progress line is due at most a tenth of the interval late: the timer looks that often
+ * while a stream runs, so the lines come on time through a silent stretch too. */
+#define LOOKS_PER_INTERVAL 10
 
 static const struct lp_arg meter_args[] = {
     {.name = "show",
@@ -75,6 +81,38 @@ static void report(struct meter *m, struct lp_conn *conn, struct stream *s, uint
 }
 
 /* The next stream begins right after the Y: now, if this read holds bytes past it. */
+static void progress(struct meter *m, struct lp_conn *conn, struct stream *s, uint64_t now);
+
+static void on_timer(void *arg, struct lp_conn *conn, uint64_t id)
+{
+    (void)id;
+    struct stream *s = arg;
+    struct meter *m = s->meter;
+    uint64_t now = m->host->now_ns();
+    if (s->start_ns && now - s->tick_ns >= m->interval_ns)
+        progress(m, conn, s, now);
+}
+
+/* From a hook of the connection, when its stream starts. A host without timers (an older
+ * server) still gets the lines, from the read hook, when data arrives. */
+static void start_timer(struct meter *m, struct lp_conn *conn, struct stream *s)
+{
+    if (!m->interval_ns || s->timer || !LP_HOST_HAS(m->host, timer_start))
+        return;
+    uint64_t look = m->interval_ns / LOOKS_PER_INTERVAL;
+    if (!look)
+        look = 1;
+    if (m->host->timer_start(conn, look, look, on_timer, s, &s->timer) < 0)
+        s->timer = 0;
+}
+
+static void stop_timer(struct meter *m, struct stream *s)
+{
+    if (s->timer)
+        m->host->timer_cancel(s->timer);
+    s->timer = 0;
+}
+
 static void restart(struct meter *m, struct stream *s)
 {
     s->origin = s->tick_bytes = s->consumed;
@@ -104,6 +142,7 @@ static void meter_read(void *state, struct lp_conn *conn, void *conn_state, size
     uint64_t now = m->host->now_ns();
     if (!s->start_ns)
         s->start_ns = s->tick_ns = now;
+    start_timer(m, conn, s);
     s->received += nbytes;
     s->chunks++;
     if (m->interval_ns && now - s->tick_ns >= m->interval_ns)
@@ -128,6 +167,8 @@ static enum lp_verdict meter_message(void *state, struct lp_conn *conn, void *co
         if (len == 1 && msg[0] == 'Y') { /* an unterminated "Y" at EOF has no '\n' to count */
             report(m, conn, s, (s->consumed < s->received ? s->consumed : s->received) - s->origin);
             restart(m, s);
+            if (!s->start_ns)
+                stop_timer(m, s); /* no stream until the next byte */
             v = LP_NEXT;
         }
     }
@@ -136,8 +177,13 @@ static enum lp_verdict meter_message(void *state, struct lp_conn *conn, void *co
 
 static int meter_open(void *state, struct lp_conn *conn, void **conn_state)
 {
-    (void)state, (void)conn;
-    return (*conn_state = calloc(1, sizeof(struct stream))) ? 0 : -ENOMEM;
+    (void)conn;
+    struct stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->meter = state;
+    *conn_state = s;
+    return 0;
 }
 
 /* A stream cut short by the close is reported over every byte received (an unterminated

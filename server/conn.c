@@ -11,6 +11,7 @@
 #include "listener.h"
 #include "log.h"
 #include "stats.h"
+#include "timers.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@ enum {
     C_HELD = 1 << 8,         /* an answer is deferred: later input waits in `deferred`, unread */
     C_DEFERRED_NOW = 1 << 9, /* the message being handled deferred its answer */
     C_OVERTAKE = 1 << 10,    /* later messages may run (and answer) before deferred ones */
+    C_TIMERS = 1 << 11,      /* it has started timers: look for fired ones on each run */
 };
 
 #define READ_BUDGET  8                      /* full reads per run before yielding: fairness */
@@ -209,6 +211,17 @@ int conn_defer(struct conn *c, uint64_t *seq)
     return rc;
 }
 
+int conn_timer_start(struct conn *c, uint64_t delay_ns, uint64_t every_ns, lp_timer_fn fn,
+                     void *arg, uint64_t *id)
+{
+    if (c->flags & C_CLOSED)
+        return -EPIPE;
+    int rc = timers_start(c->env->timers, c, delay_ns, every_ns, fn, arg, id);
+    if (rc == 0)
+        c->flags |= C_TIMERS;
+    return rc;
+}
+
 int conn_overtake(struct conn *c, int allow)
 {
     if (allow)
@@ -244,6 +257,10 @@ int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const voi
 
 static void run_close_hooks(struct conn *c)
 {
+    if (c->flags & C_TIMERS) { /* no timer callback after the close hooks */
+        timers_cancel_conn(c->env->timers, c);
+        c->flags &= ~(uint32_t)C_TIMERS;
+    }
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
         return;
     c->flags |= C_CLOSED;
@@ -579,6 +596,8 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
         return destroy(c, "kicked");
     if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0)
         return destroy(c, "refused by plugin");
+    if ((c->flags & C_TIMERS) && !(c->flags & C_CLOSED) && !timers_run_fired(c->env->timers, c))
+        c->flags &= ~(uint32_t)C_TIMERS;
     if (c->deferred)
         take_answers(c, k);
     if (flush(c, k) < 0)

@@ -24,6 +24,8 @@ enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 
 struct conn_slab;
 struct conn_deferred;
+struct timer;
+struct timers;
 
 struct conn {
     struct pool_source src; /* first: the pool's state word; the pool hands us this */
@@ -39,6 +41,7 @@ struct conn {
     uint32_t flags;                  /* owner only */
     _Atomic int dspin;               /* guards `deferred` against completers on other threads */
     struct conn_deferred *deferred;  /* made on the first defer; see conn_defer */
+    struct timer *timers;            /* its timers, under the timers' lock (timers.c) */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */
     uint64_t id;
@@ -71,6 +74,7 @@ struct conn_env {
     struct pool *pool;
     struct connset *set;
     struct conn_slab *slab;
+    struct timers *timers;
     struct conn_counters *counters; /* one per worker */
     unsigned nworkers;
     size_t max_line;
@@ -109,6 +113,10 @@ void conn_totals(const struct conn_env *env, uint64_t *messages, uint64_t *bytes
  * -ESTALE when the connection is gone or the ticket unknown, -EALREADY when completed. */
 int conn_defer(struct conn *c, uint64_t *seq);
 int conn_overtake(struct conn *c, int allow);
+
+/* A timer of this connection (from one of its hooks): see timers.h. */
+int conn_timer_start(struct conn *c, uint64_t delay_ns, uint64_t every_ns, lp_timer_fn fn,
+                     void *arg, uint64_t *id);
 int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const void *bytes,
                   size_t len, unsigned flags);
 

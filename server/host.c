@@ -4,6 +4,7 @@
 #include "chain.h"
 #include "conn.h"
 #include "log.h"
+#include "timers.h"
 
 #include <errno.h>
 
@@ -11,6 +12,7 @@
  * pointer), so what they need from the server is set once here, before any plugin loads. */
 static const _Atomic int *stopping_flag;
 static struct connset *all_conns;
+static struct timers *all_timers;
 
 static int host_reply(struct lp_conn *conn, const void *bytes, size_t len)
 {
@@ -80,19 +82,17 @@ static int host_overtake(struct lp_conn *conn, int allow)
     return conn ? conn_overtake((struct conn *)conn, allow) : -EINVAL;
 }
 
-/* implemented with the pool (issue 12 points 4-5) */
 static int host_timer_start(struct lp_conn *conn, uint64_t delay_ns, uint64_t every_ns,
                             lp_timer_fn fn, void *arg, uint64_t *id)
 {
-    (void)conn, (void)delay_ns, (void)every_ns, (void)fn, (void)arg, (void)id;
-    return -ENOSYS;
+    if (conn)
+        return conn_timer_start((struct conn *)conn, delay_ns, every_ns, fn, arg, id);
+    return timers_start(all_timers, NULL, delay_ns, every_ns, fn, arg, id);
 }
 
-/* implemented with the pool (issue 12 points 4-5) */
 static int host_timer_cancel(uint64_t id)
 {
-    (void)id;
-    return -ENOSYS;
+    return timers_cancel(all_timers, id);
 }
 
 /* Grows only at its end (see LP_ABI_MINOR in linepool.h). */
@@ -117,9 +117,11 @@ static const struct lp_host table = {
     .timer_cancel = host_timer_cancel,
 };
 
-const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns)
+const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,
+                                 struct timers *timers)
 {
     stopping_flag = stopping;
     all_conns = conns;
+    all_timers = timers;
     return &table;
 }

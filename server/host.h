@@ -6,9 +6,12 @@
 #include <stdatomic.h>
 
 struct connset;
+struct timers;
 
 /* The table, valid for the life of the process. `stopping` is the server's draining flag;
- * `conns` is where a deferred answer's ticket finds its connection. */
-const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns);
+ * `conns` is where a deferred answer's ticket finds its connection; `timers` serves
+ * timer_start and timer_cancel. */
+const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,
+                                 struct timers *timers);
 
 #endif

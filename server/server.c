@@ -10,6 +10,7 @@
 #include "pool.h"
 #include "registry.h"
 #include "stats.h"
+#include "timers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +46,7 @@ struct server {
     struct registry *reg;
     struct pool *pool;
     struct conn_env env; /* the pool's context: read by every connection, fixed once started */
+    struct timers *timers;
     struct connset conns;
     struct listener_rt *listeners;
     size_t nlisteners;
@@ -171,6 +173,7 @@ static int start_workers(struct server *s)
     }
     s->env = (struct conn_env){
         .set = &s->conns,
+        .timers = s->timers,
         .nworkers = n,
         .max_line = s->cfg->max_line,
         .max_output = s->cfg->max_output,
@@ -212,7 +215,9 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     if (rc)
         goto out_fail;
     rc = -errno;
-    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns))))
+    if (!(s->timers = timers_new(&s->conns)))
+        goto out_fail;
+    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns, s->timers))))
         goto out_fail;
     /* Signals are blocked before any plugin loads: a thread a plugin starts in its load hook
      * inherits the mask, so SIGTERM reaches our signalfd and never kills the process there. */
@@ -346,6 +351,7 @@ static void start_drain(struct server *s, const char *signame)
     }
     s->drain_deadline_ns = conn_now_ns() + (uint64_t)(s->cfg->drain_timeout * NS_PER_S);
     atomic_store(&s->draining, 1);
+    timers_quiesce(s->timers); /* no timer callback from the drain on */
     connset_foreach(&s->conns, kick_drain, NULL);
 }
 
@@ -447,6 +453,8 @@ int server_run(struct server *s)
     }
     if (!forced) {
         pool_stop(s->pool);
+        timers_free(s->timers); /* joined: no plugin timer runs into unloaded code */
+        s->timers = NULL;
         log_info("all connections finished; unloading plugins");
         registry_free(s->reg);
         s->reg = NULL;
@@ -460,6 +468,7 @@ void server_free(struct server *s)
     if (!s)
         return;
     pool_free(s->pool);
+    timers_free(s->timers);
     conn_slab_free(s->env.slab);
     free(s->env.counters);
     registry_free(s->reg);

@@ -2,6 +2,9 @@
  *   "d SEQ MS"    defers; its thread completes the answer "SEQ" after MS milliseconds
  *   "now SEQ"     answers "SEQ" at once (behind any deferred answer, unless overtaking)
  *   "overtake"    lets this connection's later answers pass deferred ones; answers "ok"
+ *   "tick MS"     a one-shot connection timer answers "tick" after MS ms
+ *   "every MS N"  a repeating connection timer answers "tock 1".."tock N", then cancels
+ *   "ptimer MS"   defers, and a plugin timer (the timer thread) completes it with "ptimer"
  * Its thread keeps the pending completions in a heap by due time. unload stops and joins it
  * (the plugin author's duty); completions still pending then are dropped. The number of
  * completions the server refused as stale (the connection had closed) is logged at unload. */
@@ -141,6 +144,45 @@ static void defer_unload(void *state)
     free(d);
 }
 
+struct ticker {
+    const struct lp_host *host;
+    uint64_t id;
+    unsigned left, n;
+};
+
+static void on_tick(void *arg, struct lp_conn *conn, uint64_t id)
+{
+    (void)id;
+    const struct lp_host *host = arg;
+    host->reply(conn, "tick\n", 5);
+}
+
+static void on_tock(void *arg, struct lp_conn *conn, uint64_t id)
+{
+    struct ticker *t = arg;
+    char out[32];
+    int n = snprintf(out, sizeof out, "tock %u\n", ++t->n);
+    t->host->reply(conn, out, (size_t)n);
+    if (t->n == t->left) {
+        t->host->timer_cancel(id);
+        free(t);
+    }
+}
+
+struct ptimer {
+    const struct lp_host *host;
+    struct lp_deferred ticket;
+};
+
+static void on_ptimer(void *arg, struct lp_conn *conn, uint64_t id)
+{
+    (void)id;
+    struct ptimer *p = arg;
+    if (!conn) /* a plugin timer: no connection, on the timer thread */
+        p->host->complete(p->ticket, "ptimer\n", 7, 0);
+    free(p);
+}
+
 static enum lp_verdict defer_message(void *state, struct lp_conn *conn, void *conn_state,
                                      const char *msg, size_t len)
 {
@@ -177,6 +219,34 @@ static enum lp_verdict defer_message(void *state, struct lp_conn *conn, void *co
     } else if (sscanf(line, "now %lu", &seq) == 1) {
         int n = snprintf(out, sizeof out, "%lu\n", seq);
         d->host->reply(conn, out, (size_t)n);
+    } else if (sscanf(line, "tick %lu", &ms) == 1) {
+        uint64_t id;
+        if (d->host->timer_start(conn, ms * 1000000ull, 0, on_tick, (void *)d->host, &id) < 0)
+            d->host->reply(conn, "ERR timer refused\n", 18);
+    } else if (sscanf(line, "every %lu %lu", &ms, &seq) == 2 && seq > 0) {
+        struct ticker *t = calloc(1, sizeof *t);
+        if (t) {
+            t->host = d->host;
+            t->left = (unsigned)seq;
+        }
+        if (!t ||
+            d->host->timer_start(conn, ms * 1000000ull, ms * 1000000ull, on_tock, t, &t->id) < 0) {
+            free(t);
+            d->host->reply(conn, "ERR timer refused\n", 18);
+        }
+    } else if (sscanf(line, "ptimer %lu", &ms) == 1) {
+        struct ptimer *p = calloc(1, sizeof *p);
+        uint64_t id;
+        if (!p || d->host->defer(conn, &p->ticket) < 0) {
+            free(p);
+            d->host->reply(conn, "ERR defer refused\n", 18);
+            return LP_STOP;
+        }
+        p->host = d->host;
+        if (d->host->timer_start(NULL, ms * 1000000ull, 0, on_ptimer, p, &id) < 0) {
+            d->host->complete(p->ticket, "ERR timer refused\n", 18, 0);
+            free(p);
+        }
     } else if (strcmp(line, "overtake") == 0) {
         d->host->overtake(conn, 1);
         d->host->reply(conn, "ok\n", 3);

@@ -167,12 +167,13 @@ class Mock:
     def _early(self, c):
         self._recv(c)
         c.sendall(b"ERR line too long\n")
-        # close only once the client has seen the answer and closed (a close with its data
-        # unread would be an RST, which could destroy the answer in flight)
+        # Read no more, so the client cannot finish its message before it sees the answer;
+        # close only once the client has closed (a close with its data unread is an RST,
+        # which could destroy the answer in flight). POLLRDHUP comes with data still unread.
         c.shutdown(socket.SHUT_WR)
-        c.settimeout(10 * SLOW)
-        while self._recv(c):
-            pass
+        waiter = select.poll()
+        waiter.register(c, select.POLLRDHUP | select.POLLHUP)
+        waiter.poll(int(10000 * SLOW))
         c.close()
 
     def _count(self, c):

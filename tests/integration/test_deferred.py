@@ -6,6 +6,7 @@ worker. Randomness is seeded; the seed is printed and named in a failure (LP_SEE
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import threading
@@ -139,6 +140,64 @@ def case_thousand_waiting_connections_hold_no_worker():
         assert rps >= 9000 / SLOW, rps
         rc, err = srv.stop()
         assert rc == 0, err
+
+
+def case_connection_timers_one_shot_and_repeating():
+    """A repeating connection timer answers 5 times, 80 ms apart, then cancels itself; a
+    one-shot one answers once; a plugin timer completes a deferred answer from the timer
+    thread."""
+    with defer_server() as srv:
+        s = connect(srv.port)
+        t0 = time.monotonic()
+        s.sendall(b"every 80 5\n")
+        got = lptest.recv_lines(s, 5, timeout=5 * SLOW)
+        took = time.monotonic() - t0
+        assert got == [b"tock %d" % i for i in range(1, 6)], got
+        assert took >= 0.38, took  # five ticks 80 ms apart cannot come sooner
+        s.sendall(b"tick 50\nptimer 50\nnow 9\n")
+        got = lptest.recv_lines(s, 3, timeout=5 * SLOW)
+        assert sorted(got[:1]) == [b"tick"] and got[1:] == [b"ptimer", b"9"], got
+        s.close()
+        rc, err = srv.stop()
+        assert rc == 0, err
+
+
+def case_timers_of_a_closed_connection_stop():
+    """20 connections start a timer every 5 ms and hang up: the timers are cancelled with
+    them (a callback into a freed connection would crash the server or trip ASan), and the
+    server keeps answering."""
+    with defer_server() as srv:
+        for _ in range(20):
+            s = connect(srv.port)
+            s.sendall(b"every 5 100000\n")
+            assert lptest.recv_lines(s, 1, timeout=5 * SLOW) == [b"tock 1"]
+            s.close()
+        lptest.wait_for(lambda: lptest.echo_roundtrip(srv.port, b"now 3") == b"3", 5 * SLOW,
+                        "the server to answer after the closes")
+        rc, err = srv.stop()
+        assert rc == 0, err
+
+
+def case_rate_meter_progress_lines_come_during_a_silent_stretch():
+    """rate-meter's interval lines come from a timer: a stream that goes silent after its
+    first bytes still gets one line per interval (0.2 s here), on time."""
+    with Server("--listen", "127.0.0.1:0=rate-meter",
+                "--plugin", "rate-meter:interval=0.2") as srv:
+        s = connect(srv.port)
+        s.sendall(b"X" * 1000 + b"\n")
+        t0 = time.monotonic()
+        progress = re.compile(r"rate-meter.*conn \d+ \[")
+        lptest.wait_for(lambda: len(progress.findall(srv.stderr())) >= 3, 5 * SLOW,
+                        "three progress lines while the client is silent")
+        took = time.monotonic() - t0
+        assert took < 1.5 * SLOW, took
+        s.sendall(b"Y\n")
+        got = lptest.recv_lines(s, 4, timeout=5 * SLOW)
+        assert got[0] == b"Processed 1,003 bytes in 2 chunks.", got
+        s.close()
+        rc, err = srv.stop()
+        assert rc == 0, err
+    print("3 progress lines in %.2f s of silence (interval 0.2 s)" % took)
 
 
 if __name__ == "__main__":

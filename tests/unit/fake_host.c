@@ -89,7 +89,8 @@ static const char *fake_listener_addr(struct lp_conn *conn)
     return ((struct fake_conn *)conn)->listener_addr;
 }
 
-/* Deferred replies and timers: not in the fake host yet, as in the server (-ENOSYS). */
+/* Deferred replies and timers: the server has them; the fake host does not yet (-ENOSYS), so
+ * unit tests exercise them through the integration tests (tests/integration/test_deferred.py). */
 static int fake_defer(struct lp_conn *conn, struct lp_deferred *out)
 {
     (void)conn, (void)out;
