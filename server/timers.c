@@ -14,7 +14,8 @@
 #include <time.h>
 
 struct timer {
-    uint64_t id; /* gen << 32 | slot + 1; 0 while the slot is free */
+    uint32_t slot; /* its own index: slots never move (connections hold pointers to them) */
+    uint64_t id;   /* gen << 32 | slot + 1; 0 while the slot is free */
     uint64_t due_ns, every_ns;
     lp_timer_fn fn;
     void *arg;
@@ -31,12 +32,19 @@ struct timers {
     pthread_t thread;
     int started, quit, quiesced;
     struct connset *conns;
-    struct timer *slots;
-    uint32_t nslots, free_head; /* free_head: slot + 1, 0 = none */
+    struct timer **chunks;               /* SLOT_CHUNK slots each, allocated once, never moved */
+    uint32_t nchunks, nslots, free_head; /* free_head: slot + 1, 0 = none */
     uint32_t gen;
     uint32_t *heap; /* slot indexes by due time */
     uint32_t nheap, heap_cap;
 };
+
+#define SLOT_CHUNK 256
+
+static struct timer *at(const struct timers *t, uint32_t slot)
+{
+    return &t->chunks[slot / SLOT_CHUNK][slot % SLOT_CHUNK];
+}
 
 static uint64_t now_ns(void)
 {
@@ -47,7 +55,7 @@ static uint64_t now_ns(void)
 
 static int earlier(struct timers *t, uint32_t a, uint32_t b)
 {
-    return t->slots[a].due_ns < t->slots[b].due_ns;
+    return at(t, a)->due_ns < at(t, b)->due_ns;
 }
 
 static void heap_swap(struct timers *t, uint32_t i, uint32_t j)
@@ -73,7 +81,7 @@ static int heap_push(struct timers *t, uint32_t slot)
         heap_swap(t, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
-    t->slots[slot].in_heap = 1;
+    at(t, slot)->in_heap = 1;
     return 0;
 }
 
@@ -92,13 +100,13 @@ static uint32_t heap_pop(struct timers *t)
         heap_swap(t, i, m);
         i = m;
     }
-    t->slots[top].in_heap = 0;
+    at(t, top)->in_heap = 0;
     return top;
 }
 
 static void slot_free(struct timers *t, uint32_t slot)
 {
-    struct timer *x = &t->slots[slot];
+    struct timer *x = at(t, slot);
     x->id = 0;
     x->conn = NULL;
     x->next_free = t->free_head;
@@ -108,9 +116,9 @@ static void slot_free(struct timers *t, uint32_t slot)
 static struct timer *find(struct timers *t, uint64_t id)
 {
     uint32_t slot = (uint32_t)id - 1;
-    if (!id || slot >= t->nslots || t->slots[slot].id != id)
+    if (!id || slot >= t->nslots || at(t, slot)->id != id)
         return NULL;
-    return &t->slots[slot];
+    return at(t, slot);
 }
 
 static void unlink_conn(struct timer *x)
@@ -136,7 +144,7 @@ static int wake_conn(struct conn *c, void *arg)
 /* Under lock, for a due timer at slot: fire it, then schedule its next tick or let it be. */
 static void fire(struct timers *t, uint32_t slot, uint64_t now)
 {
-    struct timer *x = &t->slots[slot];
+    struct timer *x = at(t, slot);
     if (x->cancelled) { /* cancelled while queued: the heap held its last reference */
         slot_free(t, slot);
         return;
@@ -155,7 +163,7 @@ static void fire(struct timers *t, uint32_t slot, uint64_t now)
         connset_with(t->conns, conn_id, wake_conn, NULL);
         pthread_mutex_lock(&t->lock);
     }
-    x = &t->slots[slot]; /* the slots may have moved while unlocked */
+    x = at(t, slot);
     if (x->id != id)
         return; /* cancelled meanwhile, and freed by the cancel */
     if (!x->every_ns || t->quiesced) {
@@ -184,7 +192,7 @@ static void *timer_main(void *arg)
             pthread_cond_wait(&t->cond, &t->lock);
             continue;
         }
-        uint64_t now = now_ns(), due = t->slots[t->heap[0]].due_ns;
+        uint64_t now = now_ns(), due = at(t, t->heap[0])->due_ns;
         if (due > now) {
             struct timespec ts;
             deadline(&ts, due);
@@ -235,7 +243,9 @@ void timers_free(struct timers *t)
         pthread_join(t->thread, NULL);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
-    free(t->slots);
+    for (uint32_t i = 0; i < t->nchunks; i++)
+        free(t->chunks[i]);
+    free(t->chunks);
     free(t->heap);
     free(t);
 }
@@ -251,19 +261,23 @@ void timers_quiesce(struct timers *t)
 static int slot_take(struct timers *t, uint32_t *slot)
 {
     if (!t->free_head) {
-        uint32_t n = t->nslots ? t->nslots * 2 : 64;
-        struct timer *s = realloc(t->slots, n * sizeof *s);
-        if (!s)
+        struct timer **chunks = realloc(t->chunks, (t->nchunks + 1) * sizeof *chunks);
+        if (!chunks)
             return -ENOMEM;
-        for (uint32_t i = t->nslots; i < n; i++) {
-            s[i] = (struct timer){.next_free = i + 1 < n ? i + 2 : t->free_head};
+        t->chunks = chunks;
+        struct timer *c = calloc(SLOT_CHUNK, sizeof *c);
+        if (!c)
+            return -ENOMEM;
+        t->chunks[t->nchunks++] = c;
+        for (uint32_t i = 0; i < SLOT_CHUNK; i++) {
+            c[i].slot = t->nslots + i;
+            c[i].next_free = i + 1 < SLOT_CHUNK ? t->nslots + i + 2 : 0;
         }
         t->free_head = t->nslots + 1;
-        t->slots = s;
-        t->nslots = n;
+        t->nslots += SLOT_CHUNK;
     }
     *slot = t->free_head - 1;
-    t->free_head = t->slots[*slot].next_free;
+    t->free_head = at(t, *slot)->next_free;
     return 0;
 }
 
@@ -278,8 +292,9 @@ int timers_start(struct timers *t, struct conn *conn, uint64_t delay_ns, uint64_
     if (!t->quiesced && !(rc = slot_take(t, &slot))) {
         if (++t->gen == 0)
             t->gen = 1;
-        struct timer *x = &t->slots[slot];
-        *x = (struct timer){.id = (uint64_t)t->gen << 32 | (slot + 1),
+        struct timer *x = at(t, slot);
+        *x = (struct timer){.slot = slot,
+                            .id = (uint64_t)t->gen << 32 | (slot + 1),
                             .due_ns = now_ns() + delay_ns,
                             .every_ns = every_ns,
                             .fn = fn,
@@ -311,7 +326,7 @@ int timers_cancel(struct timers *t, uint64_t id)
         x->fired = 0;
         unlink_conn(x);
         if (!x->in_heap) /* else the heap frees it when it comes up */
-            slot_free(t, (uint32_t)(x - t->slots));
+            slot_free(t, x->slot);
     }
     pthread_mutex_unlock(&t->lock);
     return rc;
@@ -342,7 +357,7 @@ int timers_run_fired(struct timers *t, struct conn *c)
         if (!x->every_ns) { /* a one-shot timer is done once its callback runs (a repeating
                              * one is out of the heap only while the thread fires it) */
             unlink_conn(x);
-            slot_free(t, (uint32_t)(x - t->slots));
+            slot_free(t, x->slot);
         }
     }
     int left = c->timers != NULL;
@@ -364,7 +379,7 @@ void timers_cancel_conn(struct timers *t, struct conn *c)
         x->cancelled = 1;
         x->fired = 0;
         if (!x->in_heap)
-            slot_free(t, (uint32_t)(x - t->slots));
+            slot_free(t, x->slot);
     }
     pthread_mutex_unlock(&t->lock);
 }

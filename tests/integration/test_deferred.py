@@ -178,6 +178,22 @@ def case_timers_of_a_closed_connection_stop():
         assert rc == 0, err
 
 
+def case_three_hundred_connections_with_timers_at_once():
+    """More timers at once than one chunk of timer slots (256): every connection still gets
+    its five ticks, in order (timer memory never moves under the connections)."""
+    lptest.raise_fd_limit(2048)
+    with defer_server() as srv:
+        socks = [connect(srv.port, timeout=10 * SLOW) for _ in range(300)]
+        for s in socks:
+            s.sendall(b"every 30 5\n")
+        for i, s in enumerate(socks):
+            got = lptest.recv_lines(s, 5, timeout=10 * SLOW)
+            assert got == [b"tock %d" % k for k in range(1, 6)], (i, got)
+            s.close()
+        rc, err = srv.stop()
+        assert rc == 0, err
+
+
 def case_rate_meter_progress_lines_come_during_a_silent_stretch():
     """rate-meter's interval lines come from a timer: a stream that goes silent after its
     first bytes still gets one line per interval (0.2 s here), on time."""
