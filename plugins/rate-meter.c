@@ -67,9 +67,10 @@ static void report(struct meter *m, struct lp_conn *conn, struct stream *s, uint
     uint64_t ns = m->host->now_ns() - s->start_ns;
     char b[FMT_GROUP_MAX], c[FMT_GROUP_MAX], br[FMT_GROUP_MAX], mr[FMT_GROUP_MAX], text[256];
     int n = snprintf(text, sizeof text,
-                     "Processed %s bytes in %s chunks.\nTotal time: %.3f seconds.\n"
+                     "Processed %s bytes in %s chunk%s.\nTotal time: %.3f seconds.\n"
                      "Data rate: %s bytes/second.\nMessage rate: %s messages/second.\n",
-                     fmt_group(b, bytes), fmt_group(c, s->chunks), (double)ns / 1e9,
+                     fmt_group(b, bytes), fmt_group(c, s->chunks), s->chunks == 1 ? "" : "s",
+                     (double)ns / 1e9,
                      fmt_group(br, fmt_per_second(bytes, ns)),
                      fmt_group(mr, fmt_per_second(s->messages, ns)));
     m->host->reply(conn, text, (size_t)n);

@@ -86,7 +86,7 @@ static void hello_world_without_newline_reported_at_close(void)
     fake_close(&conn);
     CU_ASSERT_PTR_NOT_NULL(
         fake_log_find("INFO rate-meter: Data from 127.0.0.1:50696 \"Hello, World!\""));
-    CU_ASSERT_STRING_EQUAL(conn.out, "Processed 13 bytes in 1 chunks.\nTotal time: 0.001 seconds.\n"
+    CU_ASSERT_STRING_EQUAL(conn.out, "Processed 13 bytes in 1 chunk.\nTotal time: 0.001 seconds.\n"
                                      "Data rate: 13,000 bytes/second.\n"
                                      "Message rate: 1,000 messages/second.\n");
     fake_conn_free(&conn);
@@ -119,7 +119,7 @@ static void Y_mid_read_starts_the_next_stream_at_once(void)
     CU_ASSERT_EQUAL_FATAL(load("show=0"), 0);
     fake_open(&conn, &lp_plugin, st, 3, 1);
     CU_ASSERT_EQUAL(FAKE_FEED(&conn, "a\nY\nbb\n"), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(conn.out, "Processed 4 bytes in 1 chunks.\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conn.out, "Processed 4 bytes in 1 chunk.\n"));
     fake_clear(&conn);
     fake_advance(500000000);
     FAKE_FEED(&conn, "c\nY\n");
@@ -155,7 +155,7 @@ static void unterminated_Y_at_eof_counts_only_received_bytes(void)
     lp_plugin.read(st, (struct lp_conn *)&conn, conn.state, 3);
     fake_message(&conn, "a", 1);
     fake_message(&conn, "Y", 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(conn.out, "Processed 3 bytes in 1 chunks.\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(conn.out, "Processed 3 bytes in 1 chunk.\n"));
     fake_clear(&conn);
     finish();
     CU_ASSERT_EQUAL(conn.outlen, 0);
