@@ -144,10 +144,17 @@ static void defer_unload(void *state)
     free(d);
 }
 
+/* A repeating timer's state. The connection's state owns it: a timer still running when
+ * the connection closes is cancelled by the server before the close hook, which frees it. */
 struct ticker {
     const struct lp_host *host;
     uint64_t id;
     unsigned left, n;
+    struct ticker **owner; /* the connection state's slot */
+};
+
+struct conn_ticks {
+    struct ticker *ticker;
 };
 
 static void on_tick(void *arg, struct lp_conn *conn, uint64_t id)
@@ -165,6 +172,7 @@ static void on_tock(void *arg, struct lp_conn *conn, uint64_t id)
     t->host->reply(conn, out, (size_t)n);
     if (t->n == t->left) {
         t->host->timer_cancel(id);
+        *t->owner = NULL;
         free(t);
     }
 }
@@ -183,10 +191,25 @@ static void on_ptimer(void *arg, struct lp_conn *conn, uint64_t id)
     free(p);
 }
 
+static int defer_open(void *state, struct lp_conn *conn, void **conn_state)
+{
+    (void)state, (void)conn;
+    return (*conn_state = calloc(1, sizeof(struct conn_ticks))) ? 0 : -ENOMEM;
+}
+
+static void defer_close(void *state, struct lp_conn *conn, void *conn_state)
+{
+    (void)state, (void)conn;
+    struct conn_ticks *ct = conn_state;
+    if (ct)
+        free(ct->ticker); /* its timer was cancelled before this hook */
+    free(ct);
+}
+
 static enum lp_verdict defer_message(void *state, struct lp_conn *conn, void *conn_state,
                                      const char *msg, size_t len)
 {
-    (void)conn_state;
+    struct conn_ticks *ct = conn_state;
     struct defer_state *d = state;
     char line[64], out[32];
     unsigned long seq, ms;
@@ -223,16 +246,19 @@ static enum lp_verdict defer_message(void *state, struct lp_conn *conn, void *co
         uint64_t id;
         if (d->host->timer_start(conn, ms * 1000000ull, 0, on_tick, (void *)d->host, &id) < 0)
             d->host->reply(conn, "ERR timer refused\n", 18);
-    } else if (sscanf(line, "every %lu %lu", &ms, &seq) == 2 && seq > 0) {
+    } else if (sscanf(line, "every %lu %lu", &ms, &seq) == 2 && seq > 0 && !ct->ticker) {
         struct ticker *t = calloc(1, sizeof *t);
         if (t) {
             t->host = d->host;
             t->left = (unsigned)seq;
+            t->owner = &ct->ticker;
         }
         if (!t ||
             d->host->timer_start(conn, ms * 1000000ull, ms * 1000000ull, on_tock, t, &t->id) < 0) {
             free(t);
             d->host->reply(conn, "ERR timer refused\n", 18);
+        } else {
+            ct->ticker = t;
         }
     } else if (sscanf(line, "ptimer %lu", &ms) == 1) {
         struct ptimer *p = calloc(1, sizeof *p);
@@ -263,6 +289,8 @@ LP_EXPORT const struct lp_plugin lp_plugin = {
     .summary = "test plugin: 'd SEQ MS' answers SEQ from its own thread after MS ms",
     .load = defer_load,
     .unload = defer_unload,
+    .open = defer_open,
+    .close = defer_close,
     .message = defer_message,
 };
 
