@@ -237,7 +237,7 @@ def verdict(ratio, target):
     if target is None:
         return "", ""
     op, x = target
-    text = "%s %.1f×" % ("≥" if op == ">=" else "≤", x)
+    text = "%s %s×" % ("≥" if op == ">=" else "≤", ("%.2f" % x).rstrip("0").rstrip("."))
     if ratio is None:
         return text, "n/a"
     ok = ratio >= x if op == ">=" else ratio <= x
