@@ -48,7 +48,8 @@ static void parse_figures(struct answer *a, const char *line)
         p += 10;
         if (take_count(&p, &b) == 0 && strncmp(p, "bytes in ", 9) == 0) {
             p += 9;
-            if (take_count(&p, &c) == 0 && strncmp(p, "chunk", 5) == 0) { /* "1 chunk", "2 chunks" */
+            if (take_count(&p, &c) == 0 &&
+                strncmp(p, "chunk", 5) == 0) { /* "1 chunk", "2 chunks" */
                 a->has_processed = 1;
                 a->processed_bytes = b;
                 a->processed_chunks = c;

@@ -70,8 +70,7 @@ static void report(struct meter *m, struct lp_conn *conn, struct stream *s, uint
                      "Processed %s bytes in %s chunk%s.\nTotal time: %.3f seconds.\n"
                      "Data rate: %s bytes/second.\nMessage rate: %s messages/second.\n",
                      fmt_group(b, bytes), fmt_group(c, s->chunks), s->chunks == 1 ? "" : "s",
-                     (double)ns / 1e9,
-                     fmt_group(br, fmt_per_second(bytes, ns)),
+                     (double)ns / 1e9, fmt_group(br, fmt_per_second(bytes, ns)),
                      fmt_group(mr, fmt_per_second(s->messages, ns)));
     m->host->reply(conn, text, (size_t)n);
     for (char *p = text; *p; p++)
