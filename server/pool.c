@@ -140,25 +140,38 @@ static int claim_source(struct pool_source *src, uint32_t *events)
     }
 }
 
-static void enqueue(struct evset *set, struct pool_source *src)
+/* Appends src to the set's queue of sources to run again. Returns 0, or -ENOMEM when the
+ * queue cannot grow (the caller then leaves the source to its next event). */
+static int queue_push(struct evset *set, struct pool_source *src)
 {
+    int rc = 0;
     pthread_mutex_lock(&set->queue_lock);
     if (set->queue_len == set->queue_cap) {
         size_t cap = set->queue_cap ? set->queue_cap * 2 : 64;
         struct pool_source **q = realloc(set->queue, cap * sizeof *q);
-        if (!q) {
-            /* No room to remember it: run it again on the next event instead. Its data is
-             * still in the socket, and the peer's next byte or our next write wakes it. */
-            pthread_mutex_unlock(&set->queue_lock);
-            atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);
-            return;
+        if (q) {
+            set->queue = q;
+            set->queue_cap = cap;
+        } else {
+            rc = -ENOMEM;
         }
-        set->queue = q;
-        set->queue_cap = cap;
     }
-    set->queue[set->queue_len++] = src;
-    atomic_store_explicit(&set->queued, (unsigned)set->queue_len, memory_order_relaxed);
+    if (rc == 0) {
+        set->queue[set->queue_len++] = src;
+        atomic_store_explicit(&set->queued, (unsigned)set->queue_len, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&set->queue_lock);
+    return rc;
+}
+
+static void enqueue(struct evset *set, struct pool_source *src)
+{
+    if (queue_push(set, src) < 0) {
+        /* No room to remember it: run it again on the next event instead. Its data is
+         * still in the socket, and the peer's next byte or our next write wakes it. */
+        atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);
+        return;
+    }
     /* Ready and unowned: whoever claims it first (a queue pop or an event) runs it; a stale
      * queue entry then finds it running, idle or gone, and costs one spare run at most. */
     atomic_store_explicit(&src->state, ST_NOTIFIED, memory_order_release);
@@ -518,22 +531,7 @@ void pool_notify(struct pool *p, struct pool_source *src)
     /* It was idle and is now ready and unowned: queue it where its worker looks, and wake
      * that worker (it may be blocked in epoll_wait). */
     struct evset *set = &p->workers[src->home].set;
-    pthread_mutex_lock(&set->queue_lock);
-    int queued = 0;
-    if (set->queue_len == set->queue_cap) {
-        size_t cap = set->queue_cap ? set->queue_cap * 2 : 64;
-        struct pool_source **q = realloc(set->queue, cap * sizeof *q);
-        if (q) {
-            set->queue = q;
-            set->queue_cap = cap;
-        }
-    }
-    if (set->queue_len < set->queue_cap) {
-        set->queue[set->queue_len++] = src;
-        atomic_store_explicit(&set->queued, (unsigned)set->queue_len, memory_order_relaxed);
-        queued = 1;
-    }
-    pthread_mutex_unlock(&set->queue_lock);
+    int queued = queue_push(set, src) == 0;
     if (queued)
         kick(set);
     else /* out of memory: put the word back; the next event or notify runs it */
