@@ -28,18 +28,10 @@
 
 struct stats stats;
 
-#define READ_BUFFER     (256 * 1024) /* per worker, not per connection */
-#define ACCEPT_BURST    64           /* accepts per wake-up, so signals stay responsive */
-#define ACCEPT_PAUSE_NS (100ull * 1000000ull)
-#define SWEEP_NS        (100ull * 1000000ull)
-#define FD_RESERVE      64 /* fds kept back from --max-conns for listeners, plugins, logs */
-#define NS_PER_S        1000000000.0
-
-struct listener_rt {
-    int fd;
-    char name[ADDR_TEXT_MAX];
-    struct chain chain;
-};
+#define READ_BUFFER (256 * 1024) /* per worker, not per connection */
+#define SWEEP_NS    (100ull * 1000000ull)
+#define FD_RESERVE  64 /* fds kept back from --max-conns for listeners, plugins, logs */
+#define NS_PER_S    1000000000.0
 
 struct server {
     const struct config *cfg;
@@ -48,15 +40,13 @@ struct server {
     struct conn_env env; /* the pool's context: read by every connection, fixed once started */
     struct timers *timers;
     struct connset conns;
-    struct listener_rt *listeners;
-    size_t nlisteners;
-    int epfd, sigfd, reserve_fd;
+    struct listeners listeners;
+    struct chain *chains; /* one per listener, in --listen order; the listener's user */
+    int epfd, sigfd;
     _Atomic int draining;
     uint64_t next_id;
     unsigned max_conns;
-    int accept_paused;
-    int fds_short; /* out of fds at the last back-off, no accept has succeeded since */
-    uint64_t accept_resume_ns, next_sweep_ns, started_ns, drain_deadline_ns;
+    uint64_t next_sweep_ns, started_ns, drain_deadline_ns;
 };
 
 static unsigned raise_fd_limit(void)
@@ -113,30 +103,27 @@ static void print_listener(const struct listen_spec *spec, const char *name)
     printf(")\n");
 }
 
+static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *sa);
+
 static int open_listeners(struct server *s, char *err, size_t errlen)
 {
-    s->listeners = calloc(s->cfg->nlistens, sizeof *s->listeners);
-    if (!s->listeners)
-        return -ENOMEM;
-    for (size_t i = 0; i < s->cfg->nlistens; i++) {
+    size_t n = s->cfg->nlistens;
+    int rc = listeners_init(&s->listeners, n, s->epfd, admit, s);
+    if (rc || !(s->chains = calloc(n ? n : 1, sizeof *s->chains)))
+        return rc ? rc : -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
         const struct listen_spec *spec = &s->cfg->listens[i];
-        struct listener_rt *l = &s->listeners[i];
-        l->fd = -1;
-        s->nlisteners++;
-        int rc = build_chain(s, spec, &l->chain, err, errlen);
-        if (rc)
+        struct chain *chain = &s->chains[i];
+        if ((rc = build_chain(s, spec, chain, err, errlen)))
             return rc;
-        if ((l->fd = listener_open(spec->host, spec->port, l->name, err, errlen)) < 0)
-            return l->fd;
-        l->chain.listener_addr = l->name;
-        l->chain.listener_name = spec->name ? spec->name : l->name;
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
-            return -errno;
+        if ((rc = listeners_add(&s->listeners, spec->host, spec->port, chain, err, errlen)))
+            return rc;
+        chain->listener_addr = s->listeners.items[i].name;
+        chain->listener_name = spec->name ? spec->name : chain->listener_addr;
     }
     /* Print only once every listener is bound, so a script that sees the lines can connect. */
-    for (size_t i = 0; i < s->nlisteners; i++)
-        print_listener(&s->cfg->listens[i], s->listeners[i].name);
+    for (size_t i = 0; i < n; i++)
+        print_listener(&s->cfg->listens[i], s->listeners.items[i].name);
     fflush(stdout);
     return 0;
 }
@@ -159,8 +146,8 @@ static int setup_signals(struct server *s)
 static size_t longest_chain(const struct server *s)
 {
     size_t n = 1;
-    for (size_t i = 0; i < s->nlisteners; i++)
-        n = s->listeners[i].chain.n > n ? s->listeners[i].chain.n : n;
+    for (size_t i = 0; i < s->cfg->nlistens; i++)
+        n = s->chains[i].n > n ? s->chains[i].n : n;
     return n;
 }
 
@@ -207,7 +194,8 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
         return NULL;
     }
     s->cfg = cfg;
-    s->epfd = s->sigfd = s->reserve_fd = -1;
+    s->epfd = s->sigfd = -1;
+    s->listeners.reserve_fd = -1;
     s->started_ns = conn_now_ns();
     s->max_conns = pick_max_conns(cfg);
     connset_init(&s->conns);
@@ -227,8 +215,6 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
         goto out_free;
     if ((rc = open_listeners(s, err, errlen)))
         goto out_free;
-    /* Kept open only to be closed at EMFILE, so one pending client can be told why. */
-    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if ((rc = start_workers(s)))
         goto out_fail;
     log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes", LP_VERSION,
@@ -253,42 +239,10 @@ static void reject(int fd, const char *line)
     close(fd);
 }
 
-static void pause_accepting(struct server *s, struct listener_rt *l, int err)
+/* Every accepted socket: refused over --max-conns, else a connection placed in the pool. */
+static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *sa)
 {
-    /* Out of fds: stop polling the listeners for a while instead of spinning on a backlog we
-     * cannot accept. Often the shortage is gone within the pause (a burst of clients that
-     * already hung up, whose fds the workers are closing), so the first back-off tells
-     * nobody; if fds are still short after it, one waiting client is told why, through the
-     * reserve fd, at every further back-off. */
-    if (s->fds_short && s->reserve_fd >= 0) {
-        close(s->reserve_fd);
-        int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            reject(fd, "ERR server out of file descriptors\n");
-            stats_add(&stats.fd_limit_refusals, 1);
-        }
-        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    }
-    log_warn("accept: %s with %zu connections open; pausing accepts for 100 ms", strerror(err),
-             connset_count(&s->conns));
-    s->accept_paused = 1;
-    s->fds_short = 1;
-    s->accept_resume_ns = conn_now_ns() + ACCEPT_PAUSE_NS;
-    for (size_t i = 0; i < s->nlisteners; i++)
-        epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
-}
-
-static void resume_accepting(struct server *s)
-{
-    s->accept_paused = 0;
-    for (size_t i = 0; i < s->nlisteners; i++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->listeners[i]};
-        epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listeners[i].fd, &ev);
-    }
-}
-
-static void admit(struct server *s, struct listener_rt *l, int fd, const struct sockaddr *sa)
-{
+    struct server *s = ctx;
     if (connset_count(&s->conns) >= s->max_conns) {
         stats_add(&stats.rejected, 1);
         char line[64];
@@ -298,7 +252,7 @@ static void admit(struct server *s, struct listener_rt *l, int fd, const struct 
     }
     int one = 1; /* replies are small and latency matters more than packet count */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct conn *c = conn_new(&s->env, fd, sa, &l->chain, ++s->next_id);
+    struct conn *c = conn_new(&s->env, fd, sa, l->user, ++s->next_id);
     if (!c) {
         reject(fd, "ERR server out of memory\n");
         return;
@@ -306,28 +260,6 @@ static void admit(struct server *s, struct listener_rt *l, int fd, const struct 
     stats_add(&stats.connections, 1);
     log_debug("conn %llu %s accepted on %s", (unsigned long long)c->id, conn_peer_text(c), l->name);
     conn_start(c);
-}
-
-static void accept_burst(struct server *s, struct listener_rt *l)
-{
-    for (int i = 0; i < ACCEPT_BURST; i++) {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) {
-            s->fds_short = 0;
-            admit(s, l, fd, (struct sockaddr *)&ss);
-        } else if (errno == EINTR || errno == ECONNABORTED) {
-            continue;
-        } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            pause_accepting(s, l, errno);
-            return;
-        } else {
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                log_warn("accept on %s: %s", l->name, strerror(errno));
-            return;
-        }
-    }
 }
 
 static void kick_drain(struct conn *c, void *arg)
@@ -344,11 +276,7 @@ static void start_drain(struct server *s, const char *signame)
     size_t nconns = connset_count(&s->conns);
     log_info("%s: stopping; finishing %zu connection%s (deadline %.3f s)", signame, nconns,
              nconns == 1 ? "" : "s", s->cfg->drain_timeout);
-    for (size_t i = 0; i < s->nlisteners; i++) {
-        epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listeners[i].fd, NULL);
-        close(s->listeners[i].fd);
-        s->listeners[i].fd = -1;
-    }
+    listeners_close(&s->listeners);
     s->drain_deadline_ns = conn_now_ns() + (uint64_t)(s->cfg->drain_timeout * NS_PER_S);
     atomic_store(&s->draining, 1);
     timers_quiesce(s->timers); /* no timer callback from the drain on */
@@ -416,9 +344,8 @@ static void handle_event(struct server *s, void *ptr, int *forced)
         } else {
             start_drain(s, sig);
         }
-    } else if (!atomic_load(&s->draining) && !s->accept_paused) {
-        /* paused: another listener's event from the same epoll_wait, before the pause */
-        accept_burst(s, ptr);
+    } else if (!atomic_load(&s->draining)) {
+        listeners_accept(&s->listeners, ptr, conn_now_ns());
     }
 }
 
@@ -432,8 +359,8 @@ int server_run(struct server *s)
         for (int i = 0; i < n && !forced; i++)
             handle_event(s, evs[i].data.ptr, &forced);
         uint64_t now = conn_now_ns();
-        if (s->accept_paused && now >= s->accept_resume_ns && !atomic_load(&s->draining))
-            resume_accepting(s);
+        if (!atomic_load(&s->draining))
+            listeners_tick(&s->listeners, now);
         if (now >= s->next_sweep_ns) {
             sweep(s, now);
             s->next_sweep_ns = now + SWEEP_NS;
@@ -472,14 +399,10 @@ void server_free(struct server *s)
     conn_slab_free(s->env.slab);
     free(s->env.counters);
     registry_free(s->reg);
-    for (size_t i = 0; i < s->nlisteners; i++) {
-        if (s->listeners[i].fd >= 0)
-            close(s->listeners[i].fd);
-        free(s->listeners[i].chain.plugins);
-    }
-    free(s->listeners);
-    if (s->reserve_fd >= 0)
-        close(s->reserve_fd);
+    listeners_free(&s->listeners);
+    for (size_t i = 0; s->chains && i < s->cfg->nlistens; i++)
+        free(s->chains[i].plugins);
+    free(s->chains);
     if (s->sigfd >= 0)
         close(s->sigfd);
     if (s->epfd >= 0)
