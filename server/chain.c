@@ -42,6 +42,8 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
 {
     struct chain_site site = {.hook = "open", .conn_id = conn_id_of(c)};
     int rc = 0;
+    for (size_t i = 0; i < ch->n; i++) /* chain_close runs for all of them, refused or not */
+        atomic_fetch_add_explicit(&ch->plugins[i]->open_conns, 1, memory_order_relaxed);
     enter(&site);
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
@@ -113,6 +115,7 @@ void chain_close(const struct chain *ch, struct lp_conn *c, void **states)
         site.name = p->key;
         if (p->desc->close)
             p->desc->close(p->state, c, states[i]);
+        atomic_fetch_sub_explicit(&p->open_conns, 1, memory_order_relaxed);
     }
     current = NULL;
 }

@@ -16,6 +16,7 @@ struct chain {
     size_t n;
     const char *listener_name; /* --listen NAME@..., or the bound address */
     const char *listener_addr; /* the bound address, "127.0.0.1:7000" */
+    unsigned index;            /* the listener's place in the server's list (for counters) */
 };
 
 /* Runs every open hook in order. Returns 0, or -ECONNREFUSED with *refused_by set to the
