@@ -342,6 +342,7 @@ static int run_open_hooks(struct conn *c)
 /* What one read delivered: counted once per read, not per message. */
 struct read_ctx {
     struct conn *c;
+    struct conn_counters *k;
     uint64_t msgs;
     const char *data; /* the bytes being framed, to find where a hold stopped */
     size_t n;
@@ -357,7 +358,7 @@ static int deliver(void *arg, const char *msg, size_t len)
     struct read_ctx *r = arg;
     struct conn *c = r->c;
     r->msgs++;
-    chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len);
+    chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len, r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
     if (c->flags & C_DEFERRED_NOW) {
@@ -391,7 +392,7 @@ static void line_too_long(struct conn *c)
 /* Frames bytes that read hooks have already seen (held input given back). */
 static void frame_again(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    struct read_ctx r = {.c = c, .data = data, .n = n};
+    struct read_ctx r = {.c = c, .k = k, .data = data, .n = n};
     int rc = framer_push(&c->in, data, n, c->env->max_line, deliver, &r);
     c->msgs += r.msgs;
     count(&k->messages, r.msgs);
@@ -472,7 +473,7 @@ static void on_eof(struct conn *c, struct conn_counters *k)
     } else if (is_draining(c)) {
         drop_tail(c, "server stopping");
     } else {
-        struct read_ctx r = {.c = c};
+        struct read_ctx r = {.c = c, .k = k};
         framer_finish(&c->in, deliver, &r);
         c->msgs += r.msgs;
         count(&k->messages, r.msgs);

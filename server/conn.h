@@ -81,6 +81,7 @@ struct conn_counters {
     _Alignas(64) _Atomic uint64_t messages;
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t bytes_out;
+    struct timing *timing; /* this worker's handler histograms (one per plugin), or NULL */
 };
 
 /* Per listener, per connection (never per message): written by the main thread (accepted)
@@ -99,6 +100,8 @@ struct conn_env {
     struct timers *timers;
     struct conn_counters *counters; /* per worker and listener: [worker * nlisteners + listener] */
     struct listener_counters *listeners; /* one per listener */
+    struct timing *timing; /* [worker * nplugins + plugin->index], or NULL: not timed */
+    size_t nplugins;
     unsigned nworkers;
     unsigned nlisteners;
     size_t max_line;

@@ -6,10 +6,12 @@
 #include "chain.h"
 #include "conn.h"
 #include "connset.h"
+#include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
 #include "stats.h"
 #include "textbuf.h"
+#include "timing.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -57,7 +59,7 @@ static void sample_f(struct textbuf *out, const char *name, const char *label, c
         label_value(out, value);
         textbuf_put(out, "\"}", 2);
     }
-    textbuf_printf(out, " %.6f\n", v);
+    textbuf_printf(out, " %.15g\n", v);
 }
 
 static uint64_t listener_open_now(const struct conn_env *env, unsigned i)
@@ -173,6 +175,55 @@ static void stats_families(struct textbuf *out)
 #undef STATS_RENDER
 }
 
+static void worker_families(const struct metrics_src *m, struct textbuf *out)
+{
+    family(out, "linepool_worker_busy_seconds_total", "counter",
+           "Time each worker spent outside a blocking epoll_wait, counted when it next waits");
+    for (unsigned i = 0; i < m->env->nworkers; i++) {
+        char worker[16];
+        snprintf(worker, sizeof worker, "%u", i);
+        sample_f(out, "linepool_worker_busy_seconds_total", "worker", worker,
+                 (double)pool_busy_ns(m->pool, i) / 1e9);
+    }
+}
+
+/* The per-worker histograms of one plugin instance, summed. */
+static void handler_histogram(const struct metrics_src *m, const struct plugin *p,
+                              struct textbuf *out)
+{
+    uint64_t counts[TIMING_BUCKETS + 1] = {0}, sum_ns = 0;
+    for (unsigned w = 0; w < m->env->nworkers; w++) {
+        const struct timing *t = &m->env->timing[w * m->env->nplugins + p->index];
+        for (unsigned b = 0; b <= TIMING_BUCKETS; b++)
+            counts[b] += atomic_load_explicit(&t->counts[b], memory_order_relaxed);
+        sum_ns += atomic_load_explicit(&t->sum_ns, memory_order_relaxed);
+    }
+    const char *name = "linepool_handler_duration_seconds";
+    uint64_t cumulative = 0;
+    for (unsigned b = 0; b <= TIMING_BUCKETS; b++) {
+        cumulative += counts[b];
+        textbuf_printf(out, "%s_bucket{plugin=\"", name);
+        label_value(out, p->key);
+        if (b < TIMING_BUCKETS)
+            textbuf_printf(out, "\",le=\"%g\"} %llu\n", (double)timing_bound_ns(b) / 1e9,
+                           (unsigned long long)cumulative);
+        else
+            textbuf_printf(out, "\",le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+    }
+    sample_f(out, "linepool_handler_duration_seconds_sum", "plugin", p->key, (double)sum_ns / 1e9);
+    sample(out, "linepool_handler_duration_seconds_count", "plugin", p->key, cumulative);
+}
+
+static void handler_families(const struct metrics_src *m, struct textbuf *out)
+{
+    if (!m->env->timing)
+        return;
+    family(out, "linepool_handler_duration_seconds", "histogram",
+           "Time in each plugin's message hook, per message");
+    for (size_t i = 0; i < registry_count(m->reg); i++)
+        handler_histogram(m, registry_at(m->reg, i), out);
+}
+
 static void process_families(const struct metrics_src *m, struct textbuf *out)
 {
     struct process p;
@@ -195,6 +246,10 @@ void metrics_prometheus(const struct metrics_src *m, struct textbuf *out)
     server_families(m, out);
     listener_families(m, out);
     stats_families(out);
+    worker_families(m, out);
+    handler_families(m, out);
+    if (m->plugin_metrics)
+        plugin_metrics_render(m->plugin_metrics, out);
     process_families(m, out);
 }
 

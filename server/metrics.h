@@ -14,12 +14,14 @@ struct conn_env;
 struct chain;
 struct pool;
 struct registry;
+struct plugin_metrics;
 struct textbuf;
 
 struct metrics_src {
     const struct conn_env *env;
     struct pool *pool;
     struct registry *reg;
+    const struct plugin_metrics *plugin_metrics;
     const struct chain *listeners; /* one per listener: env->nlisteners */
     const _Atomic int *draining;
     unsigned max_conns;

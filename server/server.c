@@ -9,10 +9,12 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
 #include "stats.h"
 #include "timers.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,9 +46,10 @@ struct server {
     struct timers *timers;
     struct connset conns;
     struct listeners listeners;
-    struct chain *chains;       /* one per listener, in --listen order; the listener's user */
-    struct admin *admin;        /* --admin, or NULL */
-    struct metrics_src metrics; /* what the admin listener and the exit summary read */
+    struct chain *chains;           /* one per listener, in --listen order; the listener's user */
+    struct admin *admin;            /* --admin, or NULL */
+    struct metrics_src metrics;     /* what the admin listener and the exit summary read */
+    struct plugin_metrics pmetrics; /* what plugins registered (host metric_new) */
     int epfd, sigfd;
     _Atomic int draining;
     uint64_t next_id;
@@ -182,6 +185,15 @@ static int start_workers(struct server *s)
     if (!(s->env.counters = aligned_alloc(64, blocks * sizeof *s->env.counters)))
         return -ENOMEM;
     memset(s->env.counters, 0, blocks * sizeof *s->env.counters);
+    /* Handler times are taken only when someone can read them (--admin). */
+    s->env.nplugins = registry_count(s->reg);
+    if (s->cfg->admin_host && s->env.nplugins) {
+        if (!(s->env.timing = aligned_alloc(64, n * s->env.nplugins * sizeof *s->env.timing)))
+            return -ENOMEM;
+        memset(s->env.timing, 0, n * s->env.nplugins * sizeof *s->env.timing);
+        for (size_t b = 0; b < blocks; b++)
+            s->env.counters[b].timing = s->env.timing + b / s->listeners.n * s->env.nplugins;
+    }
     size_t lsize = s->listeners.n * sizeof *s->env.listeners;
     if (!(s->env.listeners = aligned_alloc(64, lsize)))
         return -ENOMEM;
@@ -201,6 +213,7 @@ static int start_admin(struct server *s)
         .env = &s->env,
         .pool = s->pool,
         .reg = s->reg,
+        .plugin_metrics = &s->pmetrics,
         .listeners = s->chains,
         .draining = &s->draining,
         .max_conns = s->max_conns,
@@ -235,7 +248,7 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     rc = -errno;
     if (!(s->timers = timers_new(&s->conns)))
         goto out_fail;
-    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns, s->timers))))
+    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns, s->timers, &s->pmetrics))))
         goto out_fail;
     /* Signals are blocked before any plugin loads: a thread a plugin starts in its load hook
      * inherits the mask, so SIGTERM reaches our signalfd and never kills the process there. */
@@ -438,6 +451,7 @@ void server_free(struct server *s)
     conn_slab_free(s->env.slab);
     free(s->env.counters);
     free(s->env.listeners);
+    free(s->env.timing);
     registry_free(s->reg);
     listeners_free(&s->listeners);
     for (size_t i = 0; s->chains && i < s->cfg->nlistens; i++)
@@ -448,5 +462,6 @@ void server_free(struct server *s)
     if (s->epfd >= 0)
         close(s->epfd);
     connset_destroy(&s->conns);
+    plugin_metrics_free(&s->pmetrics);
     free(s);
 }
