@@ -40,7 +40,7 @@ extern "C" {
  *     the loader refuses another major, and a minor newer than its own, naming both.
  * A plugin built against the first header (which said `.abi = 1`) reads as 1.0. */
 #define LP_ABI_MAJOR         1
-#define LP_ABI_MINOR         1
+#define LP_ABI_MINOR         2
 #define LP_ABI_VERSION(M, m) (((uint32_t)(M) << 16) | (uint32_t)(m))
 #define LP_ABI_MAJOR_OF(v)   ((v) < 0x10000u ? (v) : (v) >> 16)
 #define LP_ABI_MINOR_OF(v)   ((v) < 0x10000u ? 0u : (v)&0xffffu)
@@ -71,6 +71,10 @@ struct lp_deferred {
 /* A timer callback (minor 1). conn is NULL for a plugin timer; for a connection timer it is
  * that connection, and the callback runs as one of its hooks (see lp_host.timer_start). */
 typedef void (*lp_timer_fn)(void *arg, struct lp_conn *conn, uint64_t timer_id);
+
+/* A metric of the plugin's own (minor 2), exported by the admin listener (--admin). */
+enum lp_metric_type { LP_METRIC_COUNTER = 1, LP_METRIC_GAUGE = 2 };
+struct lp_metric;
 
 /* Host services. Every function is safe to call from any thread, but the ones taking a
  * connection only from a hook running for that connection. */
@@ -150,6 +154,22 @@ struct lp_host {
     int (*timer_start)(struct lp_conn *conn, uint64_t delay_ns, uint64_t every_ns, lp_timer_fn fn,
                        void *arg, uint64_t *id);
     int (*timer_cancel)(uint64_t id);
+
+    /* ---- minor 2 ---------------------------------------------------------------------
+     * Metrics. `metric_new`, from the load hook only, registers a counter or a gauge of this
+     * instance; /metrics shows it as linepool_plugin_NAME{plugin="INSTANCE"} (so two
+     * instances of one plugin share a family). NAME is 1-48 of [a-z0-9_], not starting with
+     * a digit; a counter's ends in `_total` (Prometheus naming) and a gauge's does not; help
+     * is one line. Returns NULL with errno EINVAL (a bad name, or one registered with the
+     * other type), EEXIST (registered already), EPERM (not in a load hook), ENOSPC.
+     *   - `metric_add` (counters and gauges; a counter ignores delta < 0) and `metric_set`
+     *     (gauges only) work from any thread. Each is one atomic operation on a shared
+     *     cache line: from a message hook, count per connection and add at close (as the
+     *     bundled counter plugin does), so the message path stays free of shared writes.
+     *   - The metric lives as long as the server; the plugin never frees it. */
+    struct lp_metric *(*metric_new)(enum lp_metric_type type, const char *name, const char *help);
+    void (*metric_add)(struct lp_metric *m, int64_t delta);
+    void (*metric_set)(struct lp_metric *m, int64_t value);
 };
 
 /* For `complete`: close the connection once this answer is written. */

@@ -1,5 +1,6 @@
 /* counter - counts messages and bytes per connection and for the whole server. The message
- * `Y` (marker=TEXT) answers this connection's totals: "count messages=N bytes=M". */
+ * `Y` (marker=TEXT) answers this connection's totals: "count messages=N bytes=M". On a
+ * minor-2 host the closed connections' totals are also metrics (linepool_plugin_counted_*). */
 #include <linepool.h>
 
 #include <errno.h>
@@ -18,6 +19,7 @@ struct counter {
     /* Closed connections' totals. Each connection adds its own once, at close, so the
      * message path touches no shared cache line and the sum at unload is exact. */
     _Atomic uint64_t conns, messages, bytes;
+    struct lp_metric *m_conns, *m_messages, *m_bytes; /* NULL on an older host */
 };
 
 struct tally {
@@ -56,6 +58,14 @@ static int counter_load(const struct lp_load *ld, void **state, char *err, size_
     memcpy(c->marker, marker, c->marker_len);
     c->reset = lp_arg_value(ld, &lp_plugin, "reset")->b;
     c->quiet = lp_arg_value(ld, &lp_plugin, "quiet")->b;
+    if (LP_HOST_HAS(c->host, metric_new)) {
+        c->m_conns = c->host->metric_new(LP_METRIC_COUNTER, "counted_connections_total",
+                                         "Connections through counter that have closed");
+        c->m_messages = c->host->metric_new(LP_METRIC_COUNTER, "counted_messages_total",
+                                            "Messages counted on closed connections");
+        c->m_bytes = c->host->metric_new(LP_METRIC_COUNTER, "counted_bytes_total",
+                                         "Bytes counted on closed connections, newlines included");
+    }
     *state = c;
     return 0;
 }
@@ -90,6 +100,11 @@ static void counter_close(void *state, struct lp_conn *conn, void *conn_state)
     atomic_fetch_add_explicit(&c->conns, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->messages, t->messages, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->bytes, t->bytes, memory_order_relaxed);
+    if (c->m_conns) { /* the same totals, for /metrics: added once per connection */
+        c->host->metric_add(c->m_conns, 1);
+        c->host->metric_add(c->m_messages, (int64_t)t->messages);
+        c->host->metric_add(c->m_bytes, (int64_t)t->bytes);
+    }
     free(t);
 }
 

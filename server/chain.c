@@ -4,6 +4,7 @@
 
 #include "conn.h"
 #include "registry.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +34,11 @@ void chain_site_enter(const struct chain_site *site)
     enter(site);
 }
 
+const struct chain_site *chain_site_current(void)
+{
+    return current;
+}
+
 static uint64_t conn_id_of(struct lp_conn *c)
 {
     return ((struct conn *)c)->id;
@@ -42,6 +48,8 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
 {
     struct chain_site site = {.hook = "open", .conn_id = conn_id_of(c)};
     int rc = 0;
+    for (size_t i = 0; i < ch->n; i++) /* chain_close runs for all of them, refused or not */
+        atomic_fetch_add_explicit(&ch->plugins[i]->open_conns, 1, memory_order_relaxed);
     enter(&site);
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
@@ -85,15 +93,21 @@ static void unhandled(const struct chain *ch, struct lp_conn *c, void **states, 
 }
 
 void chain_message(const struct chain *ch, struct lp_conn *c, void **states, const char *msg,
-                   size_t len)
+                   size_t len, struct timing *row)
 {
     struct chain_site site = {.hook = "message", .conn_id = conn_id_of(c)};
     int handled = 0;
     enter(&site);
+    uint64_t t0 = row ? conn_now_ns() : 0;
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
         site.name = p->key;
         enum lp_verdict v = p->desc->message(p->state, c, states[i], msg, len);
+        if (row) {
+            uint64_t t1 = conn_now_ns();
+            timing_record(&row[p->index], t1 - t0);
+            t0 = t1;
+        }
         if (v != LP_NOT_MINE)
             handled = 1;
         if (v == LP_STOP)
@@ -113,6 +127,7 @@ void chain_close(const struct chain *ch, struct lp_conn *c, void **states)
         site.name = p->key;
         if (p->desc->close)
             p->desc->close(p->state, c, states[i]);
+        atomic_fetch_sub_explicit(&p->open_conns, 1, memory_order_relaxed);
     }
     current = NULL;
 }

@@ -16,6 +16,7 @@ struct chain {
     size_t n;
     const char *listener_name; /* --listen NAME@..., or the bound address */
     const char *listener_addr; /* the bound address, "127.0.0.1:7000" */
+    unsigned index;            /* the listener's place in the server's list (for counters) */
 };
 
 /* Runs every open hook in order. Returns 0, or -ECONNREFUSED with *refused_by set to the
@@ -26,12 +27,18 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
 void chain_read(const struct chain *ch, struct lp_conn *c, void **states, size_t n);
 
 /* One complete message through the chain, until a plugin answers LP_STOP. When every plugin
- * answered LP_NOT_MINE, the first plugin with an `unhandled` hook gets the message. */
+ * answered LP_NOT_MINE, the first plugin with an `unhandled` hook gets the message. With
+ * `row` (the calling worker's histograms, indexed by plugin->index), each message hook's time
+ * is recorded: one clock read per hook plus one. */
+struct timing;
 void chain_message(const struct chain *ch, struct lp_conn *c, void **states, const char *msg,
-                   size_t len);
+                   size_t len, struct timing *row);
 
 /* Every close hook, last plugin first. Called once, and only after chain_open ran. */
 void chain_close(const struct chain *ch, struct lp_conn *c, void **states);
+
+/* The site the calling thread is in, or NULL (host functions that depend on the hook). */
+const struct chain_site *chain_site_current(void);
 
 /* Where the calling thread is: inside plugin `name`'s hook `hook` for connection conn_id (0
  * = none). Set around every hook call (here and in the registry); read only by the crash

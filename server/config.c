@@ -185,6 +185,29 @@ static int add_listen(struct config *cfg, const char *text, char *err, size_t er
     return 0;
 }
 
+int config_parse_admin(struct config *cfg, const char *text, char *err, size_t errlen)
+{
+    const char *host = "127.0.0.1", *port = text;
+    size_t hlen = strlen(host);
+    const char *colon = strrchr(text, ':');
+    if (colon) {
+        host = text;
+        hlen = (size_t)(colon - text);
+        port = colon + 1;
+        if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']')
+            host++, hlen -= 2;
+        else if (memchr(text, ':', hlen))
+            return fail(err, errlen, -EINVAL, "--admin %s: write IPv6 hosts as [ADDR]:PORT", text);
+    }
+    if (hlen == 0 || memchr(host, '[', hlen) || memchr(host, ']', hlen))
+        return fail(err, errlen, -EINVAL, "--admin %s: expected HOST:PORT, [IPV6]:PORT or PORT",
+                    text);
+    if (parse_port(port, &cfg->admin_port))
+        return fail(err, errlen, -EINVAL, "--admin %s: bad port '%s' (0-65535)", text, port);
+    free(cfg->admin_host);
+    return (cfg->admin_host = strndup(host, hlen)) ? 0 : -ENOMEM;
+}
+
 static int parse_count(const char *opt, const char *text, unsigned min, unsigned max, unsigned *out,
                        char *err, size_t errlen)
 {
@@ -224,7 +247,8 @@ enum {
     OPT_DRAIN_TIMEOUT,
     OPT_PLUGIN_DIR,
     OPT_PLUGIN,
-    OPT_LIST_PLUGINS
+    OPT_LIST_PLUGINS,
+    OPT_ADMIN
 };
 
 static const struct option long_options[] = {
@@ -239,6 +263,7 @@ static const struct option long_options[] = {
     {"write-timeout", required_argument, NULL, OPT_WRITE_TIMEOUT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+    {"admin", required_argument, NULL, OPT_ADMIN},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -271,6 +296,8 @@ static int apply_option(struct config *cfg, int opt, const char *arg, char *err,
         return parse_seconds_opt("--idle-timeout", arg, &cfg->idle_timeout, err, errlen);
     case OPT_DRAIN_TIMEOUT:
         return parse_seconds_opt("--drain-timeout", arg, &cfg->drain_timeout, err, errlen);
+    case OPT_ADMIN:
+        return config_parse_admin(cfg, arg, err, errlen);
     case 'v':
         cfg->verbosity = cfg->verbosity < 0 ? 1 : cfg->verbosity + 1;
         return 0;
@@ -391,6 +418,7 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->nplugin_dirs; i++)
         free(cfg->plugin_dirs[i]);
     free(cfg->plugin_dirs);
+    free(cfg->admin_host);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -440,6 +468,9 @@ void config_usage(FILE *out, const struct config *cfg)
         "                          (default: 300)\n"
         "      --drain-timeout SEC at SIGINT/SIGTERM, time to finish received messages and flush\n"
         "                          replies before exiting anyway with status 1 (default: 2)\n"
+        "      --admin [HOST:]PORT serve metrics (GET /metrics), health (GET /healthz, /readyz)\n"
+        "                          and line commands (PING, stats, plugins) on HOST:PORT;\n"
+        "                          127.0.0.1 when HOST is omitted (default: off)\n"
         "  -v, --verbose           log more (debug lines, one per connection)\n"
         "  -q, --quiet             log warnings and errors only\n"
         "  -h, --help              this text\n"

@@ -29,6 +29,8 @@ struct config {
     double write_timeout; /* seconds a paused (slow-reading) client may stay stuck */
     double idle_timeout;  /* seconds without traffic before a close; 0 = never */
     double drain_timeout; /* seconds granted to finish work at shutdown */
+    char *admin_host;     /* --admin HOST:PORT, or NULL (no admin listener) */
+    uint16_t admin_port;
     int verbosity;        /* -1 quiet, 0 normal, 1+ verbose */
     int defaults_listens; /* 1 when no --listen was given and the default set is used */
     int mode;             /* enum config_result: what main does with it */
@@ -43,6 +45,9 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
 
 /* Parses "[NAME@]HOST:PORT=PLUGIN[,PLUGIN...]" ("[::1]:PORT=..." for IPv6). */
 int config_parse_listen(struct listen_spec *out, const char *text, char *err, size_t errlen);
+
+/* --admin's "HOST:PORT", "[IPV6]:PORT" or "PORT" (which means 127.0.0.1:PORT). 0/-EINVAL. */
+int config_parse_admin(struct config *cfg, const char *text, char *err, size_t errlen);
 
 /* "1048576", "64K", "1M", "1G", "1T" (powers of 1024; values.h grammar). 0, -EINVAL, -ERANGE. */
 int config_parse_size(const char *text, size_t *out);

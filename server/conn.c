@@ -150,16 +150,42 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
     return c;
 }
 
-void conn_totals(const struct conn_env *env, uint64_t *messages, uint64_t *bytes_in,
+void conn_totals(const struct conn_env *env, int listener, uint64_t *messages, uint64_t *bytes_in,
                  uint64_t *bytes_out)
 {
     *messages = *bytes_in = *bytes_out = 0;
-    for (unsigned i = 0; i < env->nworkers; i++) {
+    for (unsigned i = 0; i < env->nworkers * env->nlisteners; i++) {
+        if (listener >= 0 && i % env->nlisteners != (unsigned)listener)
+            continue;
         const struct conn_counters *k = &env->counters[i];
         *messages += atomic_load_explicit(&k->messages, memory_order_relaxed);
         *bytes_in += atomic_load_explicit(&k->bytes_in, memory_order_relaxed);
         *bytes_out += atomic_load_explicit(&k->bytes_out, memory_order_relaxed);
     }
+}
+
+static void closed_because(struct conn *c, enum conn_why why)
+{
+    if (c->why == WHY_NONE)
+        c->why = why;
+}
+
+/* Counts the close once, under the first cause it had. */
+static void count_close(struct conn *c)
+{
+    _Atomic uint64_t *by[] = {
+        [WHY_NONE] = &stats.closed_error,
+        [WHY_PEER] = &stats.closed_peer,
+        [WHY_RESET] = &stats.closed_reset,
+        [WHY_LINE_TOO_LONG] = &stats.closed_line_too_long,
+        [WHY_IDLE_TIMEOUT] = &stats.closed_idle_timeout,
+        [WHY_WRITE_TIMEOUT] = &stats.closed_write_timeout,
+        [WHY_PLUGIN] = &stats.closed_plugin,
+        [WHY_SHUTDOWN] = &stats.closed_shutdown,
+        [WHY_ERROR] = &stats.closed_error,
+    };
+    stats_add(by[c->why < sizeof by / sizeof *by ? c->why : WHY_ERROR], 1);
+    atomic_fetch_add_explicit(&c->env->listeners[c->chain->index].closed, 1, memory_order_relaxed);
 }
 
 /* Only the worker that owns the block writes it: no read-modify-write needed. */
@@ -198,6 +224,7 @@ int conn_reply(struct conn *c, const void *bytes, size_t len)
 
 void conn_request_close(struct conn *c)
 {
+    closed_because(c, WHY_PLUGIN);
     c->flags |= C_CLOSING;
 }
 
@@ -272,6 +299,7 @@ static void run_close_hooks(struct conn *c)
 static enum pool_verdict destroy(struct conn *c, const char *why)
 {
     run_close_hooks(c);
+    count_close(c);
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
               conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
     connset_remove(c->env->set, c); /* from here no completer can reach it */
@@ -293,6 +321,7 @@ int conn_start(struct conn *c)
      * never sends. */
     int rc = pool_add(c->env->pool, c->fd, &c->src);
     if (rc) {
+        closed_because(c, WHY_ERROR);
         destroy(c, "cannot register");
         conn_release((void *)c->env, &c->src);
     }
@@ -313,6 +342,7 @@ static int run_open_hooks(struct conn *c)
 /* What one read delivered: counted once per read, not per message. */
 struct read_ctx {
     struct conn *c;
+    struct conn_counters *k;
     uint64_t msgs;
     const char *data; /* the bytes being framed, to find where a hold stopped */
     size_t n;
@@ -328,7 +358,7 @@ static int deliver(void *arg, const char *msg, size_t len)
     struct read_ctx *r = arg;
     struct conn *c = r->c;
     r->msgs++;
-    chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len);
+    chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len, r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
     if (c->flags & C_DEFERRED_NOW) {
@@ -352,7 +382,7 @@ static void line_too_long(struct conn *c)
     size_t max = c->env->max_line;
     int n = snprintf(line, sizeof line, "ERR line too long (max %zu bytes)\n", max);
     conn_reply(c, line, (size_t)n);
-    stats_add(&stats.line_too_long, 1);
+    closed_because(c, WHY_LINE_TOO_LONG);
     log_info("conn %llu %s: line longer than --max-line %zu bytes; closing",
              (unsigned long long)c->id, conn_peer_text(c), max);
     framer_reset(&c->in);
@@ -362,7 +392,7 @@ static void line_too_long(struct conn *c)
 /* Frames bytes that read hooks have already seen (held input given back). */
 static void frame_again(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    struct read_ctx r = {.c = c, .data = data, .n = n};
+    struct read_ctx r = {.c = c, .k = k, .data = data, .n = n};
     int rc = framer_push(&c->in, data, n, c->env->max_line, deliver, &r);
     c->msgs += r.msgs;
     count(&k->messages, r.msgs);
@@ -371,6 +401,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
         if (deferred_hold(c, r.rest, (size_t)(data + n - r.rest)) < 0) {
             log_error("conn %llu %s: out of memory holding input; closing",
                       (unsigned long long)c->id, conn_peer_text(c));
+            closed_because(c, WHY_ERROR);
             c->flags |= C_CLOSING;
         }
     } else if (rc == -EMSGSIZE) {
@@ -378,6 +409,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
     } else if (rc == -ENOMEM) {
         log_error("conn %llu %s: out of memory framing; closing", (unsigned long long)c->id,
                   conn_peer_text(c));
+        closed_because(c, WHY_ERROR);
         c->flags |= C_CLOSING;
     }
 }
@@ -394,8 +426,10 @@ static void take_answers(struct conn *c, struct conn_counters *k)
 {
     int close = 0;
     deferred_take(c, (c->flags & C_OVERTAKE) != 0, &close);
-    if (close)
+    if (close) {
+        closed_because(c, WHY_PLUGIN);
         c->flags |= C_CLOSING;
+    }
     while ((c->flags & C_HELD) && !(c->flags & C_CLOSING) && !deferred_outstanding(c)) {
         c->flags &= ~(uint32_t)C_HELD;
         c->flags |= C_UNREAD; /* the socket's edges came while we held: read it again */
@@ -405,8 +439,10 @@ static void take_answers(struct conn *c, struct conn_counters *k)
             frame_again(c, held, len, k);
         free(held);
         deferred_take(c, (c->flags & C_OVERTAKE) != 0, &close);
-        if (close)
+        if (close) {
+            closed_because(c, WHY_PLUGIN);
             c->flags |= C_CLOSING;
+        }
     }
 }
 
@@ -431,12 +467,13 @@ static void drop_tail(struct conn *c, const char *why)
 static void on_eof(struct conn *c, struct conn_counters *k)
 {
     c->flags |= C_EOF;
+    closed_because(c, is_draining(c) ? WHY_SHUTDOWN : WHY_PEER);
     if (c->flags & C_CLOSING) {
         framer_reset(&c->in);
     } else if (is_draining(c)) {
         drop_tail(c, "server stopping");
     } else {
-        struct read_ctx r = {.c = c};
+        struct read_ctx r = {.c = c, .k = k};
         framer_finish(&c->in, deliver, &r);
         c->msgs += r.msgs;
         count(&k->messages, r.msgs);
@@ -476,7 +513,7 @@ static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             return 0;
         } else {
-            stats_add(&stats.resets, 1);
+            closed_because(c, WHY_RESET);
             drop_tail(c, strerror(errno));
             return -1;
         }
@@ -498,6 +535,7 @@ static int flush(struct conn *c, struct conn_counters *k)
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             return 0; /* the socket's next room is an EPOLLOUT edge */
         } else {
+            closed_because(c, WHY_RESET);
             drop_tail(c, "write failed");
             return -1;
         }
@@ -543,6 +581,7 @@ static enum pool_verdict settle(struct conn *c)
     if (c->out_len - c->out_off > c->env->max_output) {
         if (!(c->flags & C_PAUSED)) {
             c->flags |= C_PAUSED;
+            stats_add(&stats.output_limit_pauses, 1);
             set_deadline(c, conn_now_ns() + c->env->write_timeout_ns);
         }
         return POOL_WAIT; /* the flush met a full socket: its EPOLLOUT edge wakes us */
@@ -562,14 +601,14 @@ static int obey_kick(struct conn *c, int kick)
 {
     switch (kick) {
     case KICK_IDLE:
-        stats_add(&stats.idle_kicks, 1);
+        closed_because(c, WHY_IDLE_TIMEOUT);
         log_info("conn %llu %s: idle past --idle-timeout; closing", (unsigned long long)c->id,
                  conn_peer_text(c));
         break;
     case KICK_SLOW:
         if (c->flags & C_LINGER)
             break; /* the linger deadline, not a slow reader */
-        stats_add(&stats.slow_kicks, 1);
+        closed_because(c, WHY_WRITE_TIMEOUT);
         log_info("conn %llu %s: %zu reply bytes unread past --write-timeout; closing",
                  (unsigned long long)c->id, conn_peer_text(c), c->out_len - c->out_off);
         break;
@@ -585,17 +624,21 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
 {
     (void)ctx;
     struct conn *c = (struct conn *)src;
-    struct conn_counters *k = &c->env->counters[w->index];
+    struct conn_counters *k = &c->env->counters[w->index * c->env->nlisteners + c->chain->index];
     atomic_store_explicit(&c->last_active_ns, conn_now_ns(), memory_order_relaxed);
     int kick = atomic_load_explicit(&c->kick, memory_order_relaxed);
     /* Edge-triggered: every run tries both directions. A hang-up is reported once, so from
      * then on a short read no longer proves the stream has nothing more (its end). */
     if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || kick == KICK_DRAIN)
         c->flags |= C_HUP;
+    if (kick == KICK_DRAIN)
+        closed_because(c, WHY_SHUTDOWN);
     if (kick && obey_kick(c, kick))
         return destroy(c, "kicked");
-    if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0)
+    if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0) {
+        closed_because(c, WHY_PLUGIN);
         return destroy(c, "refused by plugin");
+    }
     if ((c->flags & C_TIMERS) && !(c->flags & C_CLOSED) && !timers_run_fired(c->env->timers, c))
         c->flags &= ~(uint32_t)C_TIMERS;
     if (c->deferred)

@@ -18,6 +18,20 @@ struct chain;
 struct connset;
 struct conn_env;
 
+/* Why a connection ended: the first cause seen wins (a line too long that the peer then
+ * closes is a line too long). Counted once, when it is destroyed (stats.h closed_*). */
+enum conn_why {
+    WHY_NONE = 0,
+    WHY_PEER,
+    WHY_RESET,
+    WHY_LINE_TOO_LONG,
+    WHY_IDLE_TIMEOUT,
+    WHY_WRITE_TIMEOUT,
+    WHY_PLUGIN,
+    WHY_SHUTDOWN,
+    WHY_ERROR,
+};
+
 /* Why the main thread wants a connection to end. */
 /* KICK_SLOW: its deadline (write timeout or linger end) passed. */
 enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
@@ -39,6 +53,7 @@ struct conn {
     _Atomic int kick; /* enum conn_kick, set by the main thread */
     int fd;
     uint32_t flags;                  /* owner only */
+    uint32_t why;                    /* enum conn_why, owner only */
     _Atomic int dspin;               /* guards `deferred` against completers on other threads */
     struct conn_deferred *deferred;  /* made on the first defer; see conn_defer */
     struct timer *timers;            /* its timers, under the timers' lock (timers.c) */
@@ -66,6 +81,14 @@ struct conn_counters {
     _Alignas(64) _Atomic uint64_t messages;
     _Atomic uint64_t bytes_in;
     _Atomic uint64_t bytes_out;
+    struct timing *timing; /* this worker's handler histograms (one per plugin), or NULL */
+};
+
+/* Per listener, per connection (never per message): written by the main thread (accepted)
+ * and by owners (closed); open connections = accepted - closed. */
+struct listener_counters {
+    _Alignas(64) _Atomic uint64_t accepted;
+    _Atomic uint64_t closed;
 };
 
 /* Server-wide settings every connection reads; set once before the pool starts, then
@@ -75,8 +98,12 @@ struct conn_env {
     struct connset *set;
     struct conn_slab *slab;
     struct timers *timers;
-    struct conn_counters *counters; /* one per worker */
+    struct conn_counters *counters; /* per worker and listener: [worker * nlisteners + listener] */
+    struct listener_counters *listeners; /* one per listener */
+    struct timing *timing; /* [worker * nplugins + plugin->index], or NULL: not timed */
+    size_t nplugins;
     unsigned nworkers;
+    unsigned nlisteners;
     size_t max_line;
     size_t max_output;
     uint64_t write_timeout_ns;
@@ -104,8 +131,9 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
 /* The pool's release: the connection's memory goes back to the slab. */
 void conn_release(void *ctx, struct pool_source *src);
 
-/* Sums of every worker's counters. */
-void conn_totals(const struct conn_env *env, uint64_t *messages, uint64_t *bytes_in,
+/* Sums of every worker's counters for one listener (listener < nlisteners), or for all
+ * (listener = -1). Any thread. */
+void conn_totals(const struct conn_env *env, int listener, uint64_t *messages, uint64_t *bytes_in,
                  uint64_t *bytes_out);
 
 /* Deferred answers (host defer/complete/overtake). conn_defer and conn_overtake from a hook

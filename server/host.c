@@ -4,15 +4,18 @@
 #include "chain.h"
 #include "conn.h"
 #include "log.h"
+#include "plugin_metrics.h"
 #include "timers.h"
 
 #include <errno.h>
+#include <string.h>
 
 /* The host table is a fixed set of functions with no context argument (plugins call them by
  * pointer), so what they need from the server is set once here, before any plugin loads. */
 static const _Atomic int *stopping_flag;
 static struct connset *all_conns;
 static struct timers *all_timers;
+static struct plugin_metrics *all_metrics;
 
 static int host_reply(struct lp_conn *conn, const void *bytes, size_t len)
 {
@@ -95,6 +98,29 @@ static int host_timer_cancel(uint64_t id)
     return timers_cancel(all_timers, id);
 }
 
+static struct lp_metric *host_metric_new(enum lp_metric_type type, const char *name,
+                                         const char *help)
+{
+    const struct chain_site *site = chain_site_current();
+    if (!site || !site->hook || strcmp(site->hook, "load") != 0 || !all_metrics) {
+        errno = EPERM; /* the instance is known only while its load hook runs */
+        return NULL;
+    }
+    return plugin_metrics_new(all_metrics, site->name, type, name, help);
+}
+
+static void host_metric_add(struct lp_metric *m, int64_t delta)
+{
+    if (m && (delta >= 0 || m->type == LP_METRIC_GAUGE))
+        atomic_fetch_add_explicit(&m->value, delta, memory_order_relaxed);
+}
+
+static void host_metric_set(struct lp_metric *m, int64_t value)
+{
+    if (m && m->type == LP_METRIC_GAUGE)
+        atomic_store_explicit(&m->value, value, memory_order_relaxed);
+}
+
 /* Grows only at its end (see LP_ABI_MINOR in linepool.h). */
 static const struct lp_host table = {
     .abi = LP_PLUGIN_ABI,
@@ -115,11 +141,16 @@ static const struct lp_host table = {
     .overtake = host_overtake,
     .timer_start = host_timer_start,
     .timer_cancel = host_timer_cancel,
+    /* minor 2 */
+    .metric_new = host_metric_new,
+    .metric_add = host_metric_add,
+    .metric_set = host_metric_set,
 };
 
 const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,
-                                 struct timers *timers)
+                                 struct timers *timers, struct plugin_metrics *metrics)
 {
+    all_metrics = metrics;
     stopping_flag = stopping;
     all_conns = conns;
     all_timers = timers;

@@ -7,11 +7,12 @@
 
 struct connset;
 struct timers;
+struct plugin_metrics;
 
 /* The table, valid for the life of the process. `stopping` is the server's draining flag;
  * `conns` is where a deferred answer's ticket finds its connection; `timers` serves
- * timer_start and timer_cancel. */
+ * timer_start and timer_cancel; `metrics` holds what metric_new registers. */
 const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,
-                                 struct timers *timers);
+                                 struct timers *timers, struct plugin_metrics *metrics);
 
 #endif

@@ -140,6 +140,7 @@ static void pause_accepting(struct listeners *ls, struct listener *l, int err, u
      * short after it, one waiting client is told why at every further back-off. */
     if (ls->fds_short && ls->reserve_fd >= 0)
         reject_out_of_fds(ls, l);
+    stats_add(&stats.accept_pauses, 1);
     log_warn("accept: %s; pausing accepts for 100 ms", strerror(err));
     ls->paused = 1;
     ls->fds_short = 1;

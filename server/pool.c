@@ -70,10 +70,13 @@ struct worker {
     unsigned index;
     pthread_t thread;
     struct pool_worker ctx;
-    /* Written by this worker only, read by the monitor once per look. */
+    /* Written by this worker only, read by the monitor once per look (and busy_ns by a
+     * scrape). */
     _Alignas(64) _Atomic unsigned long runs; /* callbacks finished */
     _Atomic int phase;                       /* PH_WAIT while blocked in epoll_wait */
-    char pad[64 - sizeof(unsigned long) - sizeof(int)];
+    _Atomic uint64_t busy_ns;                /* time outside a blocking epoll_wait, summed */
+    uint64_t run_since_ns;                   /* when the current run phase began */
+    char pad[64 - sizeof(unsigned long) - sizeof(int) - 2 * sizeof(uint64_t)];
 };
 
 struct pool {
@@ -226,6 +229,13 @@ static int claim_event(struct evset *set, void **ptr, uint32_t *mask)
     }
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void wake_monitor(struct pool *p)
 {
     pthread_mutex_lock(&p->monitor_lock);
@@ -252,10 +262,17 @@ static enum fill fill(struct worker *self, struct evset *set, int timeout)
                                                  memory_order_acquire, memory_order_relaxed))
         return FILL_SOME;
     struct epoll_event got[BATCH];
-    if (timeout)
+    if (timeout) {
+        /* Busy time is counted per wake-up, not per event: two clock reads around a wait
+         * that may block. A run phase is counted once it ends. */
+        uint64_t now = mono_ns(), busy = atomic_load_explicit(&self->busy_ns, memory_order_relaxed);
+        atomic_store_explicit(&self->busy_ns, busy + (now - self->run_since_ns),
+                              memory_order_relaxed);
         atomic_store_explicit(&self->phase, PH_WAIT, memory_order_relaxed);
+    }
     int n = epoll_wait(set->epfd, got, BATCH, timeout);
     if (timeout) {
+        self->run_since_ns = mono_ns();
         atomic_store(&self->phase, PH_RUN); /* seq_cst: Dekker with the monitor's sleep */
         if (atomic_load(&p->monitor_asleep))
             wake_monitor(p);
@@ -387,6 +404,7 @@ static void *worker_main(void *arg)
     struct pool *p = self->pool;
     if (!(self->ctx.scratch = malloc(p->scratch_size)))
         return NULL;
+    self->run_since_ns = mono_ns();
     int quit = 0;
     while (!quit) {
         run_queue(self, &self->set);
@@ -707,4 +725,9 @@ void pool_free(struct pool *p)
 unsigned pool_threads(const struct pool *p)
 {
     return p->nthreads;
+}
+
+uint64_t pool_busy_ns(struct pool *p, unsigned i)
+{
+    return atomic_load_explicit(&p->workers[i].busy_ns, memory_order_relaxed);
 }

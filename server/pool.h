@@ -71,4 +71,9 @@ void pool_free(struct pool *p);
 
 unsigned pool_threads(const struct pool *p);
 
+/* Nanoseconds worker i has spent outside a blocking epoll_wait (running callbacks, claiming
+ * and filling batches), up to the start of its last wait: a worker inside one long callback
+ * is counted when it next waits. Only grows. Any thread. */
+uint64_t pool_busy_ns(struct pool *p, unsigned i);
+
 #endif

@@ -280,6 +280,7 @@ static int add(struct registry *r, struct candidate *c, void *state, struct plug
     p->values = c->values;
     c->path = c->real = c->key = NULL;
     memset(&c->values, 0, sizeof c->values);
+    p->index = (unsigned)r->n;
     r->items[r->n++] = p;
     *out = p;
     return 0;

@@ -7,6 +7,7 @@
 
 #include "plugin_schema.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,6 +23,11 @@ struct plugin {
     char *real;                   /* realpath(path): the file actually opened */
     char *args;                   /* the argument string given to load ("" when none) */
     struct plugin_values values;  /* declared arguments, parsed (minor 1) */
+    unsigned index;               /* its place in load order (per-plugin counters) */
+    /* The one field that changes after load: connections whose chain holds this instance and
+     * are open now (chain_open adds, chain_close subtracts; per connection, never per
+     * message). */
+    _Atomic uint64_t open_conns;
 };
 
 struct registry;

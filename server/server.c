@@ -1,16 +1,20 @@
 /* server - startup, the accept/signal/timeout loop on the main thread, graceful shutdown. */
 #include "server.h"
 
+#include "admin.h"
 #include "chain.h"
 #include "conn.h"
 #include "connset.h"
 #include "host.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
+#include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
 #include "stats.h"
 #include "timers.h"
+#include "timing.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct stats stats;
@@ -41,7 +46,10 @@ struct server {
     struct timers *timers;
     struct connset conns;
     struct listeners listeners;
-    struct chain *chains; /* one per listener, in --listen order; the listener's user */
+    struct chain *chains;           /* one per listener, in --listen order; the listener's user */
+    struct admin *admin;            /* --admin, or NULL */
+    struct metrics_src metrics;     /* what the admin listener and the exit summary read */
+    struct plugin_metrics pmetrics; /* what plugins registered (host metric_new) */
     int epfd, sigfd;
     _Atomic int draining;
     uint64_t next_id;
@@ -120,8 +128,11 @@ static int open_listeners(struct server *s, char *err, size_t errlen)
             return rc;
         chain->listener_addr = s->listeners.items[i].name;
         chain->listener_name = spec->name ? spec->name : chain->listener_addr;
+        chain->index = (unsigned)i;
     }
     /* Print only once every listener is bound, so a script that sees the lines can connect. */
+    if (s->admin)
+        printf("admin listening on %s\n", admin_addr(s->admin));
     for (size_t i = 0; i < n; i++)
         print_listener(&s->cfg->listens[i], s->listeners.items[i].name);
     fflush(stdout);
@@ -162,6 +173,7 @@ static int start_workers(struct server *s)
         .set = &s->conns,
         .timers = s->timers,
         .nworkers = n,
+        .nlisteners = (unsigned)s->listeners.n,
         .max_line = s->cfg->max_line,
         .max_output = s->cfg->max_output,
         .write_timeout_ns = (uint64_t)(s->cfg->write_timeout * NS_PER_S),
@@ -169,14 +181,45 @@ static int start_workers(struct server *s)
     };
     if (!(s->env.slab = conn_slab_new(longest_chain(s))))
         return -errno;
-    if (!(s->env.counters = aligned_alloc(64, n * sizeof *s->env.counters)))
+    size_t blocks = n * s->listeners.n;
+    if (!(s->env.counters = aligned_alloc(64, blocks * sizeof *s->env.counters)))
         return -ENOMEM;
-    memset(s->env.counters, 0, n * sizeof *s->env.counters);
+    memset(s->env.counters, 0, blocks * sizeof *s->env.counters);
+    /* Handler times are taken only when someone can read them (--admin). */
+    s->env.nplugins = registry_count(s->reg);
+    if (s->cfg->admin_host && s->env.nplugins) {
+        if (!(s->env.timing = aligned_alloc(64, n * s->env.nplugins * sizeof *s->env.timing)))
+            return -ENOMEM;
+        memset(s->env.timing, 0, n * s->env.nplugins * sizeof *s->env.timing);
+        for (size_t b = 0; b < blocks; b++)
+            s->env.counters[b].timing = s->env.timing + b / s->listeners.n * s->env.nplugins;
+    }
+    size_t lsize = s->listeners.n * sizeof *s->env.listeners;
+    if (!(s->env.listeners = aligned_alloc(64, lsize)))
+        return -ENOMEM;
+    memset(s->env.listeners, 0, lsize);
     /* The pool is created last: from here on the environment does not change. */
     if (!(s->pool = pool_new(n, READ_BUFFER, conn_ready, conn_release, &s->env)))
         return -errno;
     s->env.pool = s->pool;
     return 0;
+}
+
+static int start_admin(struct server *s)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    s->metrics = (struct metrics_src){
+        .env = &s->env,
+        .pool = s->pool,
+        .reg = s->reg,
+        .plugin_metrics = &s->pmetrics,
+        .listeners = s->chains,
+        .draining = &s->draining,
+        .max_conns = s->max_conns,
+        .start_unix = (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+    };
+    return s->admin ? admin_start(s->admin, &s->metrics) : 0;
 }
 
 static unsigned pick_max_conns(const struct config *cfg)
@@ -205,7 +248,7 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     rc = -errno;
     if (!(s->timers = timers_new(&s->conns)))
         goto out_fail;
-    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns, s->timers))))
+    if (!(s->reg = registry_new(host_table(&s->draining, &s->conns, s->timers, &s->pmetrics))))
         goto out_fail;
     /* Signals are blocked before any plugin loads: a thread a plugin starts in its load hook
      * inherits the mask, so SIGTERM reaches our signalfd and never kills the process there. */
@@ -213,9 +256,14 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
         goto out_fail;
     if ((rc = load_plugins(s, err, errlen)))
         goto out_free;
+    if (cfg->admin_host &&
+        !(s->admin = admin_open(cfg->admin_host, cfg->admin_port, err, errlen))) {
+        rc = -EADDRNOTAVAIL;
+        goto out_free;
+    }
     if ((rc = open_listeners(s, err, errlen)))
         goto out_free;
-    if ((rc = start_workers(s)))
+    if ((rc = start_workers(s)) || (rc = start_admin(s)))
         goto out_fail;
     log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes", LP_VERSION,
              pool_threads(s->pool), s->max_conns, cfg->max_line);
@@ -257,7 +305,8 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
         reject(fd, "ERR server out of memory\n");
         return;
     }
-    stats_add(&stats.connections, 1);
+    const struct chain *chain = l->user;
+    atomic_fetch_add_explicit(&s->env.listeners[chain->index].accepted, 1, memory_order_relaxed);
     log_debug("conn %llu %s accepted on %s", (unsigned long long)c->id, conn_peer_text(c), l->name);
     conn_start(c);
 }
@@ -320,14 +369,14 @@ static const char *read_signal(struct server *s)
 static void print_summary(struct server *s)
 {
     double up = (double)(conn_now_ns() - s->started_ns) / NS_PER_S;
-    uint64_t messages = 0, bytes_in = 0, bytes_out = 0;
-    if (s->env.counters)
-        conn_totals(&s->env, &messages, &bytes_in, &bytes_out);
+    struct metrics_totals t = {0};
+    if (s->metrics.env)
+        metrics_totals(&s->metrics, &t); /* the counters /metrics reads */
     printf("linepool-server: stopped after %.3f s: connections=%llu messages=%llu bytes_in=%llu "
            "bytes_out=%llu rejected=%llu\n",
-           up, (unsigned long long)stats_get(&stats.connections), (unsigned long long)messages,
-           (unsigned long long)bytes_in, (unsigned long long)bytes_out,
-           (unsigned long long)(stats_get(&stats.rejected) + stats_get(&stats.fd_limit_refusals)));
+           up, (unsigned long long)t.accepted, (unsigned long long)t.messages,
+           (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
+           (unsigned long long)t.rejected);
     fflush(stdout);
 }
 
@@ -379,6 +428,8 @@ int server_run(struct server *s)
         }
     }
     if (!forced) {
+        admin_free(s->admin); /* it reads the registry and the pool: stopped before them */
+        s->admin = NULL;
         pool_stop(s->pool);
         timers_free(s->timers); /* joined: no plugin timer runs into unloaded code */
         s->timers = NULL;
@@ -394,10 +445,13 @@ void server_free(struct server *s)
 {
     if (!s)
         return;
+    admin_free(s->admin);
     pool_free(s->pool);
     timers_free(s->timers);
     conn_slab_free(s->env.slab);
     free(s->env.counters);
+    free(s->env.listeners);
+    free(s->env.timing);
     registry_free(s->reg);
     listeners_free(&s->listeners);
     for (size_t i = 0; s->chains && i < s->cfg->nlistens; i++)
@@ -408,5 +462,6 @@ void server_free(struct server *s)
     if (s->epfd >= 0)
         close(s->epfd);
     connset_destroy(&s->conns);
+    plugin_metrics_free(&s->pmetrics);
     free(s);
 }

@@ -828,7 +828,7 @@ def case_sigterm_while_50_clients_stream_counts_exactly():
 # nor impostor by its short name (a descriptor whose name is not its file's).
 BROKEN_IN_LISTEN = {
     "nosym": "plugin {B}/nosym.so: no 'lp_plugin' symbol (not a linepool plugin?)",
-    "oldabi": "plugin {B}/oldabi.so: built for plugin ABI 0.0, this server speaks 1.1 (rebuild "
+    "oldabi": "plugin {B}/oldabi.so: built for plugin ABI 0.0, this server speaks 1.2 (rebuild "
               "it against this server's linepool.h)",
     "failload": "plugin failload: load failed: refusing on purpose (args '')",
     "silentfail": "plugin silentfail: load failed: Permission denied",

@@ -45,7 +45,7 @@ REFUSALS = {
     "no_descriptor_symbol": (["nosym"], "plugin %s/nosym.so: no 'lp_plugin' symbol (not a "
                              "linepool plugin?)" % BROKEN),
     "abi_mismatch": (["oldabi"], "plugin %s/oldabi.so: built for plugin ABI 0.0, this server "
-                     "speaks 1.1 (rebuild it against this server's linepool.h)" % BROKEN),
+                     "speaks 1.2 (rebuild it against this server's linepool.h)" % BROKEN),
     "no_message_hook": (["nomessage"], "plugin %s/nomessage.so: descriptor has no message hook"
                         % BROKEN),
     "no_name": (["noname"], "plugin %s/noname.so: descriptor name is missing or not made of "
@@ -57,10 +57,10 @@ REFUSALS = {
     "bad_plugin_args": (["counter:bogus=1"], "plugin counter: unknown argument 'bogus' "
                         "(accepted: marker, reset, quiet)"),
     # ABI: another major, or a newer minor, names both versions
-    "newer_minor": (["newminor"], "plugin %s/newminor.so: built for plugin ABI 1.2, this server "
-                    "speaks 1.1 (it needs a newer server)" % BROKEN),
+    "newer_minor": (["newminor"], "plugin %s/newminor.so: built for plugin ABI 1.3, this server "
+                    "speaks 1.2 (it needs a newer server)" % BROKEN),
     "other_major": (["newmajor"], "plugin %s/newmajor.so: built for plugin ABI 2.0, this server "
-                    "speaks 1.1 (rebuild it against this server's linepool.h)" % BROKEN),
+                    "speaks 1.2 (rebuild it against this server's linepool.h)" % BROKEN),
     # declared arguments: parsed by the server before load, one line naming plugin and key
     "repeated_arg": (["counter:reset=1,reset=0"], "plugin counter: argument 'reset' given twice"),
     "bad_bool_arg": (["counter:quiet=2"], "plugin counter: quiet=2: expected a bool (1/0, "
@@ -247,7 +247,7 @@ def case_list_plugins():
         % os.path.realpath(BROKEN) in out, out
     assert "kv 1.0.0 - test plugin: set/get with a chain-wide catch-all error" in out, out
     assert ("linepool-server: skipped: plugin %s/newmajor.so: built for plugin ABI 2.0, this "
-            "server speaks 1.1" % BROKEN) in err, err
+            "server speaks 1.2" % BROKEN) in err, err
     assert "linepool-server: skipped: plugin %s/notelf.so: not a loadable" % BROKEN in err, err
 
 
@@ -259,7 +259,7 @@ def case_help_and_version_print_plugin_dirs():
         out = subprocess.run([lptest.SERVER, opt, "--plugin-dir", "/a", "--plugin-dir", "/b"],
                              capture_output=True, timeout=10 * SLOW, check=True).stdout.decode()
         assert out.splitlines()[-1] == "Plugin directories: /a /b", out
-    assert out.splitlines()[0] == "linepool-server 0.1.0 (plugin ABI 1.1)", out
+    assert out.splitlines()[0] == "linepool-server 0.1.0 (plugin ABI 1.2)", out
 
 
 def case_small_fixes_in_the_log():

@@ -175,4 +175,20 @@ REWRITTEN = [
           "connection waits while the abuse lasts"),
 ]
 
-FAULTS = STABLE + REWRITTEN
+# --- the admin listener (issue 14) --------------------------------------------------------
+
+ADMIN = [
+    fault("readyz_ignores_the_drain",
+          [("server/admin.c", "        if (draining(a))\n            http_text(c, head, 503,",
+            "        if (0 && draining(a))\n            http_text(c, head, 503,")],
+          ["test_admin.ping_health_ready_then_draining"],
+          "/readyz keeps answering 200 while the server drains: a load balancer keeps "
+          "sending it new clients"),
+    fault("totals_read_one_worker",
+          [("server/conn.c", "    for (unsigned i = 0; i < env->nworkers * env->nlisteners; i++) {",
+            "    for (unsigned i = 0; i < env->nlisteners; i++) {")],
+          ["test_admin.scrape_under_load_passes_promtool_and_counts_match"],
+          "/metrics and the exit summary sum only worker 0's counters"),
+]
+
+FAULTS = STABLE + REWRITTEN + ADMIN
