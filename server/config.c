@@ -396,16 +396,29 @@ static int start(struct config *cfg, struct opt_state *st, unsigned char *src, c
     return opt_defaults(&table, cfg, err, errlen);
 }
 
-/* The command line's options, in order, kept until the file is read. */
+/* The command line's options, in order, kept until the file is read. One word may hold
+ * several ("-vvq"), so the arrays grow. */
 struct cli {
     const struct opt **opts;
     const char **values;
-    size_t n;
+    size_t n, cap;
 };
 
 static int record(void *ctx, const struct opt *o, const char *value)
 {
     struct cli *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        const struct opt **opts = realloc(c->opts, cap * sizeof *opts);
+        if (opts)
+            c->opts = opts;
+        const char **values = realloc(c->values, cap * sizeof *values);
+        if (values)
+            c->values = values;
+        if (!opts || !values)
+            return -ENOMEM;
+        c->cap = cap;
+    }
     c->opts[c->n] = o;
     c->values[c->n++] = value;
     return 0;
@@ -416,11 +429,8 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
     unsigned char src[sizeof options / sizeof options[0]];
     struct opt_state st;
     int rc = start(cfg, &st, src, err, errlen);
-    struct cli cli = {calloc((size_t)argc + 1, sizeof *cli.opts),
-                      calloc((size_t)argc + 1, sizeof *cli.values), 0};
+    struct cli cli = {0};
     int first_arg = argc;
-    if (!rc && (!cli.opts || !cli.values))
-        rc = -ENOMEM;
     if (!rc)
         rc = opt_getopt(&table, argc, argv, record, &cli, &first_arg, err, errlen);
     /* --config first (the last one given), so that the command line overrides the file */

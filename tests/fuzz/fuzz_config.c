@@ -1,7 +1,9 @@
 /* fuzz_config - server/config.c on arbitrary command lines (the input's NUL-separated
- * words): no crash or leak, an error line with every refusal, the documented limits after
- * every accepted parse, the same result when parsed again (getopt's global state), listeners
- * that print back to the same spec, and each number option held to its grammar. */
+ * words) and config files (the input, NULs as line ends): no crash or leak, an error line
+ * with every refusal (FILE:LINE of a real line for a file), the documented limits after
+ * every accepted parse, the same result when parsed again (getopt's global state), a file
+ * that parses the same as its directives on the command line, listeners that print back to
+ * the same spec, and each number option held to its grammar. */
 #include "config.h"
 #include "fuzz.h"
 #include "values.h"
@@ -210,10 +212,92 @@ static void check_number_options(const char *word)
         FUZZ_CHECK(seconds_ok((double)ns / 1e9));
 }
 
+/* The directives of an accepted config file as a command line ("--NAME=VALUE" or "--NAME"):
+ * one table serves both, so it must parse to the same config. */
+static void check_file_as_argv(const char *text, size_t len, const struct config *from_file)
+{
+    char *argv[1024], *copy = malloc(len + 1);
+    FUZZ_CHECK(copy);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int argc = 0;
+    argv[argc++] = "linepool-server";
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        line += strspn(line, " \t\r\v\f");
+        size_t n = strlen(line);
+        while (n && strchr(" \t\r\v\f", line[n - 1]))
+            line[--n] = '\0';
+        if (!n || line[0] == '#')
+            continue;
+        size_t name = strcspn(line, " \t\r\v\f");
+        const char *value = line + name + strspn(line + name, " \t\r\v\f");
+        if (argc == (int)(sizeof argv / sizeof *argv) - 1)
+            goto out; /* too many lines to compare */
+        char *arg = malloc(n + 4);
+        FUZZ_CHECK(arg);
+        snprintf(arg, n + 4, *value ? "--%.*s=%s" : "--%.*s", (int)name, line, value);
+        argv[argc++] = arg;
+    }
+    argv[argc] = NULL;
+    struct config c;
+    char err[256];
+    int rc = config_parse(&c, argc, argv, err, sizeof err);
+    FUZZ_CHECK(rc == from_file->mode);
+    FUZZ_CHECK(same_config(&c, from_file));
+    config_free(&c);
+out:
+    for (int i = 1; i < argc; i++)
+        free(argv[i]);
+    free(copy);
+}
+
+/* The input as a config file (NUL bytes as line ends): an error names the file and a line
+ * that exists; an accepted file holds the documented limits, and as a command line parses
+ * to the same config. */
+static void check_file(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    FUZZ_CHECK(text);
+    size_t lines = 1;
+    for (size_t i = 0; i < size; i++) {
+        text[i] = data[i] ? (char)data[i] : '\n';
+        lines += text[i] == '\n';
+    }
+    struct config c;
+    char err[256] = "";
+    int rc = config_parse_text(&c, "fuzz.conf", text, size, err, sizeof err);
+    FUZZ_CHECK(rc == CONFIG_RUN || rc == -EINVAL || rc == -ERANGE || rc == -ENOMEM);
+    if (rc < 0) {
+        unsigned long line = 0;
+        FUZZ_CHECK(sscanf(err, "fuzz.conf:%lu: ", &line) == 1);
+        FUZZ_CHECK(line >= 1 && line <= lines);
+    } else {
+        check_config(&c);
+        check_file_as_argv(text, size, &c);
+    }
+    config_free(&c);
+    free(text);
+}
+
+/* A --config word (getopt takes "--co" for it) would read files, or block on /dev/stdin. */
+static int reads_a_file(const struct words *w)
+{
+    for (int i = 1; i < w->argc; i++)
+        if (strncmp(w->own[i], "--co", 4) == 0)
+            return 1;
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_file(data, size);
     struct words w;
     split_words(&w, data, size);
+    if (reads_a_file(&w)) {
+        free_words(&w);
+        return 0;
+    }
 
     struct config a, b;
     char err_a[128], err_b[128];

@@ -275,6 +275,86 @@ static void help_documents_every_option_with_its_default(void)
     free(text);
 }
 
+#define TEXT(cfg, err, lit) config_parse_text(cfg, "f.conf", lit, sizeof(lit) - 1, err, sizeof err)
+
+/* A config file: directives are the long names; blanks and comments are skipped; each
+ * refusal names FILE:LINE. */
+static void config_file_lines(void)
+{
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(TEXT(&cfg, err,
+                               "# c\n\n listen\t127.0.0.1:0=echo \r\nthreads 3\n"
+                               "verbose\nplugin counter:marker=A B\nmax-line 2K"),
+                          CONFIG_RUN);
+    CU_ASSERT_EQUAL_FATAL(cfg.nlistens, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].plugins[0], "echo");
+    CU_ASSERT_EQUAL(cfg.threads, 3);
+    CU_ASSERT_EQUAL(cfg.verbosity, 1);
+    CU_ASSERT_EQUAL(cfg.max_line, 2048);
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_specs, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_specs[0], "counter:marker=A B"); /* inner blanks kept */
+    config_free(&cfg);
+    static const struct {
+        const char *text, *err;
+    } bad[] = {
+        {"threads 2\nthreads x\n", "f.conf:2: threads x: expected a whole number from 1 to 1024"},
+        {"verbose yes", "f.conf:1: 'verbose' takes no value"},
+        {"threads", "f.conf:1: 'threads' needs a value"},
+        {"version", "f.conf:1: unknown directive 'version' (command line only)"},
+        {"config other.conf", "f.conf:1: unknown directive 'config' (command line only)"},
+        {"--threads 2", "f.conf:1: unknown directive '--threads'"},
+        {"max-l 1K", "f.conf:1: unknown directive 'max-l'"},
+        {"\n\nthreads 2\0", "f.conf:3: NUL byte in the line"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t len = strlen(bad[i].text) + (strstr(bad[i].err, "NUL") ? 1 : 0);
+        int rc = config_parse_text(&cfg, "f.conf", bad[i].text, len, err, sizeof err);
+        CU_ASSERT(rc == -EINVAL || rc == -ERANGE);
+        CU_ASSERT_STRING_EQUAL(err, bad[i].err);
+        config_free(&cfg);
+    }
+}
+
+/* The command line overrides the file; its --listen list replaces the file's. */
+static void command_line_over_config_file(void)
+{
+    char path[] = "/tmp/lp-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    static const char text[] = "listen 127.0.0.1:1=echo\nlisten 127.0.0.1:2=echo\n"
+                               "plugin-dir /file\nthreads 2\nmax-line 1K\n";
+    CU_ASSERT_EQUAL_FATAL(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    struct config cfg;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(
+        PARSE(&cfg, err, "-l", "127.0.0.1:3=counter", "--threads", "4", "--config", path),
+        CONFIG_RUN);
+    CU_ASSERT_EQUAL_FATAL(cfg.nlistens, 1);
+    CU_ASSERT_EQUAL(cfg.listens[0].port, 3);
+    CU_ASSERT_EQUAL(cfg.threads, 4);
+    CU_ASSERT_EQUAL(cfg.max_line, 1024);
+    CU_ASSERT_EQUAL_FATAL(cfg.nplugin_dirs, 1);
+    CU_ASSERT_STRING_EQUAL(cfg.plugin_dirs[0], "/file");
+    CU_ASSERT_STRING_EQUAL(cfg.config_path, path);
+    config_free(&cfg);
+    /* a CLI listener that repeats a file's is no duplicate: the file's list is gone */
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--config", path, "-l", "127.0.0.1:1=echo"), CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.nlistens, 1);
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--config", path, "--check-config"), CONFIG_CHECK);
+    CU_ASSERT_EQUAL(cfg.nlistens, 2);
+    config_free(&cfg);
+    unlink(path);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--config", path), -ENOENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ": No such file or directory"));
+    config_free(&cfg);
+    CU_ASSERT_EQUAL(PARSE(&cfg, err, "--config", "/"), -EISDIR);
+    CU_ASSERT_STRING_EQUAL(err, "/: Is a directory");
+    config_free(&cfg);
+}
+
 static void listen_forms(void)
 {
     struct listen_spec l;
@@ -326,6 +406,8 @@ static CU_TestInfo config_tests[] = {
     {"bad_values_are_refused_clearly", bad_values_are_refused_clearly},
     {"numbers_must_start_with_a_digit", numbers_must_start_with_a_digit},
     {"listen_forms", listen_forms},
+    {"config_file_lines", config_file_lines},
+    {"command_line_over_config_file", command_line_over_config_file},
     {"help_documents_every_option_with_its_default", help_documents_every_option_with_its_default},
     {"grammar_and_range_errors_differ", grammar_and_range_errors_differ},
     {"parsing_twice_starts_fresh", parsing_twice_starts_fresh},
