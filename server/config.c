@@ -431,8 +431,8 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
     int rc = start(cfg, &st, src, err, errlen);
     struct cli cli = {0};
     int first_arg = argc;
-    if (!rc)
-        rc = opt_getopt(&table, argc, argv, record, &cli, &first_arg, err, errlen);
+    if (!rc && (rc = opt_getopt(&table, argc, argv, record, &cli, &first_arg, err, errlen)))
+        snprintf(err + strlen(err), errlen - strlen(err), " (see --help)");
     /* --config first (the last one given), so that the command line overrides the file */
     const struct opt *config_opt = opt_find(&table, "config", strlen("config"));
     for (size_t i = 0; !rc && i < cli.n; i++)

@@ -169,7 +169,7 @@ int opt_defaults(const struct opt_table *t, void *base, char *err, size_t errlen
 {
     for (size_t i = 0; i < t->n; i++) {
         const struct opt *o = &t->opts[i];
-        if (!o->def || o->type == OPT_FUNC || o->type == OPT_FLAG || !in_scope(t, o))
+        if (!o->def || o->type == OPT_FLAG || !in_scope(t, o))
             continue;
         char why[200];
         int rc = store(o, base, o->def, why, sizeof why);
@@ -194,6 +194,8 @@ int opt_apply(const struct opt_table *t, const struct opt *o, void *base, const 
     int rc = store(o, base, value, why, sizeof why);
     if (rc == -ENOMEM)
         return say(err, errlen, rc, "out of memory");
+    if (rc > 0)
+        return rc; /* an .apply's own result, such as a request for help */
     if (rc && value)
         return say(err, errlen, rc, "%s%s %s: %s", dash, o->name, value, why);
     if (rc)
@@ -262,7 +264,7 @@ int opt_getopt(const struct opt_table *t, int argc, char **argv,
         if (c == ':')
             rc = say(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
         else if (!o)
-            rc = say(err, errlen, -EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
+            rc = say(err, errlen, -EINVAL, "unknown option '%s'", argv[optind - 1]);
         else
             rc = visit(ctx, o, optarg);
     }

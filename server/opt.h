@@ -70,12 +70,13 @@ struct opt_state {
     size_t n;
 };
 
-/* Sets every entry that has a .def to it (OPT_FUNC defaults are left to the caller). */
+/* Sets every entry in scope that has a .def to it (an OPT_FUNC through its .apply). */
 int opt_defaults(const struct opt_table *t, void *base, char *err, size_t errlen);
 
-/* Applies one value to one entry, from source src. Errors: "--name value: reason" on the
- * command line, "name value: reason" from a file. -EINVAL (grammar), -ERANGE (overflow or
- * outside min..max), -ENOMEM, or what .apply returned. */
+/* Applies one value to one entry, from source src (st may be NULL when there is one source).
+ * Errors: "--name value: reason" on the command line, "name value: reason" from a file.
+ * -EINVAL (grammar), -ERANGE (overflow or outside min..max), -ENOMEM, or what .apply returned
+ * (a positive result of .apply is passed through, err untouched). */
 int opt_apply(const struct opt_table *t, const struct opt *o, void *base, const char *value,
               enum opt_source src, struct opt_state *st, char *err, size_t errlen);
 
@@ -84,7 +85,7 @@ const struct opt *opt_find(const struct opt_table *t, const char *name, size_t l
 
 /* Runs getopt_long over argv with the table's options. For each option calls
  * visit(ctx, entry, value); stops at the first non-zero result and returns it. Errors:
- * "unknown option 'X' (see --help)", "option 'X' needs a value" (-EINVAL). *first_arg is
+ * "unknown option 'X'", "option 'X' needs a value" (-EINVAL). *first_arg is
  * set to optind (the first operand; getopt permutes argv). */
 int opt_getopt(const struct opt_table *t, int argc, char **argv,
                int (*visit)(void *ctx, const struct opt *o, const char *value), void *ctx,

@@ -46,11 +46,15 @@ STABLE = [
           ["test_plugins.counter_exact_under_threads_and_logs_totals"],
           "counter's server total counts each closed connection twice"),
     fault("idle_timeout_ignored",
-          [("server/config.c", ".offset = FIELD(idle_timeout),", ".offset = FIELD(drain_timeout),")],
+          [("server/opt.c", "    else\n        *(double *)field(base, o) = (double)u / 1e9;\n",
+            "    else if (strcmp(o->name, \"idle-timeout\") != 0 || value == o->def)\n"
+            "        *(double *)field(base, o) = (double)u / 1e9;\n")],
           ["test_server.idle_timeout_closes_silent_connections"],
-          "--idle-timeout is parsed into another field (the 300 s default stays)"),
+          "--idle-timeout is parsed and then ignored (the 300 s default stays)"),
     fault("write_timeout_ignored",
-          [("server/config.c", ".offset = FIELD(write_timeout),", ".offset = FIELD(drain_timeout),")],
+          [("server/opt.c", "    else\n        *(double *)field(base, o) = (double)u / 1e9;\n",
+            "    else if (strcmp(o->name, \"write-timeout\") != 0 || value == o->def)\n"
+            "        *(double *)field(base, o) = (double)u / 1e9;\n")],
           ["test_server.slow_reader_is_bounded_and_closed"],
           "--write-timeout is ignored: a slow reader is kept 30 s"),
     fault("max_output_option_ignored",
