@@ -6,7 +6,6 @@
  * the same spec, and each number option held to its grammar. */
 #include "config.h"
 #include "fuzz.h"
-#include "values.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -140,32 +139,6 @@ static int same_config(const struct config *a, const struct config *b)
            a->verbosity == b->verbosity;
 }
 
-/* The documented grammar of a size: decimal digits, then K, M or G (powers of 1024),
- * optionally followed by "i" and/or "B"; it must fit a size_t. Returns 0 or -1. */
-static int reference_size(const char *t, size_t *out)
-{
-    size_t v = 0, i = 0;
-    for (; isdigit((unsigned char)t[i]); i++) {
-        unsigned d = (unsigned)(t[i] - '0');
-        if (v > (SIZE_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (i == 0)
-        return -1;
-    const char *units = "kmgt", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
-    unsigned shift = u ? 10 * (unsigned)(u - units + 1) : 0;
-    i += u != NULL;
-    if (shift && t[i] == 'i')
-        i++;
-    if (shift && (t[i] == 'b' || t[i] == 'B'))
-        i++;
-    if (t[i] || v > (SIZE_MAX >> shift))
-        return -1;
-    *out = v << shift;
-    return 0;
-}
-
 /* A whole number option: decimal digits only, from min to max. */
 static int reference_count(const char *t, unsigned min, unsigned max, unsigned *out)
 {
@@ -180,20 +153,14 @@ static int reference_count(const char *t, unsigned min, unsigned max, unsigned *
     return 0;
 }
 
-/* Each number option with this word as its value: accepted exactly when its grammar says. */
+/* Each count option with this word as its value: accepted exactly when its grammar and its
+ * limits say (the value parsers themselves are fuzz_values' job). */
 static void check_number_options(const char *word)
 {
     char *argv[] = {"linepool-server", NULL, (char *)word, NULL};
     char err[256];
     struct config c;
-    size_t sz, want_sz;
     unsigned cnt;
-
-    uint64_t sz64;
-    FUZZ_CHECK((values_parse_size(word, strlen(word), &sz64) == 0) ==
-               (reference_size(word, &want_sz) == 0));
-    sz = (size_t)sz64;
-    FUZZ_CHECK(reference_size(word, &want_sz) || sz == want_sz);
 
     argv[1] = "--threads";
     int rc = config_parse(&c, 3, argv, err, sizeof err);
@@ -206,10 +173,6 @@ static void check_number_options(const char *word)
     FUZZ_CHECK((rc == 0) == (reference_count(word, 1, 10000000, &cnt) == 0));
     FUZZ_CHECK(rc || c.max_conns == cnt);
     config_free(&c);
-
-    uint64_t ns;
-    if (values_parse_duration(word, strlen(word), &ns) == 0)
-        FUZZ_CHECK(seconds_ok((double)ns / 1e9));
 }
 
 /* The directives of an accepted config file as a command line ("--NAME=VALUE" or "--NAME"):
