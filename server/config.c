@@ -302,6 +302,14 @@ static const struct opt options[] = {
      .offset = FIELD(drain_timeout),
      .help = "at SIGINT/SIGTERM, time to finish received messages and flush\n"
              "replies before exiting anyway with status 1"},
+    {.name = "admin",
+     .metavar = "[HOST:]PORT",
+     .type = OPT_FUNC,
+     .apply = apply_admin,
+     .def_note = "off",
+     .help = "serve metrics (GET /metrics), health (GET /healthz, /readyz)\n"
+             "and line commands (PING, stats, plugins) on HOST:PORT;\n"
+             "127.0.0.1 when HOST is omitted"},
     {.name = "verbose",
      .short_name = 'v',
      .type = OPT_FUNC,

@@ -28,8 +28,8 @@ struct config {
     double drain_timeout; /* seconds granted to finish work at shutdown */
     char *admin_host;     /* --admin HOST:PORT, or NULL (no admin listener) */
     uint16_t admin_port;
-    int verbosity;        /* -1 quiet, 0 normal, 1+ verbose */
-    int mode;             /* enum config_result: what main does with it */
+    int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
+    int mode;      /* enum config_result: what main does with it */
 };
 
 enum config_result {
