@@ -1,6 +1,7 @@
 /* options - the command line of linepool-client to a struct. Pure: no sockets, no exit();
  * the caller prints the error line. Every option and its default is listed once in the
- * table in options.c, which also generates --help. */
+ * table in options.c (server/opt.h's entries, the value parsers of server/values.h), which
+ * also generates --help. */
 #ifndef LINEPOOL_CLIENT_OPTIONS_H
 #define LINEPOOL_CLIENT_OPTIONS_H
 
@@ -19,12 +20,9 @@ enum client_cmd {
 };
 
 #define OPTIONS_DEFAULT_HOST      "127.0.0.1"
-#define OPTIONS_DEFAULT_PORT      5005
 #define OPTIONS_DEFAULT_TEXT      "Hello, World!"
 #define OPTIONS_DEFAULT_SEND_SIZE 300000
-#define OPTIONS_DEFAULT_TOTAL     50000000
 #define OPTIONS_DEFAULT_MSG_SIZE  50
-#define OPTIONS_DEFAULT_CONNS     50
 #define OPTIONS_DEFAULT_DURATION  10.0
 #define OPTIONS_DEFAULT_MESSAGE   "PING"
 #define OPTIONS_MAX_PIPELINE      4096
@@ -33,11 +31,6 @@ enum client_cmd {
 #define OPTIONS_MAX_TEXT          (64u * 1024 * 1024)
 #define OPTIONS_MAX_REQUEST       (64u * 1024 * 1024)
 #define OPTIONS_MAX_COMMANDS      64
-#define OPTIONS_DEFAULT_KEY_MAX   10000000
-#define OPTIONS_DEFAULT_DATA_SIZE 32
-#define OPTIONS_MAX_COMMANDS      64
-#define OPTIONS_DEFAULT_KEY_MAX   10000000
-#define OPTIONS_DEFAULT_DATA_SIZE 32
 
 struct client_opts {
     enum client_cmd cmd;
@@ -106,15 +99,6 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
 
 /* Prints the help of cmd (CMD_NONE: the overview). */
 void options_usage(FILE *out, enum client_cmd cmd);
-
-/* "HOST:PORT", "[V6]:PORT" or "V6" forms into host/port. Returns 0 or -EINVAL. */
-int options_parse_server(const char *text, char *host, size_t hostlen, uint16_t *port);
-
-/* "300000", "64K", "1M", "2G", "1T" (powers of 1024; "KiB"/"KB" accepted). 0 or -EINVAL. */
-int options_parse_size(const char *text, uint64_t *out);
-
-/* Seconds: "2", "0.5", "1500ms", "2s". Returns 0 or -EINVAL. */
-int options_parse_seconds(const char *text, double *out);
 
 void options_free(struct client_opts *o);
 

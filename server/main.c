@@ -1,4 +1,5 @@
-/* linepool-server: parse the command line, start, serve until a signal, drain, exit. */
+/* linepool-server: parse the command line (and --config file), start, serve until a signal,
+ * drain, exit. */
 #include "config.h"
 #include "log.h"
 #include "registry.h"
@@ -31,6 +32,16 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.verbosity < 0 ? LOG_WARN : cfg.verbosity > 0 ? LOG_DEBUG : LOG_INFO);
+    if (rc == CONFIG_CHECK) {
+        rc = server_check(&cfg, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "linepool-server: %s\n", err);
+        else
+            printf("linepool-server: configuration ok%s%s\n", cfg.config_path ? ": " : "",
+                   cfg.config_path ? cfg.config_path : "");
+        config_free(&cfg);
+        return rc ? 2 : 0;
+    }
 
     struct server *s = server_start(&cfg, err, sizeof err);
     if (!s) {

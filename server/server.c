@@ -229,7 +229,8 @@ static unsigned pick_max_conns(const struct config *cfg)
     return cfg->max_conns ? cfg->max_conns : fit;
 }
 
-struct server *server_start(const struct config *cfg, char *err, size_t errlen)
+/* A server with nothing open yet, or NULL with err filled. */
+static struct server *server_new(const struct config *cfg, char *err, size_t errlen)
 {
     struct server *s = calloc(1, sizeof *s);
     if (!s) {
@@ -240,19 +241,53 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     s->epfd = s->sigfd = -1;
     s->listeners.reserve_fd = -1;
     s->started_ns = conn_now_ns();
-    s->max_conns = pick_max_conns(cfg);
     connset_init(&s->conns);
-    int rc = chain_crash_report_install();
-    if (rc)
-        goto out_fail;
-    rc = -errno;
+    return s;
+}
+
+/* The timer thread and the registry whose plugins use it. */
+static int make_registry(struct server *s)
+{
     if (!(s->timers = timers_new(&s->conns)))
-        goto out_fail;
+        return -errno;
     if (!(s->reg = registry_new(host_table(&s->draining, &s->conns, s->timers, &s->pmetrics))))
+        return -errno;
+    return 0;
+}
+
+int server_check(const struct config *cfg, char *err, size_t errlen)
+{
+    struct server *s = server_new(cfg, err, errlen);
+    if (!s)
+        return -ENOMEM;
+    int rc = make_registry(s);
+    if (rc)
+        snprintf(err, errlen, "cannot check: %s", strerror(-rc));
+    if (!rc)
+        rc = load_plugins(s, err, errlen);
+    for (size_t i = 0; !rc && i < cfg->nlistens; i++) {
+        struct chain chain = {0};
+        rc = build_chain(s, &cfg->listens[i], &chain, err, errlen);
+        free(chain.plugins);
+    }
+    server_free(s);
+    return rc;
+}
+
+struct server *server_start(const struct config *cfg, char *err, size_t errlen)
+{
+    struct server *s = server_new(cfg, err, errlen);
+    if (!s)
+        return NULL;
+    s->max_conns = pick_max_conns(cfg);
+    int rc = chain_crash_report_install();
+    if (rc || (rc = make_registry(s)))
         goto out_fail;
     /* Signals are blocked before any plugin loads: a thread a plugin starts in its load hook
      * inherits the mask, so SIGTERM reaches our signalfd and never kills the process there. */
-    if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 || (rc = setup_signals(s)))
+    if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        rc = -errno;
+    if (rc || (rc = setup_signals(s)))
         goto out_fail;
     if ((rc = load_plugins(s, err, errlen)))
         goto out_free;
@@ -274,7 +309,7 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     }
     return s;
 out_fail:
-    snprintf(err, errlen, "cannot start: %s", strerror(rc < 0 ? -rc : errno));
+    snprintf(err, errlen, "cannot start: %s", strerror(-rc));
 out_free:
     server_free(s);
     return NULL;

@@ -14,6 +14,11 @@ struct server;
  * the workers. Returns NULL with one line in err. The config must outlive the server. */
 struct server *server_start(const struct config *cfg, char *err, size_t errlen);
 
+/* --check-config: loads the plugins of cfg (their load hooks run, their arguments are
+ * checked) and resolves every listener's chain, binding nothing, then unloads them. Returns
+ * 0, or a negative errno with one line in err. */
+int server_check(const struct config *cfg, char *err, size_t errlen);
+
 /* Serves until SIGINT/SIGTERM, then drains. Returns the exit status: 0 after a clean drain,
  * 1 when the drain deadline passed or a second signal forced the stop (the process should
  * then _exit: a worker may still be inside a plugin). */

@@ -1,7 +1,9 @@
 /* fuzz_config - server/config.c on arbitrary command lines (the input's NUL-separated
- * words): no crash or leak, an error line with every refusal, the documented limits after
- * every accepted parse, the same result when parsed again (getopt's global state), listeners
- * that print back to the same spec, and each number option held to its grammar. */
+ * words) and config files (the input, NULs as line ends): no crash or leak, an error line
+ * with every refusal (FILE:LINE of a real line for a file), the documented limits after
+ * every accepted parse, the same result when parsed again (getopt's global state), a file
+ * that parses the same as its directives on the command line, listeners that print back to
+ * the same spec, and each number option held to its grammar. */
 #include "config.h"
 #include "fuzz.h"
 
@@ -65,17 +67,13 @@ static void check_listen_round_trip(const struct listen_spec *l)
     if (n <= 0 || (size_t)n >= sizeof text)
         return;
     struct listen_spec again;
-    FUZZ_CHECK(config_parse_listen(&again, text, err, sizeof err) == 0);
+    FUZZ_CHECK(listen_spec_parse(&again, text, err, sizeof err) == 0);
     FUZZ_CHECK(strcmp(again.host, l->host) == 0 && again.port == l->port);
     FUZZ_CHECK(!again.name == !l->name && (!l->name || strcmp(again.name, l->name) == 0));
-    free(again.name);
-    FUZZ_CHECK(again.nplugins == l->nplugins);
-    for (size_t i = 0; i < l->nplugins; i++) {
+    FUZZ_CHECK(again.nplugins == l->nplugins && again.flags == l->flags);
+    for (size_t i = 0; i < l->nplugins; i++)
         FUZZ_CHECK(strcmp(again.plugins[i], l->plugins[i]) == 0);
-        free(again.plugins[i]);
-    }
-    free(again.plugins);
-    free(again.host);
+    listen_spec_free(&again);
 }
 
 static void check_listen(const struct listen_spec *l)
@@ -97,7 +95,6 @@ static int seconds_ok(double s)
 static void check_config(const struct config *c)
 {
     FUZZ_CHECK(c->nlistens >= 1);
-    FUZZ_CHECK(!c->defaults_listens || c->nlistens == 3);
     for (size_t i = 0; i < c->nlistens; i++)
         check_listen(&c->listens[i]);
     for (size_t i = 0; i < c->nplugin_specs; i++)
@@ -139,33 +136,7 @@ static int same_config(const struct config *a, const struct config *b)
            a->threads == b->threads && a->max_line == b->max_line && a->max_conns == b->max_conns &&
            a->max_output == b->max_output && a->write_timeout == b->write_timeout &&
            a->idle_timeout == b->idle_timeout && a->drain_timeout == b->drain_timeout &&
-           a->verbosity == b->verbosity && a->defaults_listens == b->defaults_listens;
-}
-
-/* The documented grammar of a size: decimal digits, then K, M or G (powers of 1024),
- * optionally followed by "i" and/or "B"; it must fit a size_t. Returns 0 or -1. */
-static int reference_size(const char *t, size_t *out)
-{
-    size_t v = 0, i = 0;
-    for (; isdigit((unsigned char)t[i]); i++) {
-        unsigned d = (unsigned)(t[i] - '0');
-        if (v > (SIZE_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (i == 0)
-        return -1;
-    const char *units = "kmgt", *u = t[i] ? strchr(units, tolower((unsigned char)t[i])) : NULL;
-    unsigned shift = u ? 10 * (unsigned)(u - units + 1) : 0;
-    i += u != NULL;
-    if (shift && t[i] == 'i')
-        i++;
-    if (shift && (t[i] == 'b' || t[i] == 'B'))
-        i++;
-    if (t[i] || v > (SIZE_MAX >> shift))
-        return -1;
-    *out = v << shift;
-    return 0;
+           a->verbosity == b->verbosity;
 }
 
 /* A whole number option: decimal digits only, from min to max. */
@@ -182,17 +153,14 @@ static int reference_count(const char *t, unsigned min, unsigned max, unsigned *
     return 0;
 }
 
-/* Each number option with this word as its value: accepted exactly when its grammar says. */
+/* Each count option with this word as its value: accepted exactly when its grammar and its
+ * limits say (the value parsers themselves are fuzz_values' job). */
 static void check_number_options(const char *word)
 {
     char *argv[] = {"linepool-server", NULL, (char *)word, NULL};
     char err[256];
     struct config c;
-    size_t sz, want_sz;
     unsigned cnt;
-
-    FUZZ_CHECK((config_parse_size(word, &sz) == 0) == (reference_size(word, &want_sz) == 0));
-    FUZZ_CHECK(reference_size(word, &want_sz) || sz == want_sz);
 
     argv[1] = "--threads";
     int rc = config_parse(&c, 3, argv, err, sizeof err);
@@ -205,22 +173,100 @@ static void check_number_options(const char *word)
     FUZZ_CHECK((rc == 0) == (reference_count(word, 1, 10000000, &cnt) == 0));
     FUZZ_CHECK(rc || c.max_conns == cnt);
     config_free(&c);
+}
 
-    double s;
-    if (config_parse_seconds(word, &s) == 0)
-        FUZZ_CHECK(seconds_ok(s));
+/* The directives of an accepted config file as a command line ("--NAME=VALUE" or "--NAME"):
+ * one table serves both, so it must parse to the same config. */
+static void check_file_as_argv(const char *text, size_t len, const struct config *from_file)
+{
+    char *argv[1024], *copy = malloc(len + 1);
+    FUZZ_CHECK(copy);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    int argc = 0;
+    argv[argc++] = "linepool-server";
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        line += strspn(line, " \t\r\v\f");
+        size_t n = strlen(line);
+        while (n && strchr(" \t\r\v\f", line[n - 1]))
+            line[--n] = '\0';
+        if (!n || line[0] == '#')
+            continue;
+        size_t name = strcspn(line, " \t\r\v\f");
+        const char *value = line + name + strspn(line + name, " \t\r\v\f");
+        if (argc == (int)(sizeof argv / sizeof *argv) - 1)
+            goto out; /* too many lines to compare */
+        char *arg = malloc(n + 4);
+        FUZZ_CHECK(arg);
+        snprintf(arg, n + 4, *value ? "--%.*s=%s" : "--%.*s", (int)name, line, value);
+        argv[argc++] = arg;
+    }
+    argv[argc] = NULL;
+    struct config c;
+    char err[256];
+    int rc = config_parse(&c, argc, argv, err, sizeof err);
+    FUZZ_CHECK(rc == from_file->mode);
+    FUZZ_CHECK(same_config(&c, from_file));
+    config_free(&c);
+out:
+    for (int i = 1; i < argc; i++)
+        free(argv[i]);
+    free(copy);
+}
+
+/* The input as a config file (NUL bytes as line ends): an error names the file and a line
+ * that exists; an accepted file holds the documented limits, and as a command line parses
+ * to the same config. */
+static void check_file(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    FUZZ_CHECK(text);
+    size_t lines = 1;
+    for (size_t i = 0; i < size; i++) {
+        text[i] = data[i] ? (char)data[i] : '\n';
+        lines += text[i] == '\n';
+    }
+    struct config c;
+    char err[256] = "";
+    int rc = config_parse_text(&c, "fuzz.conf", text, size, err, sizeof err);
+    FUZZ_CHECK(rc == CONFIG_RUN || rc == -EINVAL || rc == -ERANGE || rc == -ENOMEM);
+    if (rc < 0) {
+        unsigned long line = 0;
+        FUZZ_CHECK(sscanf(err, "fuzz.conf:%lu: ", &line) == 1);
+        FUZZ_CHECK(line >= 1 && line <= lines);
+    } else {
+        check_config(&c);
+        check_file_as_argv(text, size, &c);
+    }
+    config_free(&c);
+    free(text);
+}
+
+/* A --config word (getopt takes "--co" for it) would read files, or block on /dev/stdin. */
+static int reads_a_file(const struct words *w)
+{
+    for (int i = 1; i < w->argc; i++)
+        if (strncmp(w->own[i], "--co", 4) == 0)
+            return 1;
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_file(data, size);
     struct words w;
     split_words(&w, data, size);
+    if (reads_a_file(&w)) {
+        free_words(&w);
+        return 0;
+    }
 
     struct config a, b;
     char err_a[128], err_b[128];
     int rc = parse(&a, &w, err_a, sizeof err_a);
     FUZZ_CHECK(rc == CONFIG_RUN || rc == CONFIG_HELP || rc == CONFIG_VERSION || rc == CONFIG_LIST ||
-               rc == -EINVAL || rc == -ENOMEM);
+               rc == CONFIG_CHECK || rc == -EINVAL || rc == -ERANGE || rc == -ENOMEM);
     FUZZ_CHECK(memchr(err_a, '\0', sizeof err_a));
     if (rc < 0)
         FUZZ_CHECK(err_a[0] != '\0');

@@ -26,6 +26,8 @@ set_tests_properties(test_server.default_listeners
 set_tests_properties(test_server.line_too_long_without_newline_keeps_memory_bounded
   PROPERTIES LABELS "integration;measures")
 
+lp_add_integration_tests(test_config_file.py TIMEOUT 60)
+
 lp_add_integration_tests(test_pool_stress.py TIMEOUT 300)
 # They bound the worst wait for a reply, which tests running beside them would distort.
 set_tests_properties(test_pool_stress.random_sleeps_and_burns_keep_order_at_8_threads

@@ -550,9 +550,11 @@ def case_logs_have_timestamp_and_level_and_obey_v_q():
 
 
 HELP_DEFAULTS = {  # option -> the default its entry in --help must state, exactly
+    "--config": "(default: none)",
+    "--check-config": None,
     "--listen": "default: 127.0.0.1:5005=rate-meter, 127.0.0.1:5006=echo, "
                 "127.0.0.1:5007=counter",
-    "--plugin": None,
+    "--plugin": "(default: none)",
     "--plugin-dir": "default: the plugins folder of this installation",
     "--list-plugins": None,
     "--threads": "(default: number of CPUs)",
