@@ -160,8 +160,8 @@ struct lp_host {
      * instance; /metrics shows it as linepool_plugin_NAME{plugin="INSTANCE"} (so two
      * instances of one plugin share a family). NAME is 1-48 of [a-z0-9_], not starting with
      * a digit; a counter's ends in `_total` (Prometheus naming) and a gauge's does not; help
-     * is one line. Returns NULL with errno EINVAL (a bad name, or one registered with the
-     * other type), EEXIST (registered already), EPERM (not in a load hook), ENOSPC.
+     * is one line. Returns NULL with errno EINVAL (a bad name or help), EEXIST (registered
+     * already by this instance), EPERM (not in a load hook), ENOSPC.
      *   - `metric_add` (counters and gauges; a counter ignores delta < 0) and `metric_set`
      *     (gauges only) work from any thread. Each is one atomic operation on a shared
      *     cache line: from a message hook, count per connection and add at close (as the

@@ -42,13 +42,9 @@ struct lp_metric *plugin_metrics_new(struct plugin_metrics *pm, const char *inst
     }
     for (size_t i = 0; i < pm->n; i++) {
         const struct lp_metric *m = pm->items[i];
-        if (strcmp(m->name, name) != 0)
-            continue;
-        if (m->type != type) {
-            errno = EINVAL;
-            return NULL;
-        }
-        if (strcmp(m->instance, instance) == 0) {
+        /* the _total rule gives one name one type, so a name shared by instances is one
+         * family */
+        if (strcmp(m->name, name) == 0 && strcmp(m->instance, instance) == 0) {
             errno = EEXIST;
             return NULL;
         }

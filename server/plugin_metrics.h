@@ -28,8 +28,8 @@ struct plugin_metrics {
 };
 
 /* Registers one metric for `instance`. NULL with errno: EINVAL (a bad name, type or help:
- * a counter's name must end in _total, a gauge's must not; a name another instance
- * registered with another type), EEXIST (this instance has it already), ENOSPC, ENOMEM. */
+ * a counter's name must end in _total, a gauge's must not, so one name never has two
+ * types), EEXIST (this instance has it already), ENOSPC, ENOMEM. */
 struct lp_metric *plugin_metrics_new(struct plugin_metrics *pm, const char *instance,
                                      enum lp_metric_type type, const char *name, const char *help);
 

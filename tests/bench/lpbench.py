@@ -55,6 +55,33 @@ def cmd_hold(port, count, ready_file):
         time.sleep(3600)
 
 
+def cmd_scrape(port, period, ready_file):
+    """GET /metrics from the admin listener at 127.0.0.1:PORT every PERIOD seconds until
+    SIGTERM; each scrape must be a 200. Writes the number of scrapes to READY_FILE at exit."""
+    n = [0]
+
+    def done(*_):
+        with open(ready_file, "w") as f:
+            f.write("%d\n" % n[0])
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, done)
+    while True:
+        t = time.monotonic()
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        if not data.startswith(b"HTTP/1.1 200 "):
+            sys.exit("scrape failed: %r" % data[:80])
+        n[0] += 1
+        time.sleep(max(0.0, float(period) - (time.monotonic() - t)))
+
+
 def cmd_wait_rss(pid, seconds="10"):
     """Print the RSS (KiB) of PID once it has not changed for 0.5 s (at most SECONDS)."""
     deadline = time.monotonic() + float(seconds)
@@ -258,6 +285,11 @@ def main_rows(res, scale_counts):
                      lp(wl + "/memcached", "rps"), None))
         rows.append((name + ", linepool --threads 1", "req/s", lp(wl + "/linepool-t1", "rps"),
                      "Redis", lp(wl + "/redis", "rps"), None))
+    # issue 14: what the admin listener costs the hot path
+    rows.append(("echo, 50 conns: --admin, scraped every 100 ms vs not scraped", "req/s",
+                 lp("admin/scraped", "rps"), "not scraped", lp("admin/on", "rps"), (">=", 0.95)))
+    rows.append(("echo, 50 conns: --admin (handler histograms) vs no --admin", "req/s",
+                 lp("admin/on", "rps"), "no --admin", lp("admin/off", "rps"), (">=", 0.95)))
     for p, target in (("p50", None), ("p99", ("<=", 1.0))):
         rows.append(("one connection, 1 in flight", p + " µs", lp("one/linepool", p), "Redis",
                      lp("one/redis", p), target))
@@ -487,7 +519,7 @@ def cmd_report(out, mode, results_md, svg, scale_counts, *meta):
 
 COMMANDS = {"port": cmd_port, "wait-port": cmd_wait_port, "hold": cmd_hold,
             "wait-rss": cmd_wait_rss, "add": cmd_add, "put": cmd_put, "report": cmd_report,
-            "cpu": cmd_cpu, "put-cpu": cmd_put_cpu}
+            "cpu": cmd_cpu, "put-cpu": cmd_put_cpu, "scrape": cmd_scrape}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

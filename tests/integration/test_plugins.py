@@ -146,6 +146,20 @@ def case_abi_older_minor_loads():
                          err, re.M), err
 
 
+def case_abi_minor_1_plugin_loads_on_minor_2():
+    """v11.so was built against the minor-1 header, kept verbatim (its host table ends at
+    timer_cancel): it loads on this minor-2 server, its declared argument is parsed and its
+    minor-1 host calls work."""
+    with Server(*DIRS, "--plugin", "v11:tag=old", "--listen", "here@127.0.0.1:0=v11") as srv:
+        with connect(srv.port) as s:
+            s.sendall(b"hi\nwhere\n")
+            assert recv_lines(s, 2) == [b"old hi", b"listener here"]
+        rc, err = srv.stop()
+        assert re.search(r"INFO  plugin v11 1\.1\.0 loaded from %s/v11\.so$"
+                         % re.escape(os.path.realpath(BROKEN)),
+                         err, re.M), err
+
+
 def case_instances_have_separate_state():
     """One file, two instances with their own arguments and totals; the listener names the
     instance."""

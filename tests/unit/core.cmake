@@ -8,3 +8,8 @@ lp_add_unit_test(test_pool ${CMAKE_CURRENT_LIST_DIR}/test_pool.c)
 target_link_libraries(test_pool PRIVATE lp_core)
 lp_add_unit_test(test_values ${CMAKE_CURRENT_LIST_DIR}/test_values.c)
 target_link_libraries(test_values PRIVATE lp_values)
+# The admin listener's request parser, and plugins' own metrics (issue 14).
+lp_add_unit_test(test_admin_proto ${CMAKE_CURRENT_LIST_DIR}/test_admin_proto.c)
+target_link_libraries(test_admin_proto PRIVATE lp_core)
+lp_add_unit_test(test_plugin_metrics ${CMAKE_CURRENT_LIST_DIR}/test_plugin_metrics.c)
+target_link_libraries(test_plugin_metrics PRIVATE lp_core)
