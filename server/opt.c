@@ -397,9 +397,10 @@ static int print_left(FILE *out, const struct opt *o)
     int n = snprintf(left, sizeof left, o->short_name ? "  -%c, " : "  %c   ",
                      o->short_name ? o->short_name : ' ');
     const char *m = takes_value(o) && o->metavar ? o->metavar : NULL;
-    snprintf(left + n, sizeof left - (size_t)n,
-             (o->flags & OPT_OPTIONAL) ? "--%s[=%s]" : "--%s%s%s", o->name,
-             m && !(o->flags & OPT_OPTIONAL) ? " " : "", m ? m : "");
+    if (m && (o->flags & OPT_OPTIONAL))
+        snprintf(left + n, sizeof left - (size_t)n, "--%s[=%s]", o->name, m);
+    else
+        snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->name, m ? " " : "", m ? m : "");
     fputs(left, out);
     return (int)strlen(left);
 }
