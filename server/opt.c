@@ -134,16 +134,18 @@ static int store(const struct opt *o, void *base, const char *value, char *err, 
         return 0;
     case OPT_FUNC:
         return o->apply(base, value, err, errlen);
-    case OPT_STRING: {
+    default:
+        break;
+    }
+    if (!value) /* an OPT_OPTIONAL entry of a type that needs one */
+        return say(err, errlen, -EINVAL, "needs a value");
+    if (o->type == OPT_STRING) {
         char *copy = strdup(value);
         if (!copy)
             return say(err, errlen, -ENOMEM, "out of memory");
         free(*(char **)field(base, o));
         *(char **)field(base, o) = copy;
         return 0;
-    }
-    default:
-        break;
     }
     if ((rc = parse_number(o, value, &u)))
         return refuse(o, rc, err, errlen);
