@@ -1,9 +1,11 @@
 /* bench - the load test's main thread: plans the run, starts one worker per thread, prints a
  * progress line every second, merges the workers' histograms and counters, reports. */
 #include "bench.h"
+
 #include "bench_out.h"
 #include "commands.h"
 #include "fmt.h"
+#include "monotonic.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -113,7 +115,7 @@ static int start_threads(struct run *r)
         t->interval_ns = o->rate > 0 ? 1e9 * o->conns / (o->rate * n) : 0;
         from += n;
     }
-    r->plan.t_start = net_now_ns();
+    r->plan.t_start = monotonic_ns();
     r->plan.t_measure = r->plan.t_start + (uint64_t)(o->warmup * 1e9);
     r->wall_start_ms = wall_ms() + (uint64_t)(o->warmup * 1000.0 + 0.5);
     r->plan.t_end =
@@ -185,7 +187,7 @@ static void watch(struct run *r)
     int warm = r->plan.t_measure > r->plan.t_start;
     r->last_t = r->plan.t_start;
     while (done < r->nthreads) {
-        uint64_t now = net_now_ns(),
+        uint64_t now = monotonic_ns(),
                  wake = warm && r->plan.t_measure < next_tick ? r->plan.t_measure : next_tick;
         int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
         struct pollfd pf[2] = {{.fd = r->donefd, .events = POLLIN},
@@ -198,7 +200,7 @@ static void watch(struct run *r)
         if (n > 0 && r->sigfd >= 0 && (pf[1].revents & POLLIN) &&
             read(r->sigfd, &si, sizeof si) == sizeof si)
             stop_workers(r); /* Ctrl-C: end early, still report */
-        now = net_now_ns();
+        now = monotonic_ns();
         if (warm && now >= r->plan.t_measure) {
             /* the measured window starts: the series starts over from here */
             warm = 0;

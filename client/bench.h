@@ -32,7 +32,7 @@ struct bench_plan {
     unsigned conns;                  /* in all threads */
     double rate;                     /* total requests/s; 0 = closed loop */
     uint64_t timeout_ns;
-    uint64_t t_start;            /* net_now_ns when the run starts (the warm-up, if any) */
+    uint64_t t_start;            /* monotonic_ns when the run starts (the warm-up, if any) */
     uint64_t t_measure;          /* when the measured window starts: t_start + --warmup */
     uint64_t reconnect_interval; /* requests per connection before a planned reconnect */
     uint64_t conn_life_ns, conn_jitter_ns; /* --connection-duration and its jitter */

@@ -2,6 +2,8 @@
  * sockets, pipelined requests written in batches, replies counted with memchr. Sleeps in
  * epoll_pwait2 until the next event or deadline, so an idle connection costs no CPU. */
 #include "bench.h"
+
+#include "monotonic.h"
 #include "replies.h"
 
 #include <errno.h>
@@ -517,12 +519,12 @@ static void publish(struct bench_thread *t)
 
 static void wait_events(struct bench_thread *t, struct epoll_event *evs)
 {
-    uint64_t now = net_now_ns(), wake = next_wake(t);
+    uint64_t now = monotonic_ns(), wake = next_wake(t);
     uint64_t ns = wake > now ? wake - now : 0;
     struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
                           .tv_nsec = (long)(ns % 1000000000u)};
     int n = epoll_pwait2(t->epfd, evs, MAX_EVENTS, wake == UINT64_MAX ? NULL : &ts, NULL);
-    now = net_now_ns();
+    now = monotonic_ns();
     for (int i = 0; i < n; i++)
         on_event(t, evs[i].data.u32, evs[i].events, now);
     if (now >= t->next_sweep)
@@ -535,16 +537,16 @@ void *bench_thread_main(void *arg)
 {
     struct bench_thread *t = arg;
     struct epoll_event evs[MAX_EVENTS];
-    uint64_t now = net_now_ns();
+    uint64_t now = monotonic_ns();
     for (unsigned i = 0; i < t->nconns; i++)
         start_connect(t, &t->conns[i], now);
-    while (!finished(t, net_now_ns())) {
-        if (t->warming && net_now_ns() >= t->plan->t_measure)
+    while (!finished(t, monotonic_ns())) {
+        if (t->warming && monotonic_ns() >= t->plan->t_measure)
             end_warmup(t);
         wait_events(t, evs);
         publish(t);
     }
-    t->t_done = net_now_ns();
+    t->t_done = monotonic_ns();
     t->unsent += t->backlog;
     for (unsigned k = 0; k < t->plan->ncmds; k++)
         cmdstat_finish(&t->stats[k]);

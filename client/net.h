@@ -31,7 +31,4 @@ int net_connect_wait(const struct net_addr *a, double timeout);
 /* Disables Nagle: each write goes out at once, as the tutorial's sender does. */
 void net_nodelay(int fd);
 
-/* Monotonic clock in nanoseconds. */
-uint64_t net_now_ns(void);
-
 #endif

@@ -1,6 +1,7 @@
 /* pump - one connection, written and read at once with poll(2). */
 #include "pump.h"
 
+#include "monotonic.h"
 #include "net.h"
 
 #include <errno.h>
@@ -75,7 +76,7 @@ static int step(struct pump *p, char *buf, uint64_t *last_progress)
     int sending = !sent_all(p);
     struct pollfd pf = {.fd = p->fd, .events = POLLIN | (sending ? POLLOUT : 0)};
     uint64_t deadline = *last_progress + (uint64_t)(p->timeout * 1e9);
-    uint64_t now = net_now_ns();
+    uint64_t now = monotonic_ns();
     int ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
     int rc = poll(&pf, 1, ms);
     if (rc < 0)
@@ -93,7 +94,7 @@ static int step(struct pump *p, char *buf, uint64_t *last_progress)
     if (put < 0)
         return put;
     if (got || put)
-        *last_progress = net_now_ns();
+        *last_progress = monotonic_ns();
     if (sending && sent_all(p)) {
         p->t_sent = *last_progress;
         if (p->half_close)
@@ -105,7 +106,7 @@ static int step(struct pump *p, char *buf, uint64_t *last_progress)
 int pump_run(struct pump *p)
 {
     char buf[READ_BUF];
-    p->t_start = net_now_ns();
+    p->t_start = monotonic_ns();
     uint64_t last_progress = p->t_start;
     if (sent_all(p))
         p->t_sent = p->t_start;

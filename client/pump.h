@@ -25,7 +25,7 @@ struct pump {
     uint64_t bytes_out;
     uint64_t writes; /* successful write calls */
     uint64_t bytes_in;
-    uint64_t t_start; /* net_now_ns at pump_run */
+    uint64_t t_start; /* monotonic_ns at pump_run */
     uint64_t t_sent;  /* when the last byte was written; 0 if it never was */
     int eof;          /* the server closed its side */
     int stopped;      /* the sink asked to stop */

@@ -1,8 +1,10 @@
 /* stream - the tutorial's many-message sender: TOTAL/S messages, then "Y\n", many messages per
  * write; prints the server's answer and the client's own rate. */
 #include "answer.h"
+
 #include "commands.h"
 #include "fmt.h"
+#include "monotonic.h"
 #include "msgsrc.h"
 #include "net.h"
 #include "pump.h"
@@ -61,7 +63,7 @@ static void print_rate(const struct pump *p, uint64_t messages, double secs)
 static int run(const struct client_opts *o, const struct net_addr *a, struct msgsrc *src,
                struct answer *ans)
 {
-    uint64_t t0 = net_now_ns();
+    uint64_t t0 = monotonic_ns();
     int fd = net_connect_wait(a, o->timeout);
     if (fd < 0) {
         fprintf(stderr, "linepool-client: cannot connect to %s: %s\n", a->text, strerror(-fd));
@@ -77,7 +79,7 @@ static int run(const struct client_opts *o, const struct net_addr *a, struct msg
     int rc = pump_run(&p);
     close(fd);
     answer_finish(ans);
-    double secs = (double)((p.t_sent ? p.t_sent : net_now_ns()) - t0) / 1e9;
+    double secs = (double)((p.t_sent ? p.t_sent : monotonic_ns()) - t0) / 1e9;
     if (o->tsv && !rc) {
         print_tsv(ans, &p, secs);
         return 0;

@@ -83,16 +83,18 @@ static inline int args_set_uint(void *cfg, const struct args_key *k, const char 
 {
     uint64_t v = 0;
     size_t i = 0;
+    int over = 0; /* digits that do not fit: -ERANGE, as the server's parsers say */
     for (; i < len && val[i] >= '0' && val[i] <= '9'; i++) {
         uint64_t d = (uint64_t)(val[i] - '0');
         if (v > (UINT64_MAX - d) / 10)
-            break; /* would overflow: refused below, as i != len */
-        v = v * 10 + d;
+            over = 1;
+        else
+            v = v * 10 + d;
     }
-    if (len == 0 || i != len || v > k->max) {
+    if (len == 0 || i != len || over || v > k->max) {
         snprintf(err, errlen, "%s: expected a whole number from 0 to %llu, got '%.*s'", k->key,
                  (unsigned long long)k->max, (int)len, val);
-        return -EINVAL;
+        return len && i == len ? -ERANGE : -EINVAL;
     }
     memcpy((char *)cfg + k->offset, &v, sizeof v);
     return 0;

@@ -5,6 +5,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "monotonic.h"
 #include "textbuf.h"
 
 #include <errno.h>
@@ -50,13 +51,6 @@ struct admin {
     int accepting;      /* the listener is in the epoll set */
     uint64_t resume_ns; /* accepting paused (fds short) until then; 0 = not paused */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 struct admin *admin_open(const char *host, uint16_t port, char *err, size_t errlen)
 {
@@ -232,7 +226,7 @@ static void answer(struct admin *a, struct aconn *c)
         }
         memmove(c->in, c->in + r.used, c->in_len - r.used);
         c->in_len -= r.used;
-        c->deadline_ns = now_ns() + ADMIN_TIMEOUT_S * NS;
+        c->deadline_ns = monotonic_ns() + ADMIN_TIMEOUT_S * NS;
     }
 }
 
@@ -257,7 +251,7 @@ static int flush(struct aconn *c)
          * input of its own cannot turn our close into a reset that loses the answer. */
         shutdown(c->fd, SHUT_WR);
         c->lingering = 1;
-        c->deadline_ns = now_ns() + LINGER_NS;
+        c->deadline_ns = monotonic_ns() + LINGER_NS;
     }
     return 0;
 }
@@ -324,7 +318,7 @@ static void accept_some(struct admin *a)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 log_warn("admin accept: %s; pausing admin accepts for 100 ms", strerror(errno));
-                a->resume_ns = now_ns() + PAUSE_NS;
+                a->resume_ns = monotonic_ns() + PAUSE_NS;
                 set_accepting(a, 0);
             }
             return;
@@ -338,7 +332,7 @@ static void accept_some(struct admin *a)
         }
         c->fd = fd;
         c->events = ev.events;
-        c->deadline_ns = now_ns() + ADMIN_TIMEOUT_S * NS;
+        c->deadline_ns = monotonic_ns() + ADMIN_TIMEOUT_S * NS;
         c->next = a->conns;
         if (a->conns)
             a->conns->prev = c;
@@ -374,7 +368,7 @@ static void *admin_main(void *arg)
             else
                 on_event(a, p, evs[i].events);
         }
-        uint64_t now = now_ns();
+        uint64_t now = monotonic_ns();
         expire(a, now);
         if (a->resume_ns && now >= a->resume_ns)
             a->resume_ns = 0;

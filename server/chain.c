@@ -3,6 +3,7 @@
 #include "chain.h"
 
 #include "conn.h"
+#include "monotonic.h"
 #include "registry.h"
 #include "timing.h"
 
@@ -98,13 +99,13 @@ void chain_message(const struct chain *ch, struct lp_conn *c, void **states, con
     struct chain_site site = {.hook = "message", .conn_id = conn_id_of(c)};
     int handled = 0;
     enter(&site);
-    uint64_t t0 = row ? conn_now_ns() : 0;
+    uint64_t t0 = row ? monotonic_ns() : 0;
     for (size_t i = 0; i < ch->n; i++) {
         struct plugin *p = ch->plugins[i];
         site.name = p->key;
         enum lp_verdict v = p->desc->message(p->state, c, states[i], msg, len);
         if (row) {
-            uint64_t t1 = conn_now_ns();
+            uint64_t t1 = monotonic_ns();
             timing_record(&row[p->index], t1 - t0);
             t0 = t1;
         }

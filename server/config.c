@@ -53,7 +53,8 @@ static void free_strings(char ***arr, size_t *n)
     *n = 0;
 }
 
-/* A listener is given twice when its name, or its host and (non-zero) port, is. */
+/* A listener is given twice when its name, or its host and (non-zero) port, is. (An address
+ * form without a host, such as a socket passed in, is compared by name only.) */
 static int check_duplicate(const struct config *cfg, const struct listen_spec *l, char *err,
                            size_t errlen)
 {
@@ -61,7 +62,7 @@ static int check_duplicate(const struct config *cfg, const struct listen_spec *l
         const struct listen_spec *o = &cfg->listens[i];
         if (l->name && o->name && strcmp(l->name, o->name) == 0)
             return say(err, errlen, -EINVAL, "listener name '%s' given twice", l->name);
-        if (l->port && l->port == o->port && strcmp(l->host, o->host) == 0)
+        if (l->host && o->host && l->port && l->port == o->port && strcmp(l->host, o->host) == 0)
             return say(err, errlen, -EINVAL, "listener %s:%u given twice", l->host, l->port);
     }
     return 0;

@@ -10,6 +10,7 @@
 #include "deferred.h"
 #include "listener.h"
 #include "log.h"
+#include "monotonic.h"
 #include "stats.h"
 #include "timers.h"
 
@@ -122,13 +123,6 @@ void conn_release(void *ctx, struct pool_source *src)
     pthread_mutex_unlock(&env->slab->lock);
 }
 
-uint64_t conn_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer,
                       const struct chain *chain, uint64_t id)
 {
@@ -146,7 +140,7 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
     c->chain = chain;
     size_t len = peer->sa_family == AF_INET6 ? sizeof c->peer.in6 : sizeof c->peer.in4;
     memcpy(&c->peer, peer, len);
-    atomic_store_explicit(&c->last_active_ns, conn_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
     return c;
 }
 
@@ -561,7 +555,7 @@ static enum pool_verdict settle(struct conn *c)
     if (c->flags & C_CLOSING) {
         if (pending) {
             if (!atomic_load_explicit(&c->deadline_ns, memory_order_relaxed))
-                set_deadline(c, conn_now_ns() + c->env->write_timeout_ns);
+                set_deadline(c, monotonic_ns() + c->env->write_timeout_ns);
             return POOL_WAIT;
         }
         if ((c->flags & C_EOF) && deferred_outstanding(c))
@@ -574,7 +568,7 @@ static enum pool_verdict settle(struct conn *c)
              * destroy the error line in flight. */
             c->flags |= C_LINGER | C_UNREAD;
             shutdown(c->fd, SHUT_WR);
-            set_deadline(c, conn_now_ns() + LINGER_NS);
+            set_deadline(c, monotonic_ns() + LINGER_NS);
         }
         return (c->flags & C_UNREAD) ? POOL_AGAIN : POOL_WAIT;
     }
@@ -582,7 +576,7 @@ static enum pool_verdict settle(struct conn *c)
         if (!(c->flags & C_PAUSED)) {
             c->flags |= C_PAUSED;
             stats_add(&stats.output_limit_pauses, 1);
-            set_deadline(c, conn_now_ns() + c->env->write_timeout_ns);
+            set_deadline(c, monotonic_ns() + c->env->write_timeout_ns);
         }
         return POOL_WAIT; /* the flush met a full socket: its EPOLLOUT edge wakes us */
     }
@@ -625,7 +619,7 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
     (void)ctx;
     struct conn *c = (struct conn *)src;
     struct conn_counters *k = &c->env->counters[w->index * c->env->nlisteners + c->chain->index];
-    atomic_store_explicit(&c->last_active_ns, conn_now_ns(), memory_order_relaxed);
+    atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
     int kick = atomic_load_explicit(&c->kick, memory_order_relaxed);
     /* Edge-triggered: every run tries both directions. A hang-up is reported once, so from
      * then on a short read no longer proves the stream has nothing more (its end). */

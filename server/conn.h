@@ -153,6 +153,4 @@ int conn_reply(struct conn *c, const void *bytes, size_t len);
 void conn_request_close(struct conn *c);
 const char *conn_peer_text(struct conn *c);
 
-uint64_t conn_now_ns(void);
-
 #endif

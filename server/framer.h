@@ -1,5 +1,8 @@
 /* framer - turns a TCP byte stream into newline-terminated messages.
- * Pure: no sockets, no threads, no logging. Shared by the server and the client. */
+ * Pure: no sockets, no threads, no logging. The server's; the client does not use it: it keeps
+ * a bounded prefix of reply lines of any length (answer.c, send.c) and counts bench replies
+ * in place (bench_loop.c, replies.c), where whole-line delivery would buffer a line without
+ * bound or copy every reply. */
 #ifndef LINEPOOL_FRAMER_H
 #define LINEPOOL_FRAMER_H
 

@@ -4,6 +4,7 @@
 #include "chain.h"
 #include "conn.h"
 #include "log.h"
+#include "monotonic.h"
 #include "plugin_metrics.h"
 #include "timers.h"
 
@@ -122,6 +123,11 @@ static void host_metric_set(struct lp_metric *m, int64_t value)
 }
 
 /* Grows only at its end (see LP_ABI_MINOR in linepool.h). */
+static uint64_t host_now_ns(void)
+{
+    return monotonic_ns();
+}
+
 static const struct lp_host table = {
     .abi = LP_PLUGIN_ABI,
     .server = "linepool-server " LP_VERSION,
@@ -131,7 +137,7 @@ static const struct lp_host table = {
     .peer = host_peer,
     .conn_id = host_conn_id,
     .stopping = host_stopping,
-    .now_ns = conn_now_ns,
+    .now_ns = host_now_ns,
     /* minor 1 */
     .size = sizeof(struct lp_host),
     .listener_name = host_listener_name,

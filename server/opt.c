@@ -134,16 +134,18 @@ static int store(const struct opt *o, void *base, const char *value, char *err, 
         return 0;
     case OPT_FUNC:
         return o->apply(base, value, err, errlen);
-    case OPT_STRING: {
+    default:
+        break;
+    }
+    if (!value) /* an OPT_OPTIONAL entry of a type that needs one */
+        return say(err, errlen, -EINVAL, "needs a value");
+    if (o->type == OPT_STRING) {
         char *copy = strdup(value);
         if (!copy)
             return say(err, errlen, -ENOMEM, "out of memory");
         free(*(char **)field(base, o));
         *(char **)field(base, o) = copy;
         return 0;
-    }
-    default:
-        break;
     }
     if ((rc = parse_number(o, value, &u)))
         return refuse(o, rc, err, errlen);
@@ -397,26 +399,38 @@ static int print_left(FILE *out, const struct opt *o)
     int n = snprintf(left, sizeof left, o->short_name ? "  -%c, " : "  %c   ",
                      o->short_name ? o->short_name : ' ');
     const char *m = takes_value(o) && o->metavar ? o->metavar : NULL;
-    snprintf(left + n, sizeof left - (size_t)n,
-             (o->flags & OPT_OPTIONAL) ? "--%s[=%s]" : "--%s%s%s", o->name,
-             m && !(o->flags & OPT_OPTIONAL) ? " " : "", m ? m : "");
+    if (m && (o->flags & OPT_OPTIONAL))
+        snprintf(left + n, sizeof left - (size_t)n, "--%s[=%s]", o->name, m);
+    else
+        snprintf(left + n, sizeof left - (size_t)n, "--%s%s%s", o->name, m ? " " : "", m ? m : "");
     fputs(left, out);
     return (int)strlen(left);
 }
 
-#define HELP_WIDTH 92 /* a default that would pass this column goes on a line of its own */
+#define HELP_WIDTH 100    /* help lines wrap before this column */
+#define NBSP       '\x1f' /* printed as a space where no line may break */
 
-/* text, each '\n' continuing at the help column; returns the column reached */
-static int print_indented(FILE *out, const char *text, int col)
+/* Words of text from column col on, wrapped before HELP_WIDTH to continue at the help
+ * column ('\n' counts as a space); returns the column reached. */
+static int print_wrapped(FILE *out, const char *text, int col)
 {
-    for (const char *p = text; *p; p++) {
-        if (*p == '\n') {
+    for (const char *p = text; *p;) {
+        if (*p == '\n' || *p == ' ') {
+            p++;
+            continue;
+        }
+        int len = (int)strcspn(p, " \n");
+        int gap = col > HELP_COL ? 1 : 0;
+        if (col + gap + len > HELP_WIDTH && col > HELP_COL) {
             fprintf(out, "\n%*s", HELP_COL, "");
             col = HELP_COL;
-        } else {
-            fputc(*p, out);
-            col++;
+            gap = 0;
         }
+        fprintf(out, "%*s", gap, "");
+        for (int k = 0; k < len; k++)
+            fputc(p[k] == NBSP ? ' ' : p[k], out);
+        col += gap + len;
+        p += len;
     }
     return col;
 }
@@ -432,17 +446,12 @@ void opt_usage(FILE *out, const struct opt_table *t)
             fprintf(out, "\n%*s", HELP_COL, "");
         else
             fprintf(out, "%*s", HELP_COL - col, "");
-        col = print_indented(out, o->help, HELP_COL);
+        col = print_wrapped(out, o->help, HELP_COL);
         const char *def = o->def_note ? o->def_note : o->def;
         if (def) {
-            const char *nl = strchr(def, '\n');
-            int len = (int)(nl ? (size_t)(nl - def) : strlen(def));
-            if (col + len + 12 > HELP_WIDTH)
-                fprintf(out, "\n%*s(default: ", HELP_COL, "");
-            else
-                fputs(" (default: ", out);
-            print_indented(out, def, 0);
-            fputc(')', out);
+            char text[512];
+            snprintf(text, sizeof text, "(default:%c%s)", NBSP, def); /* kept together */
+            print_wrapped(out, text, col);
         }
         fputc('\n', out);
     }

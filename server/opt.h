@@ -36,7 +36,7 @@ struct opt {
     const char *name;    /* long name; also the directive in a config file */
     char short_name;     /* 0 = none */
     const char *metavar; /* NULL for flags */
-    const char *help;    /* may hold '\n'; --help indents the continuation lines */
+    const char *help;    /* --help wraps it to the width ('\n' is a space) */
     enum opt_type type;
     const char *def;      /* default as text (parsed by opt_defaults; shown by --help), or NULL */
     const char *def_note; /* shown instead of def when the default is computed ("CPUs") */
@@ -104,8 +104,8 @@ int opt_parse_text(const struct opt_table *t, void *base, const char *path, cons
 int opt_parse_file(const struct opt_table *t, void *base, const char *path, struct opt_state *st,
                    char *err, size_t errlen);
 
-/* Prints one block per entry: "  -s, --name METAVAR", the help indented to column 26, and
- * "(default: X)" for every entry with a default. */
+/* Prints one block per entry: "  -s, --name METAVAR", the help from column 26 wrapped before
+ * column 100, and "(default: X)" for every entry with a default. */
 void opt_usage(FILE *out, const struct opt_table *t);
 
 /* Frees every OPT_STRING of base (the caller frees OPT_FUNC lists). */

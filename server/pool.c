@@ -30,6 +30,8 @@
  *   monitor stores monitor_asleep and then reads every phase. */
 #include "pool.h"
 
+#include "monotonic.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -229,13 +231,6 @@ static int claim_event(struct evset *set, void **ptr, uint32_t *mask)
     }
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void wake_monitor(struct pool *p)
 {
     pthread_mutex_lock(&p->monitor_lock);
@@ -265,14 +260,15 @@ static enum fill fill(struct worker *self, struct evset *set, int timeout)
     if (timeout) {
         /* Busy time is counted per wake-up, not per event: two clock reads around a wait
          * that may block. A run phase is counted once it ends. */
-        uint64_t now = mono_ns(), busy = atomic_load_explicit(&self->busy_ns, memory_order_relaxed);
+        uint64_t now = monotonic_ns(),
+                 busy = atomic_load_explicit(&self->busy_ns, memory_order_relaxed);
         atomic_store_explicit(&self->busy_ns, busy + (now - self->run_since_ns),
                               memory_order_relaxed);
         atomic_store_explicit(&self->phase, PH_WAIT, memory_order_relaxed);
     }
     int n = epoll_wait(set->epfd, got, BATCH, timeout);
     if (timeout) {
-        self->run_since_ns = mono_ns();
+        self->run_since_ns = monotonic_ns();
         atomic_store(&self->phase, PH_RUN); /* seq_cst: Dekker with the monitor's sleep */
         if (atomic_load(&p->monitor_asleep))
             wake_monitor(p);
@@ -404,7 +400,7 @@ static void *worker_main(void *arg)
     struct pool *p = self->pool;
     if (!(self->ctx.scratch = malloc(p->scratch_size)))
         return NULL;
-    self->run_since_ns = mono_ns();
+    self->run_since_ns = monotonic_ns();
     int quit = 0;
     while (!quit) {
         run_queue(self, &self->set);
@@ -468,14 +464,12 @@ static void help_stuck(struct pool *p, struct worker *w, unsigned long runs_seen
     pthread_mutex_unlock(&p->adopt_lock);
 }
 
+/* An absolute CLOCK_MONOTONIC time ns from now, as pthread_cond_timedwait takes it. */
 static void deadline_after(struct timespec *ts, long ns)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_nsec += ns;
-    while (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
+    uint64_t at = monotonic_ns() + (uint64_t)ns;
+    ts->tv_sec = (time_t)(at / 1000000000ull);
+    ts->tv_nsec = (long)(at % 1000000000ull);
 }
 
 /* Under monitor_lock: sleeps until a worker runs again. Returns 0 at quit. */

@@ -266,10 +266,8 @@ static int add(struct registry *r, struct candidate *c, void *state, struct plug
         r->cap = cap;
     }
     struct plugin *p = calloc(1, sizeof *p);
-    if (!p || !(p->args = strdup(c->args))) {
-        free(p);
+    if (!p)
         return -ENOMEM;
-    }
     p->view = c->view;
     p->desc = &p->view;
     p->state = state;
@@ -371,39 +369,27 @@ struct plugin *registry_get(struct registry *r, const char *name, const char *co
     return rc ? (errno = -rc, NULL) : p;
 }
 
-static void destroy(struct registry *r, int unload)
+void registry_free(struct registry *r)
 {
     if (!r)
         return;
     for (size_t i = r->n; i-- > 0;) {
         struct plugin *p = r->items[i];
-        if (unload && p->desc->unload) {
+        if (p->desc->unload) {
             struct chain_site site = {.name = p->key, .hook = "unload"};
             chain_site_enter(&site);
             p->desc->unload(p->state);
             chain_site_enter(NULL);
         }
-        if (unload)
-            dlclose(p->handle);
+        dlclose(p->handle);
         free(p->path);
         free(p->real);
         free(p->key);
-        free(p->args);
         plugin_schema_free(&p->values);
         free(p);
     }
     free(r->items);
     free(r);
-}
-
-void registry_free(struct registry *r)
-{
-    destroy(r, 1);
-}
-
-void registry_abandon(struct registry *r)
-{
-    destroy(r, 0);
 }
 
 static int is_plugin_file(const struct dirent *e)

@@ -21,7 +21,6 @@ struct plugin {
     char *key;                    /* its name in --listen: "counter" or "counter@a" */
     char *path;                   /* the file it came from, as found */
     char *real;                   /* realpath(path): the file actually opened */
-    char *args;                   /* the argument string given to load ("" when none) */
     struct plugin_values values;  /* declared arguments, parsed (minor 1) */
     unsigned index;               /* its place in load order (per-plugin counters) */
     /* The one field that changes after load: connections whose chain holds this instance and
@@ -66,9 +65,5 @@ struct plugin *registry_at(struct registry *r, size_t i);
 /* Calls every unload hook (reverse load order), dlcloses, and frees. NULL is a no-op.
  * Only after every connection has closed. */
 void registry_free(struct registry *r);
-
-/* Like registry_free but skips unload hooks and dlclose: for a forced exit while a worker
- * may still be inside plugin code. */
-void registry_abandon(struct registry *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "monotonic.h"
 #include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
@@ -240,7 +241,7 @@ static struct server *server_new(const struct config *cfg, char *err, size_t err
     s->cfg = cfg;
     s->epfd = s->sigfd = -1;
     s->listeners.reserve_fd = -1;
-    s->started_ns = conn_now_ns();
+    s->started_ns = monotonic_ns();
     connset_init(&s->conns);
     return s;
 }
@@ -361,7 +362,7 @@ static void start_drain(struct server *s, const char *signame)
     log_info("%s: stopping; finishing %zu connection%s (deadline %.3f s)", signame, nconns,
              nconns == 1 ? "" : "s", s->cfg->drain_timeout);
     listeners_close(&s->listeners);
-    s->drain_deadline_ns = conn_now_ns() + (uint64_t)(s->cfg->drain_timeout * NS_PER_S);
+    s->drain_deadline_ns = monotonic_ns() + (uint64_t)(s->cfg->drain_timeout * NS_PER_S);
     atomic_store(&s->draining, 1);
     timers_quiesce(s->timers); /* no timer callback from the drain on */
     connset_foreach(&s->conns, kick_drain, NULL);
@@ -403,7 +404,7 @@ static const char *read_signal(struct server *s)
 
 static void print_summary(struct server *s)
 {
-    double up = (double)(conn_now_ns() - s->started_ns) / NS_PER_S;
+    double up = (double)(monotonic_ns() - s->started_ns) / NS_PER_S;
     struct metrics_totals t = {0};
     if (s->metrics.env)
         metrics_totals(&s->metrics, &t); /* the counters /metrics reads */
@@ -429,7 +430,7 @@ static void handle_event(struct server *s, void *ptr, int *forced)
             start_drain(s, sig);
         }
     } else if (!atomic_load(&s->draining)) {
-        listeners_accept(&s->listeners, ptr, conn_now_ns());
+        listeners_accept(&s->listeners, ptr, monotonic_ns());
     }
 }
 
@@ -442,7 +443,7 @@ int server_run(struct server *s)
         int n = epoll_wait(s->epfd, evs, 16, timeout);
         for (int i = 0; i < n && !forced; i++)
             handle_event(s, evs[i].data.ptr, &forced);
-        uint64_t now = conn_now_ns();
+        uint64_t now = monotonic_ns();
         if (!atomic_load(&s->draining))
             listeners_tick(&s->listeners, now);
         if (now >= s->next_sweep_ns) {

@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "connset.h"
+#include "monotonic.h"
 #include "pool.h"
 
 #include <errno.h>
@@ -44,13 +45,6 @@ struct timers {
 static struct timer *at(const struct timers *t, uint32_t slot)
 {
     return &t->chunks[slot / SLOT_CHUNK][slot % SLOT_CHUNK];
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int earlier(struct timers *t, uint32_t a, uint32_t b)
@@ -192,7 +186,7 @@ static void *timer_main(void *arg)
             pthread_cond_wait(&t->cond, &t->lock);
             continue;
         }
-        uint64_t now = now_ns(), due = at(t, t->heap[0])->due_ns;
+        uint64_t now = monotonic_ns(), due = at(t, t->heap[0])->due_ns;
         if (due > now) {
             struct timespec ts;
             deadline(&ts, due);
@@ -295,7 +289,7 @@ int timers_start(struct timers *t, struct conn *conn, uint64_t delay_ns, uint64_
         struct timer *x = at(t, slot);
         *x = (struct timer){.slot = slot,
                             .id = (uint64_t)t->gen << 32 | (slot + 1),
-                            .due_ns = now_ns() + delay_ns,
+                            .due_ns = monotonic_ns() + delay_ns,
                             .every_ns = every_ns,
                             .fn = fn,
                             .arg = arg,

@@ -484,7 +484,8 @@ def case_rate_meter_progress_lines_every_second():
         ticks = re.findall(r" INFO  rate-meter: conn \d+ \[ *(\d+\.\d\d)- *(\d+\.\d\d) s\] "
                            r"([\d,]+) bytes ([\d,]+) bytes/s$", err, re.M)
         assert len(ticks) == 2, err
-        assert ticks[0][0] == "0.00" and 1.0 <= float(ticks[0][1]) < 1.5, ticks
+        # the first tick is due at 1 s; a slow build (valgrind) may run its timer late
+        assert ticks[0][0] == "0.00" and 1.0 <= float(ticks[0][1]) < 1.0 + 0.5 * SLOW, ticks
         assert ticks[1][0] == ticks[0][1], ticks
 
 

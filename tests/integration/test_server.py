@@ -115,10 +115,12 @@ def case_restart_on_same_port_despite_time_wait():
 # --- framing ---------------------------------------------------------------------------
 
 def case_message_split_into_single_bytes():
+    """Each byte is read by the server before the next is sent (no timing guess), so every
+    read holds one byte."""
     with Server(*ECHO) as srv, connect(srv.port) as s:
         for b in b"split into bytes\nsecond\n":
             s.send(bytes([b]))
-            time.sleep(0.001)
+            lptest.wait_read_by(srv, s, "the server to read byte %r" % bytes([b]))
         assert recv_lines(s, 2) == [b"split into bytes", b"second"]
 
 

@@ -81,6 +81,17 @@ STABLE = [
             "    cfg->threads = stale;\n    memset(src, 0, table.n);")],
           ["unit:test_config"],
           "config_parse keeps the struct's --threads (a second parse inherits it)"),
+    fault("cli_list_added_to_the_config_files",
+          [("server/opt.c", "            o->clear(base); /* a later source's list replaces the earlier one's */\n",
+            "            (void)0;\n")],
+          ["test_config_file.command_line_overrides_the_file"],
+          "a --listen on the command line is added to the config file's listeners instead of "
+          "replacing them"),
+    fault("config_file_not_read",
+          [("server/config.c", "    if (!rc && cfg->config_path)\n        rc = opt_parse_file(",
+            "    if (!rc && cfg->config_path && 0)\n        rc = opt_parse_file(")],
+          ["unit:test_config"],
+          "--config FILE is accepted and then not read"),
     fault("client_options_keep_stale_values",
           [("client/options.c", "    memset(o, 0, sizeof *o);\n",
             "    char *stale = o->json_path;\n    memset(o, 0, sizeof *o);\n"

@@ -2,6 +2,7 @@
 #include "cunit_main.h"
 #include "fake_host.h"
 
+#include <errno.h>
 #include <string.h>
 
 extern const struct lp_plugin lp_plugin;
@@ -27,7 +28,7 @@ static void refuses_arguments(void)
 {
     char err[256];
     void *st;
-    CU_ASSERT_EQUAL(fake_load(&lp_plugin, "x=1", &st, err, sizeof err), -22);
+    CU_ASSERT_EQUAL(fake_load(&lp_plugin, "x=1", &st, err, sizeof err), -EINVAL);
     CU_ASSERT_STRING_EQUAL(err, "unknown argument 'x' (accepted: none)");
 }
 

@@ -4,6 +4,7 @@
 #include "cunit_main.h"
 #include "fake_host.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,7 +223,7 @@ static void bad_arguments_are_one_clear_line(void)
         {"show=1,show=2", "argument 'show' given twice"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        CU_ASSERT_EQUAL(load(cases[i][0]), -22);
+        CU_ASSERT_EQUAL(load(cases[i][0]), -EINVAL);
         CU_ASSERT_STRING_EQUAL(err, cases[i][1]);
     }
     CU_ASSERT_EQUAL(load("show=0,interval=0"), 0);
