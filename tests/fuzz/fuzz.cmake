@@ -4,7 +4,9 @@
 # -DLP_FUZZ=ON (clang) the libFuzzer binaries fuzz_NAME are built too, into build/fuzz/.
 set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
-set(LP_FUZZ_TARGETS framer config values plugin_args plugin_schema hdr json hlog template admin_proto)
+set(LP_FUZZ_TARGETS framer config values plugin_args plugin_schema hdr json hlog template
+    admin_proto proxy)
+set(LP_FUZZ_proxy_SOURCES ${PROJECT_SOURCE_DIR}/server/proxy.c)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
 set(LP_FUZZ_admin_proto_SOURCES ${PROJECT_SOURCE_DIR}/server/admin_proto.c)
 set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
