@@ -4,6 +4,7 @@
  * every accepted parse, the same result when parsed again (getopt's global state), a file
  * that parses the same as its directives on the command line, listeners that print back to
  * the same spec, and each number option held to its grammar. */
+#include "cidr.h"
 #include "config.h"
 #include "fuzz.h"
 
@@ -127,7 +128,7 @@ static int same_config(const struct config *a, const struct config *b)
         return 0;
     for (size_t i = 0; i < a->nlistens; i++) {
         const struct listen_spec *x = &a->listens[i], *y = &b->listens[i];
-        if (strcmp(x->host, y->host) || x->port != y->port ||
+        if (strcmp(x->host, y->host) || x->port != y->port || x->flags != y->flags ||
             !same_strings(x->plugins, x->nplugins, y->plugins, y->nplugins))
             return 0;
     }
@@ -136,6 +137,9 @@ static int same_config(const struct config *a, const struct config *b)
            a->threads == b->threads && a->max_line == b->max_line && a->max_conns == b->max_conns &&
            a->max_output == b->max_output && a->write_timeout == b->write_timeout &&
            a->idle_timeout == b->idle_timeout && a->drain_timeout == b->drain_timeout &&
+           a->proxy_timeout == b->proxy_timeout && a->nproxy_trusted == b->nproxy_trusted &&
+           memcmp(a->proxy_trusted, b->proxy_trusted,
+                  a->nproxy_trusted * sizeof *a->proxy_trusted) == 0 &&
            a->verbosity == b->verbosity;
 }
 
