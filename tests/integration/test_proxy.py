@@ -169,5 +169,23 @@ def case_header_not_in_time_is_closed():
     assert "whoami open" not in err, err
 
 
+def case_older_abi_plugins_load_beside_via():
+    """The PROXY functions came with ABI 1.2: plugins built for 1.0 (where) and 1.1 (v11, built
+    against the minor-1 header) still load and answer on a +proxy listener, in one chain with
+    a 1.2 plugin (whoami)."""
+    broken = os.path.dirname(WHOAMI)
+    with Server("--plugin-dir", broken, "--plugin-dir", lptest.PLUGIN_DIR,
+                "--listen", "lb@127.0.0.1:0+proxy=where,v11,whoami", "-v") as srv:
+        with connect(srv.port) as s:
+            s.sendall(b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\nwhere\nwhoami\nx\n")
+            lines = recv_lines(s, 4)
+            me = s.getsockname()[1]
+        assert lines == [b"- lb 127.0.0.1:%d" % srv.port, b"v11 whoami",
+                         b"192.0.2.1:56324 via 127.0.0.1:%d" % me, b"v11 x"], lines
+        _, err = srv.stop()
+    for name, version in (("where", "1.0.0"), ("v11", "1.1.0"), ("whoami", "1.0.0")):
+        assert re.search(r"plugin %s %s loaded from " % (name, version), err), err
+
+
 if __name__ == "__main__":
     lptest.main(globals())
