@@ -187,5 +187,40 @@ def case_older_abi_plugins_load_beside_via():
         assert re.search(r"plugin %s %s loaded from " % (name, version), err), err
 
 
+def case_refusals_are_counted_by_reason_in_metrics():
+    """One refusal of each kind; /metrics on the admin port counts each under its reason."""
+    from test_admin import admin_port, scrape  # the admin tests' scraper and parser
+    with proxy_server("--proxy-trusted", "127.0.0.1", "--proxy-timeout", "300ms",
+                      "--admin", "127.0.0.1:0") as srv:
+        with socket.socket() as s:  # untrusted: from 127.0.0.2
+            s.bind(("127.0.0.2", 0))
+            s.connect(("127.0.0.1", srv.port))
+            s.sendall(b"PROXY UNKNOWN\r\nwhoami\n")
+            assert_closed_unanswered(s)
+        with connect(srv.port) as s:  # malformed
+            s.sendall(v2(length=0xFFFF))
+            assert_closed_unanswered(s)
+        with connect(srv.port) as s:  # cut short
+            s.sendall(b"PROXY TCP4 ")
+            s.shutdown(socket.SHUT_WR)
+            assert_closed_unanswered(s)
+        with connect(srv.port) as s:  # late
+            s.sendall(b"PROXY")
+            assert_closed_unanswered(s)
+        with connect(srv.port) as s:  # and one good one
+            s.sendall(b"PROXY UNKNOWN\r\nok\n")
+            assert recv_lines(s, 1) == [b"ok"]
+        lptest.wait_for(lambda: scrape(admin_port(srv)).get(
+            ("linepool_connections_closed_total", (("reason", "peer"),))) == 1, 5,
+            "the good connection's close counted")
+        m = scrape(admin_port(srv))
+        srv.stop()
+    def counted(family, reason):
+        return m.get(("linepool_connections_%s_total" % family, (("reason", reason),)))
+    assert counted("rejected", "proxy_untrusted") == 1, m
+    assert counted("closed", "proxy_header") == 2, m
+    assert counted("closed", "proxy_timeout") == 1, m
+
+
 if __name__ == "__main__":
     lptest.main(globals())
