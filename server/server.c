@@ -340,7 +340,7 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
 {
     struct server *s = ctx;
     /* +proxy: a PROXY header first, from --proxy-trusted peers only */
-    int proxy = s->cfg->listens[l - s->listeners.items].proxy;
+    int proxy = (s->cfg->listens[l - s->listeners.items].flags & LISTEN_PROXY) != 0;
     if (proxy && untrusted_proxy(s, l, sa)) {
         close(fd);
         return;

@@ -54,15 +54,15 @@ static int parse(struct config *cfg, const struct words *w, char *err, size_t er
     return config_parse(cfg, w->argc, argv, err, errlen);
 }
 
-/* "[NAME@]HOST:PORT=A,B", bracketing the host when it needs it, parses back to the same
- * spec. */
+/* "[NAME@]HOST:PORT[+proxy]=A,B", bracketing the host when it needs it, parses back to the
+ * same spec. */
 static void check_listen_round_trip(const struct listen_spec *l)
 {
     char text[8192], err[256];
     int bracket = strchr(l->host, ':') || l->host[0] == '[';
-    int n =
-        snprintf(text, sizeof text, "%s%s%s%s%s:%u=", l->name ? l->name : "", l->name ? "@" : "",
-                 bracket ? "[" : "", l->host, bracket ? "]" : "", (unsigned)l->port);
+    int n = snprintf(text, sizeof text, "%s%s%s%s%s:%u%s=", l->name ? l->name : "",
+                     l->name ? "@" : "", bracket ? "[" : "", l->host, bracket ? "]" : "",
+                     (unsigned)l->port, l->flags & LISTEN_PROXY ? "+proxy" : "");
     for (size_t i = 0; i < l->nplugins && n > 0 && (size_t)n < sizeof text; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", i ? "," : "", l->plugins[i]);
     if (n <= 0 || (size_t)n >= sizeof text)
