@@ -455,6 +455,17 @@ static void proxy_listeners_and_trust(void)
     CU_ASSERT_FALSE(trusted(&cfg, "127.0.0.1")); /* the list replaces the default */
     config_free(&cfg);
 
+    /* the same from a config file */
+    CU_ASSERT_EQUAL_FATAL(TEXT(&cfg, err,
+                               "listen lb@127.0.0.1:7001+proxy=echo\n"
+                               "proxy-trusted 10.0.0.0/8\nproxy-timeout 1500ms\n"),
+                          CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.listens[0].flags, LISTEN_PROXY);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.proxy_timeout, 1.5, 1e-9);
+    CU_ASSERT_TRUE(trusted(&cfg, "10.9.8.7"));
+    CU_ASSERT_FALSE(trusted(&cfg, "127.0.0.1"));
+    config_free(&cfg);
+
     CU_ASSERT_EQUAL_FATAL(PARSE(&cfg, err, "--proxy-trusted", "0.0.0.0/0,::/0"), CONFIG_RUN);
     CU_ASSERT_TRUE(trusted(&cfg, "203.0.113.5"));
     CU_ASSERT_TRUE(trusted(&cfg, "2001:db8::1"));
