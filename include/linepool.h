@@ -92,7 +92,8 @@ struct lp_host {
     /* Log one line to the server's log (stderr), tagged with the plugin's name. */
     void (*log)(const struct lp_plugin *self, enum lp_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-    /* The peer as "127.0.0.1:50696" or "[::1]:50696"; valid until the close hook returns. */
+    /* The peer as "127.0.0.1:50696" or "[::1]:50696"; valid until the close hook returns.
+     * Behind a PROXY header, the client the proxy reported (see `via`, minor 2). */
     const char *(*peer)(struct lp_conn *conn);
     /* A number unique to this connection for the life of the server, starting at 1. */
     uint64_t (*conn_id)(struct lp_conn *conn);
@@ -170,6 +171,12 @@ struct lp_host {
     struct lp_metric *(*metric_new)(enum lp_metric_type type, const char *name, const char *help);
     void (*metric_add)(struct lp_metric *m, int64_t delta);
     void (*metric_set)(struct lp_metric *m, int64_t value);
+
+    /* On a listener with +proxy (a PROXY protocol header first), `peer` is the client the
+     * proxy reported and `via` the proxy's own address, the socket's peer: "127.0.0.1:40112".
+     * After a LOCAL or UNKNOWN header (the proxy's own health check) both are the socket's
+     * peer. NULL on a listener without +proxy. Valid until the close hook returns. */
+    const char *(*via)(struct lp_conn *conn);
 };
 
 /* For `complete`: close the connection once this answer is written. */

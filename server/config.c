@@ -2,6 +2,7 @@
  * option is one entry in `options` below (and a field in struct config). */
 #include "config.h"
 
+#include "cidr.h"
 #include "values.h"
 
 #include <errno.h>
@@ -152,6 +153,21 @@ static int apply_admin(void *base, const char *text, char *err, size_t errlen)
     return 0;
 }
 
+/* --proxy-trusted "CIDR[,CIDR...]": replaces the list (the default's too). */
+static int apply_proxy_trusted(void *base, const char *text, char *err, size_t errlen)
+{
+    struct config *cfg = base;
+    struct cidr *list;
+    size_t n;
+    int rc = cidr_parse_list(text, &list, &n, err, errlen);
+    if (rc)
+        return rc;
+    free(cfg->proxy_trusted);
+    cfg->proxy_trusted = list;
+    cfg->nproxy_trusted = n;
+    return 0;
+}
+
 static int apply_verbose(void *base, const char *arg, char *err, size_t errlen)
 {
     (void)arg, (void)err, (void)errlen;
@@ -214,7 +230,7 @@ static const struct opt options[] = {
              "'configuration ok' and exit 0 (2 and one line on an error)"},
     {.name = "listen",
      .short_name = 'l',
-     .metavar = "[NAME@]HOST:PORT=PLUGIN[,PLUGIN...]",
+     .metavar = "[NAME@]HOST:PORT[+proxy]=PLUGIN[,PLUGIN...]",
      .type = OPT_FUNC,
      .flags = LIST,
      .apply = apply_listen,
@@ -224,7 +240,9 @@ static const struct opt options[] = {
              "order; repeatable. HOST: IPv4, [IPv6] or a name (first address).\n"
              "PORT 0 picks a free port; each listener prints\n"
              "'listening on HOST:PORT (PLUGINS)' on stdout.\n"
-             "NAME@ names the listener for plugins (unnamed, its name is its address)."},
+             "NAME@ names the listener for plugins (unnamed, its name is its address).\n"
+             "+proxy: each connection starts with a PROXY v1 or v2 header\n"
+             "(HAProxy send-proxy[-v2]); plugins see the client it names."},
     {.name = "plugin",
      .metavar = "NAME[@INSTANCE][:ARGS]",
      .type = OPT_FUNC,
@@ -311,6 +329,21 @@ static const struct opt options[] = {
      .help = "serve metrics (GET /metrics), health (GET /healthz, /readyz)\n"
              "and line commands (PING, stats, plugins) on HOST:PORT;\n"
              "127.0.0.1 when HOST is omitted"},
+    {.name = "proxy-trusted",
+     .metavar = "CIDR[,CIDR...]",
+     .type = OPT_FUNC,
+     .apply = apply_proxy_trusted,
+     .def = "127.0.0.0/8,::1",
+     .help = "peers allowed to connect to +proxy listeners (numeric; ADDR alone\n"
+             "is one host); others are closed unanswered"},
+    /* the PROXY spec asks for "at least 3 seconds to cover a TCP retransmit" */
+    {.name = "proxy-timeout",
+     .metavar = "SEC",
+     .type = OPT_SECONDS,
+     .def = "3",
+     .offset = FIELD(proxy_timeout),
+     .help = "close a +proxy connection whose header is not complete after SEC\n"
+             "seconds, unanswered"},
     {.name = "verbose",
      .short_name = 'v',
      .type = OPT_FUNC,
@@ -476,6 +509,7 @@ void config_free(struct config *cfg)
     clear_plugins(cfg);
     clear_plugin_dirs(cfg);
     free(cfg->admin_host);
+    free(cfg->proxy_trusted);
     opt_free_strings(&table, cfg);
     memset(cfg, 0, sizeof *cfg);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct cidr;
+
 struct config {
     struct listen_spec *listens;
     size_t nlistens;
@@ -28,8 +30,11 @@ struct config {
     double drain_timeout; /* seconds granted to finish work at shutdown */
     char *admin_host;     /* --admin HOST:PORT, or NULL (no admin listener) */
     uint16_t admin_port;
-    int verbosity; /* -1 quiet, 0 normal, 1+ verbose */
-    int mode;      /* enum config_result: what main does with it */
+    struct cidr *proxy_trusted; /* --proxy-trusted: who may send a PROXY header */
+    size_t nproxy_trusted;
+    double proxy_timeout; /* seconds for a +proxy connection's header to arrive */
+    int verbosity;        /* -1 quiet, 0 normal, 1+ verbose */
+    int mode;             /* enum config_result: what main does with it */
 };
 
 enum config_result {

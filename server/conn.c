@@ -11,6 +11,7 @@
 #include "listener.h"
 #include "log.h"
 #include "monotonic.h"
+#include "proxy.h"
 #include "stats.h"
 #include "timers.h"
 
@@ -37,6 +38,16 @@ enum {
     C_DEFERRED_NOW = 1 << 9, /* the message being handled deferred its answer */
     C_OVERTAKE = 1 << 10,    /* later messages may run (and answer) before deferred ones */
     C_TIMERS = 1 << 11,      /* it has started timers: look for fired ones on each run */
+    C_PROXY_WAIT = 1 << 12,  /* +proxy: its PROXY header is not complete yet */
+};
+
+/* What a +proxy connection keeps: the header's bytes while they arrive (freed once the
+ * bytes after it are framed), and the proxy's address for host->via. */
+struct conn_proxy {
+    char *buf; /* PROXY_HEADER_MAX bytes; [0, hlen) header, [hlen, len) the first data */
+    size_t len, hlen;
+    union proxy_addr via;
+    char *via_text;
 };
 
 #define READ_BUDGET  8                      /* full reads per run before yielding: fairness */
@@ -177,6 +188,8 @@ static void count_close(struct conn *c)
         [WHY_PLUGIN] = &stats.closed_plugin,
         [WHY_SHUTDOWN] = &stats.closed_shutdown,
         [WHY_ERROR] = &stats.closed_error,
+        [WHY_PROXY_HEADER] = &stats.closed_proxy_header,
+        [WHY_PROXY_TIMEOUT] = &stats.closed_proxy_timeout,
     };
     stats_add(by[c->why < sizeof by / sizeof *by ? c->why : WHY_ERROR], 1);
     atomic_fetch_add_explicit(&c->env->listeners[c->chain->index].closed, 1, memory_order_relaxed);
@@ -197,6 +210,18 @@ const char *conn_peer_text(struct conn *c)
         c->peer_text = strdup(text);
     }
     return c->peer_text ? c->peer_text : "?";
+}
+
+const char *conn_via_text(struct conn *c)
+{
+    if (!c->proxy)
+        return NULL;
+    if (!c->proxy->via_text) {
+        char text[ADDR_TEXT_MAX];
+        addr_format(&c->proxy->via.sa, text);
+        c->proxy->via_text = strdup(text);
+    }
+    return c->proxy->via_text ? c->proxy->via_text : "?";
 }
 
 int conn_reply(struct conn *c, const void *bytes, size_t len)
@@ -305,7 +330,28 @@ static enum pool_verdict destroy(struct conn *c, const char *why)
     c->out = NULL;
     free(c->peer_text);
     c->peer_text = NULL;
+    if (c->proxy) {
+        free(c->proxy->buf);
+        free(c->proxy->via_text);
+        free(c->proxy);
+        c->proxy = NULL;
+    }
     return POOL_GONE;
+}
+
+int conn_expect_proxy(struct conn *c, uint64_t timeout_ns)
+{
+    struct conn_proxy *p = calloc(1, sizeof *p);
+    if (!p || !(p->buf = malloc(PROXY_HEADER_MAX))) {
+        free(p);
+        return -ENOMEM;
+    }
+    memcpy(&p->via, &c->peer, sizeof p->via);
+    c->proxy = p;
+    c->flags |= C_PROXY_WAIT;
+    /* The main thread's sweep kicks it (KICK_SLOW) once this passes: see obey_kick. */
+    atomic_store_explicit(&c->deadline_ns, conn_now_ns() + timeout_ns, memory_order_relaxed);
+    return 0;
 }
 
 int conn_start(struct conn *c)
@@ -516,6 +562,90 @@ static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters
     return 0;
 }
 
+/* One log line with the first bytes the peer sent, escaped, so an operator can tell a
+ * misconfigured proxy (no send-proxy) from a port scan. */
+static void refuse_header(struct conn *c, enum conn_why reason, const char *why)
+{
+    char shown[4 * 24 + 1];
+    size_t o = 0, n = c->proxy->len < 24 ? c->proxy->len : 24;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)c->proxy->buf[i];
+        o += (size_t)snprintf(shown + o, sizeof shown - o,
+                              b >= 0x20 && b < 0x7f && b != '\\' ? "%c" : "\\x%02x", b);
+    }
+    shown[o] = '\0';
+    closed_because(c, reason);
+    log_info("conn %llu %s: PROXY header refused (%s) after %zu bytes \"%s\"; closing unanswered",
+             (unsigned long long)c->id, conn_peer_text(c), why, c->proxy->len, shown);
+}
+
+/* The client the header names becomes the connection's peer; the socket's peer stays as
+ * the proxy (host->via). LOCAL and UNKNOWN keep the socket's addresses. */
+static void apply_header(struct conn *c, const struct proxy_header *h, size_t hlen)
+{
+    c->proxy->hlen = hlen;
+    c->flags &= ~(uint32_t)C_PROXY_WAIT;
+    atomic_store_explicit(&c->deadline_ns, 0, memory_order_relaxed);
+    if (!h->local) {
+        memcpy(&c->peer, &h->src, sizeof h->src);
+        free(c->peer_text); /* the accept log formatted the proxy's address */
+        c->peer_text = NULL;
+    }
+    log_debug("conn %llu %s via %s: PROXY v%d%s", (unsigned long long)c->id, conn_peer_text(c),
+              conn_via_text(c), h->version, h->local ? " (local: socket addresses kept)" : "");
+}
+
+/* Reads until the header is complete, the socket is empty, or the header is refused.
+ * Returns 1 when complete, 0 when more must come, -1 when the connection must close
+ * unanswered (counted and logged). Before any hook: nothing is framed here. */
+static int read_header(struct conn *c, struct conn_counters *k)
+{
+    struct conn_proxy *p = c->proxy;
+    while (p->len < PROXY_HEADER_MAX) {
+        ssize_t n = recv(c->fd, p->buf + p->len, PROXY_HEADER_MAX - p->len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0) {
+            closed_because(c, WHY_RESET);
+            return -1;
+        }
+        if (n == 0) {
+            if (!is_draining(c))
+                refuse_header(c, WHY_PROXY_HEADER, "stream ended inside it");
+            return -1;
+        }
+        p->len += (size_t)n;
+        c->bytes_in += (uint64_t)n;
+        count(&k->bytes_in, (uint64_t)n);
+        struct proxy_header h;
+        int rc = proxy_parse(p->buf, p->len, &h);
+        if (rc > 0) {
+            apply_header(c, &h, (size_t)rc);
+            return 1;
+        }
+        if (rc == PROXY_BAD) {
+            refuse_header(c, WHY_PROXY_HEADER, h.why);
+            return -1;
+        }
+    }
+    refuse_header(c, WHY_PROXY_HEADER, "longer than any header"); /* proxy.h: cannot be */
+    return -1;
+}
+
+/* The bytes that came with the header are the stream's first: framed once the open hooks
+ * ran, like any read. */
+static void frame_after_header(struct conn *c, struct conn_counters *k)
+{
+    struct conn_proxy *p = c->proxy;
+    if (p->len > p->hlen)
+        frame(c, p->buf + p->hlen, p->len - p->hlen, k); /* a hold copies what it keeps */
+    free(p->buf);
+    p->buf = NULL;
+    p->len = p->hlen = 0;
+}
+
 /* Returns 0, or -1 when the write failed (the caller destroys). */
 static int flush(struct conn *c, struct conn_counters *k)
 {
@@ -593,6 +723,10 @@ static enum pool_verdict settle(struct conn *c)
 /* The main thread decided this connection must go. Returns 1 when it should be destroyed. */
 static int obey_kick(struct conn *c, int kick)
 {
+    if ((c->flags & C_PROXY_WAIT) && kick != KICK_DRAIN) {
+        refuse_header(c, WHY_PROXY_TIMEOUT, "not complete within --proxy-timeout");
+        return 1;
+    }
     switch (kick) {
     case KICK_IDLE:
         closed_because(c, WHY_IDLE_TIMEOUT);
@@ -629,10 +763,17 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
         closed_because(c, WHY_SHUTDOWN);
     if (kick && obey_kick(c, kick))
         return destroy(c, "kicked");
+    if (c->flags & C_PROXY_WAIT) {
+        int rc = read_header(c, k);
+        if (rc <= 0)
+            return rc < 0 ? destroy(c, "PROXY header refused") : POOL_WAIT;
+    }
     if (!(c->flags & C_OPENED) && run_open_hooks(c) < 0) {
         closed_because(c, WHY_PLUGIN);
         return destroy(c, "refused by plugin");
     }
+    if (c->proxy && c->proxy->buf)
+        frame_after_header(c, k);
     if ((c->flags & C_TIMERS) && !(c->flags & C_CLOSED) && !timers_run_fired(c->env->timers, c))
         c->flags &= ~(uint32_t)C_TIMERS;
     if (c->deferred)

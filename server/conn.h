@@ -30,6 +30,8 @@ enum conn_why {
     WHY_PLUGIN,
     WHY_SHUTDOWN,
     WHY_ERROR,
+    WHY_PROXY_HEADER,  /* a +proxy connection's header was malformed or cut short */
+    WHY_PROXY_TIMEOUT, /* ... or not complete within --proxy-timeout */
 };
 
 /* Why the main thread wants a connection to end. */
@@ -38,6 +40,7 @@ enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 
 struct conn_slab;
 struct conn_deferred;
+struct conn_proxy;
 struct timer;
 struct timers;
 
@@ -70,8 +73,9 @@ struct conn {
         struct sockaddr_in in4;
         struct sockaddr_in6 in6;
     } peer;
-    char *peer_text; /* formatted on first use */
-    void *states[];  /* one per plugin in chain */
+    char *peer_text;          /* formatted on first use */
+    struct conn_proxy *proxy; /* +proxy listeners only: the header being read, the proxy */
+    void *states[];           /* one per plugin in chain */
 };
 
 /* Counters a worker bumps for every read and write: one block per worker, on its own cache
@@ -120,6 +124,10 @@ void conn_slab_free(struct conn_slab *slab);
 struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer,
                       const struct chain *chain, uint64_t id);
 
+/* For a +proxy listener, before conn_start: the connection's first bytes must be a PROXY
+ * header, complete within timeout_ns, before any plugin hook runs. 0 or -ENOMEM. */
+int conn_expect_proxy(struct conn *c, uint64_t timeout_ns);
+
 /* Adds to the connset and to the pool; the first worker event runs the open hooks. On
  * failure the connection is destroyed. Returns 0 or a negative errno. */
 int conn_start(struct conn *c);
@@ -152,5 +160,7 @@ int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const voi
 int conn_reply(struct conn *c, const void *bytes, size_t len);
 void conn_request_close(struct conn *c);
 const char *conn_peer_text(struct conn *c);
+/* The proxy's own address (the socket's peer) on a +proxy listener, else NULL. */
+const char *conn_via_text(struct conn *c);
 
 #endif

@@ -63,6 +63,11 @@ static const char *host_listener_addr(struct lp_conn *conn)
     return ((struct conn *)conn)->chain->listener_addr;
 }
 
+static const char *host_via(struct lp_conn *conn)
+{
+    return conn_via_text((struct conn *)conn);
+}
+
 static int host_defer(struct lp_conn *conn, struct lp_deferred *out)
 {
     struct conn *c = (struct conn *)conn;
@@ -151,6 +156,7 @@ static const struct lp_host table = {
     .metric_new = host_metric_new,
     .metric_add = host_metric_add,
     .metric_set = host_metric_set,
+    .via = host_via,
 };
 
 const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,

@@ -69,6 +69,7 @@ static const struct {
     const char *name;
     unsigned flag;
 } listen_suffixes[] = {
+    {"proxy", LISTEN_PROXY},
     {NULL, 0},
 };
 
@@ -133,7 +134,7 @@ int listen_spec_parse(struct listen_spec *out, const char *text, char *err, size
     memset(out, 0, sizeof *out);
     const char *eq = strchr(text, '=');
     if (!eq)
-        return say(err, errlen, -EINVAL, "expected [NAME@]HOST:PORT=PLUGIN[,PLUGIN...]");
+        return say(err, errlen, -EINVAL, "expected [NAME@]HOST:PORT[+proxy]=PLUGIN[,PLUGIN...]");
     const char *addr = text;
     const char *at = memchr(text, '@', (size_t)(eq - text));
     if (at) {

@@ -15,6 +15,9 @@ struct listen_spec {
     size_t nplugins;
 };
 
+/* +proxy: every connection starts with a PROXY v1/v2 header (server/proxy.h). */
+#define LISTEN_PROXY 1u
+
 /* Names of listeners and plugin instances: 1-CONFIG_NAME_MAX of CONFIG_NAME_CHARS. 0/-EINVAL. */
 #define CONFIG_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 #define CONFIG_NAME_MAX   64

@@ -3,6 +3,7 @@
 
 #include "admin.h"
 #include "chain.h"
+#include "cidr.h"
 #include "conn.h"
 #include "connset.h"
 #include "host.h"
@@ -324,9 +325,27 @@ static void reject(int fd, const char *line)
 }
 
 /* Every accepted socket: refused over --max-conns, else a connection placed in the pool. */
+/* Only trusted proxies may name a client (spec 5): anyone else is closed unanswered. */
+static int untrusted_proxy(struct server *s, struct listener *l, const struct sockaddr *sa)
+{
+    if (cidr_match(s->cfg->proxy_trusted, s->cfg->nproxy_trusted, sa))
+        return 0;
+    char text[ADDR_TEXT_MAX];
+    addr_format(sa, text);
+    stats_add(&stats.rejected_proxy_untrusted, 1);
+    log_info("%s: peer %s is not in --proxy-trusted; closing unanswered", l->name, text);
+    return 1;
+}
+
 static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *sa)
 {
     struct server *s = ctx;
+    /* +proxy: a PROXY header first, from --proxy-trusted peers only */
+    int proxy = (s->cfg->listens[l - s->listeners.items].flags & LISTEN_PROXY) != 0;
+    if (proxy && untrusted_proxy(s, l, sa)) {
+        close(fd);
+        return;
+    }
     if (connset_count(&s->conns) >= s->max_conns) {
         stats_add(&stats.rejected, 1);
         char line[64];
@@ -337,6 +356,10 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
     int one = 1; /* replies are small and latency matters more than packet count */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct conn *c = conn_new(&s->env, fd, sa, l->user, ++s->next_id);
+    if (c && proxy && conn_expect_proxy(c, (uint64_t)(s->cfg->proxy_timeout * NS_PER_S)) < 0) {
+        conn_release(&s->env, &c->src);
+        c = NULL;
+    }
     if (!c) {
         reject(fd, "ERR server out of memory\n");
         return;

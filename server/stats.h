@@ -14,6 +14,8 @@
     X(rejected, "linepool_connections_rejected_total", "reason", "max_conns",                      \
       "Connections refused at accept, by reason")                                                  \
     X(fd_limit_refusals, "linepool_connections_rejected_total", "reason", "fd_limit", "")          \
+    X(rejected_proxy_untrusted, "linepool_connections_rejected_total", "reason",                   \
+      "proxy_untrusted", "")                                                                       \
     X(closed_peer, "linepool_connections_closed_total", "reason", "peer",                          \
       "Connections closed, by reason")                                                             \
     X(closed_reset, "linepool_connections_closed_total", "reason", "reset", "")                    \
@@ -23,6 +25,8 @@
     X(closed_plugin, "linepool_connections_closed_total", "reason", "plugin", "")                  \
     X(closed_shutdown, "linepool_connections_closed_total", "reason", "shutdown", "")              \
     X(closed_error, "linepool_connections_closed_total", "reason", "error", "")                    \
+    X(closed_proxy_header, "linepool_connections_closed_total", "reason", "proxy_header", "")      \
+    X(closed_proxy_timeout, "linepool_connections_closed_total", "reason", "proxy_timeout", "")    \
     X(output_limit_pauses, "linepool_output_limit_pauses_total", NULL, NULL,                       \
       "Times a connection stopped being read because its replies passed --max-output")             \
     X(accept_pauses, "linepool_accept_pauses_total", NULL, NULL,                                   \

@@ -4,6 +4,7 @@
  * every accepted parse, the same result when parsed again (getopt's global state), a file
  * that parses the same as its directives on the command line, listeners that print back to
  * the same spec, and each number option held to its grammar. */
+#include "cidr.h"
 #include "config.h"
 #include "fuzz.h"
 
@@ -53,15 +54,15 @@ static int parse(struct config *cfg, const struct words *w, char *err, size_t er
     return config_parse(cfg, w->argc, argv, err, errlen);
 }
 
-/* "[NAME@]HOST:PORT=A,B", bracketing the host when it needs it, parses back to the same
- * spec. */
+/* "[NAME@]HOST:PORT[+proxy]=A,B", bracketing the host when it needs it, parses back to the
+ * same spec. */
 static void check_listen_round_trip(const struct listen_spec *l)
 {
     char text[8192], err[256];
     int bracket = strchr(l->host, ':') || l->host[0] == '[';
-    int n =
-        snprintf(text, sizeof text, "%s%s%s%s%s:%u=", l->name ? l->name : "", l->name ? "@" : "",
-                 bracket ? "[" : "", l->host, bracket ? "]" : "", (unsigned)l->port);
+    int n = snprintf(text, sizeof text, "%s%s%s%s%s:%u%s=", l->name ? l->name : "",
+                     l->name ? "@" : "", bracket ? "[" : "", l->host, bracket ? "]" : "",
+                     (unsigned)l->port, l->flags & LISTEN_PROXY ? "+proxy" : "");
     for (size_t i = 0; i < l->nplugins && n > 0 && (size_t)n < sizeof text; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", i ? "," : "", l->plugins[i]);
     if (n <= 0 || (size_t)n >= sizeof text)
@@ -127,7 +128,7 @@ static int same_config(const struct config *a, const struct config *b)
         return 0;
     for (size_t i = 0; i < a->nlistens; i++) {
         const struct listen_spec *x = &a->listens[i], *y = &b->listens[i];
-        if (strcmp(x->host, y->host) || x->port != y->port ||
+        if (strcmp(x->host, y->host) || x->port != y->port || x->flags != y->flags ||
             !same_strings(x->plugins, x->nplugins, y->plugins, y->nplugins))
             return 0;
     }
@@ -136,6 +137,9 @@ static int same_config(const struct config *a, const struct config *b)
            a->threads == b->threads && a->max_line == b->max_line && a->max_conns == b->max_conns &&
            a->max_output == b->max_output && a->write_timeout == b->write_timeout &&
            a->idle_timeout == b->idle_timeout && a->drain_timeout == b->drain_timeout &&
+           a->proxy_timeout == b->proxy_timeout && a->nproxy_trusted == b->nproxy_trusted &&
+           memcmp(a->proxy_trusted, b->proxy_trusted,
+                  a->nproxy_trusted * sizeof *a->proxy_trusted) == 0 &&
            a->verbosity == b->verbosity;
 }
 

@@ -135,7 +135,7 @@ def case_refuses_bad_listener_names():
 
 def case_abi_older_minor_loads():
     """v10.so was built against the first header, kept verbatim (.abi = 1): it loads on this
-    minor-1 server and answers."""
+    minor-2 server and answers."""
     with Server(*DIRS, "--listen", "127.0.0.1:0=v10,echo") as srv:
         with connect(srv.port) as s:
             s.sendall(b"hi\n")

@@ -103,6 +103,16 @@ STABLE = [
             "    for (size_t k = ndirs, i = 0; k-- > 0 && ((i = k), 1);) {\n        if (asprintf(")],
           ["unit:test_registry"],
           "the last --plugin-dir wins instead of the first"),
+    fault("proxy_untrusted_peer_admitted",
+          [("server/server.c", "    if (proxy && untrusted_proxy(s, l, sa)) {\n",
+            "    if (proxy && 0 && untrusted_proxy(s, l, sa)) {\n")],
+          ["test_proxy.untrusted_peer_is_closed_unanswered"],
+          "a peer outside --proxy-trusted may name any client in a PROXY header"),
+    fault("proxy_v1_lone_lf_accepted",
+          [("server/proxy.c", "    if (lf == buf || lf[-1] != '\\r')\n",
+            "    if (lf == buf || (lf[-1] != '\\r' && 0))\n")],
+          ["unit:test_proxy", "test_proxy.malformed_headers_are_refused"],
+          "a v1 line ended by a lone LF is taken for a header"),
 ]
 
 # --- faults in server/pool.c, server/conn.c, server/server.c ------------------------------

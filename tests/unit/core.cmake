@@ -15,3 +15,5 @@ lp_add_unit_test(test_plugin_metrics ${CMAKE_CURRENT_LIST_DIR}/test_plugin_metri
 target_link_libraries(test_plugin_metrics PRIVATE lp_core)
 lp_add_unit_test(test_opt ${CMAKE_CURRENT_LIST_DIR}/test_opt.c)
 target_link_libraries(test_opt PRIVATE lp_opt)
+lp_add_unit_test(test_proxy ${CMAKE_CURRENT_LIST_DIR}/test_proxy.c)
+target_link_libraries(test_proxy PRIVATE lp_core)

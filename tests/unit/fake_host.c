@@ -84,6 +84,11 @@ static const char *fake_listener_name(struct lp_conn *conn)
     return ((struct fake_conn *)conn)->listener_name;
 }
 
+static const char *fake_via(struct lp_conn *conn)
+{
+    return ((struct fake_conn *)conn)->via;
+}
+
 static const char *fake_listener_addr(struct lp_conn *conn)
 {
     return ((struct fake_conn *)conn)->listener_addr;
@@ -140,6 +145,7 @@ const struct lp_host fake_host = {
     .overtake = fake_overtake,
     .timer_start = fake_timer_start,
     .timer_cancel = fake_timer_cancel,
+    .via = fake_via,
 };
 
 void fake_set_now(uint64_t ns)

@@ -21,6 +21,8 @@ struct fake_conn {
     const char *listener_name; /* what host->listener_name answers: "test" */
     const char *listener_addr; /* "127.0.0.1:7000"; a test may point these elsewhere */
     void *pstate;              /* its global state */
+    const char *via;           /* what host->via answers: NULL (a listener without +proxy);
+                                * a test of a proxied client sets it and rewrites peer */
 };
 
 /* The host table, every function of this header's minor (defer, complete, overtake and the

@@ -1,8 +1,10 @@
 /* Unit tests of command-line parsing: every option, its default, and a clear error for each
  * kind of bad value. */
+#include "cidr.h"
 #include "config.h"
 #include "cunit_main.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,7 +181,15 @@ static void expect_error(const char *opt, const char *value, const char *fragmen
 
 static void bad_values_are_refused_clearly(void)
 {
-    expect_error("--listen", "127.0.0.1:5005", "HOST:PORT=PLUGIN");
+    expect_error("--listen", "127.0.0.1:5005", "HOST:PORT[+proxy]=PLUGIN");
+    expect_error("--listen", "127.0.0.1:5005+tls=echo", "unknown listener option '+tls'");
+    expect_error("--listen", "127.0.0.1:+proxy=echo", "bad port");
+    expect_error("--proxy-trusted", "10.0.0.1/8",
+                 "--proxy-trusted 10.0.0.1/8: '10.0.0.1/8' is not ADDR or ADDR/BITS");
+    expect_error("--proxy-trusted", "10.0.0.0/33", "'10.0.0.0/33'");
+    expect_error("--proxy-trusted", "::1,", "'' is not");
+    expect_error("--proxy-trusted", "localhost", "'localhost'");
+    expect_error("--proxy-timeout", "never", "--proxy-timeout never");
     expect_error("--listen", "127.0.0.1=echo", "missing :PORT");
     expect_error("--listen", ":5005=echo", "empty host");
     expect_error("--listen", "127.0.0.1:70000=echo", "bad port");
@@ -402,7 +412,75 @@ static void parsing_twice_starts_fresh(void)
     config_free(&cfg);
 }
 
+static int trusted(const struct config *cfg, const char *ip)
+{
+    struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6};
+    struct sockaddr_in sa4 = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, ip, &sa4.sin_addr) == 1)
+        return cidr_match(cfg->proxy_trusted, cfg->nproxy_trusted, (struct sockaddr *)&sa4);
+    CU_ASSERT_FATAL(inet_pton(AF_INET6, ip, &sa6.sin6_addr) == 1);
+    return cidr_match(cfg->proxy_trusted, cfg->nproxy_trusted, (struct sockaddr *)&sa6);
+}
+
+/* +proxy per listener (after the port, NAME@ still first), the trusted ranges and timeout. */
+static void proxy_listeners_and_trust(void)
+{
+    struct config cfg;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(PARSE(&cfg, err, "-l", "lb@0.0.0.0:7001+proxy=counter,echo", "-l",
+                                "[::1]:7002+proxy=echo", "-l", "127.0.0.1:7003=echo"),
+                          CONFIG_RUN);
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].name, "lb");
+    CU_ASSERT_STRING_EQUAL(cfg.listens[0].host, "0.0.0.0");
+    CU_ASSERT_EQUAL(cfg.listens[0].port, 7001);
+    CU_ASSERT_EQUAL(cfg.listens[0].flags, LISTEN_PROXY);
+    CU_ASSERT_EQUAL(cfg.listens[0].nplugins, 2);
+    CU_ASSERT_EQUAL(cfg.listens[1].port, 7002);
+    CU_ASSERT_EQUAL(cfg.listens[1].flags, LISTEN_PROXY);
+    CU_ASSERT_EQUAL(cfg.listens[2].flags, 0);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.proxy_timeout, 3.0, 1e-9); /* the default */
+    CU_ASSERT_EQUAL(cfg.nproxy_trusted, 2);               /* default: loopback */
+    CU_ASSERT_TRUE(trusted(&cfg, "127.0.0.1"));
+    CU_ASSERT_TRUE(trusted(&cfg, "127.255.0.9"));
+    CU_ASSERT_TRUE(trusted(&cfg, "::1"));
+    CU_ASSERT_TRUE(trusted(&cfg, "::ffff:127.0.0.2")); /* v4-mapped */
+    CU_ASSERT_FALSE(trusted(&cfg, "128.0.0.1"));
+    CU_ASSERT_FALSE(trusted(&cfg, "::2"));
+    config_free(&cfg);
+
+    CU_ASSERT_EQUAL_FATAL(PARSE(&cfg, err, "--proxy-trusted", "10.1.0.0/16,fd00::/8,192.0.2.7",
+                                "--proxy-timeout", "500ms"),
+                          CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.nproxy_trusted, 3);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.proxy_timeout, 0.5, 1e-9);
+    CU_ASSERT_TRUE(trusted(&cfg, "10.1.255.255"));
+    CU_ASSERT_FALSE(trusted(&cfg, "10.2.0.0"));
+    CU_ASSERT_TRUE(trusted(&cfg, "fdff::1"));
+    CU_ASSERT_FALSE(trusted(&cfg, "fe00::1"));
+    CU_ASSERT_TRUE(trusted(&cfg, "192.0.2.7"));
+    CU_ASSERT_FALSE(trusted(&cfg, "192.0.2.8"));
+    CU_ASSERT_FALSE(trusted(&cfg, "127.0.0.1")); /* the list replaces the default */
+    config_free(&cfg);
+
+    /* the same from a config file */
+    CU_ASSERT_EQUAL_FATAL(TEXT(&cfg, err,
+                               "listen lb@127.0.0.1:7001+proxy=echo\n"
+                               "proxy-trusted 10.0.0.0/8\nproxy-timeout 1500ms\n"),
+                          CONFIG_RUN);
+    CU_ASSERT_EQUAL(cfg.listens[0].flags, LISTEN_PROXY);
+    CU_ASSERT_DOUBLE_EQUAL(cfg.proxy_timeout, 1.5, 1e-9);
+    CU_ASSERT_TRUE(trusted(&cfg, "10.9.8.7"));
+    CU_ASSERT_FALSE(trusted(&cfg, "127.0.0.1"));
+    config_free(&cfg);
+
+    CU_ASSERT_EQUAL_FATAL(PARSE(&cfg, err, "--proxy-trusted", "0.0.0.0/0,::/0"), CONFIG_RUN);
+    CU_ASSERT_TRUE(trusted(&cfg, "203.0.113.5"));
+    CU_ASSERT_TRUE(trusted(&cfg, "2001:db8::1"));
+    config_free(&cfg);
+}
+
 static CU_TestInfo config_tests[] = {
+    {"proxy_listeners_and_trust", proxy_listeners_and_trust},
     {"defaults_when_no_options", defaults_when_no_options},
     {"every_option_is_applied", every_option_is_applied},
     {"quiet_sets_negative_verbosity", quiet_sets_negative_verbosity},

@@ -34,7 +34,22 @@ static void host_has_tests_minor_size_and_pointer(void)
     CU_ASSERT_FALSE(LP_HOST_HAS(&h, listener_name));
 }
 
+/* Minor 2's via: the last function; a minor-1 table (ending before it) does not have it. */
+static void host_has_via_only_from_minor_2(void)
+{
+    struct lp_host h = fake_host;
+    CU_ASSERT_TRUE(LP_HOST_HAS(&h, via));
+    h.size = (uint32_t)offsetof(struct lp_host, metric_new); /* where minor 1 ended */
+    CU_ASSERT_FALSE(LP_HOST_HAS(&h, via));
+    CU_ASSERT_TRUE(LP_HOST_HAS(&h, timer_cancel));
+    struct fake_conn c = {.via = NULL};
+    CU_ASSERT_PTR_NULL(fake_host.via((struct lp_conn *)&c)); /* a listener without +proxy */
+    c.via = "127.0.0.1:40112";
+    CU_ASSERT_STRING_EQUAL(fake_host.via((struct lp_conn *)&c), "127.0.0.1:40112");
+}
+
 static CU_TestInfo abi_tests[] = {
+    {"host_has_via_only_from_minor_2", host_has_via_only_from_minor_2},
     {"versions_encode_major_and_minor", versions_encode_major_and_minor},
     {"host_has_tests_minor_size_and_pointer", host_has_tests_minor_size_and_pointer},
     CU_TEST_INFO_NULL,
