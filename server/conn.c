@@ -350,7 +350,7 @@ int conn_expect_proxy(struct conn *c, uint64_t timeout_ns)
     c->proxy = p;
     c->flags |= C_PROXY_WAIT;
     /* The main thread's sweep kicks it (KICK_SLOW) once this passes: see obey_kick. */
-    atomic_store_explicit(&c->deadline_ns, conn_now_ns() + timeout_ns, memory_order_relaxed);
+    atomic_store_explicit(&c->deadline_ns, monotonic_ns() + timeout_ns, memory_order_relaxed);
     return 0;
 }
 
