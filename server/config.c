@@ -53,7 +53,8 @@ static void free_strings(char ***arr, size_t *n)
     *n = 0;
 }
 
-/* A listener is given twice when its name, or its host and (non-zero) port, is. */
+/* A listener is given twice when its name, its host and (non-zero) port, or its systemd
+ * socket name (systemd:NAME takes every socket of that name) is. */
 static int check_duplicate(const struct config *cfg, const struct listen_spec *l, char *err,
                            size_t errlen)
 {
@@ -63,6 +64,8 @@ static int check_duplicate(const struct config *cfg, const struct listen_spec *l
             return say(err, errlen, -EINVAL, "listener name '%s' given twice", l->name);
         if (l->port && l->port == o->port && strcmp(l->host, o->host) == 0)
             return say(err, errlen, -EINVAL, "listener %s:%u given twice", l->host, l->port);
+        if (l->systemd && o->systemd && strcmp(l->systemd, o->systemd) == 0)
+            return say(err, errlen, -EINVAL, "listener systemd:%s given twice", l->systemd);
     }
     return 0;
 }
@@ -223,7 +226,9 @@ static const struct opt options[] = {
              "order; repeatable. HOST: IPv4, [IPv6] or a name (first address).\n"
              "PORT 0 picks a free port; each listener prints\n"
              "'listening on HOST:PORT (PLUGINS)' on stdout.\n"
-             "NAME@ names the listener for plugins (unnamed, its name is its address)."},
+             "NAME@ names the listener for plugins (unnamed, its name is its address).\n"
+             "HOST:PORT may be systemd:FDNAME: the sockets systemd passed\n"
+             "(LISTEN_FDS) whose FileDescriptorName is FDNAME."},
     {.name = "plugin",
      .metavar = "NAME[@INSTANCE][:ARGS]",
      .type = OPT_FUNC,
@@ -302,6 +307,13 @@ static const struct opt options[] = {
      .offset = FIELD(drain_timeout),
      .help = "at SIGINT/SIGTERM, time to finish received messages and flush\n"
              "replies before exiting anyway with status 1"},
+    {.name = "upgrade-timeout",
+     .metavar = "SEC",
+     .type = OPT_SECONDS,
+     .def = "10",
+     .offset = FIELD(upgrade_timeout),
+     .help = "at SIGUSR2, time the new process has to say it is ready before it\n"
+             "is killed and this one keeps serving"},
     {.name = "admin",
      .metavar = "[HOST:]PORT",
      .type = OPT_FUNC,
@@ -489,6 +501,10 @@ void config_usage(FILE *out, const struct config *cfg)
     fputs(
         "\nSizes take K, M, G, T suffixes (powers of 1024); times take s or ms (default\n"
         "seconds). Logs go to stderr; the listening lines and the exit summary go to stdout.\n"
+        "Signals: SIGTERM/SIGINT drain and exit (a second one exits at once); SIGUSR2 starts\n"
+        "the executable anew with the same arguments and listening sockets, and drains this\n"
+        "process once the new one is ready. Under systemd (Type=notify) it sends READY=1,\n"
+        "STOPPING=1 and WATCHDOG=1 to $NOTIFY_SOCKET.\n"
         "Exit status: 0 after a clean stop, 1 when the drain deadline passed or a second signal\n"
         "forced the exit, 2 when the server could not start. A fatal signal inside a plugin hook\n"
         "logs 'linepool-server: fatal SIGSEGV in plugin P, hook H, conn N' and the server\n"
