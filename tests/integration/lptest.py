@@ -44,15 +44,17 @@ LISTEN_RE = re.compile(r"^listening on (\S+):(\d+) \((.*)\)$")
 class Server:
     """A running linepool-server. Use as a context manager; stop() returns (rc, stderr)."""
 
-    def __init__(self, *args, expect_listeners=None, env=None, preexec_fn=None, wait=True):
-        self.args = server_command(*args)
+    def __init__(self, *args, expect_listeners=None, env=None, preexec_fn=None, wait=True,
+                 wrap=(), pass_fds=()):
+        """wrap: a command that execs the server (e.g. systemd-socket-activate ...)."""
+        self.args = list(wrap) + server_command(*args)
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="lp-stderr-", delete=False)
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
                                      stderr=self.stderr_file, env=full_env,
-                                     preexec_fn=preexec_fn)
+                                     preexec_fn=preexec_fn, pass_fds=pass_fds)
         self.listeners = []  # (host, port, plugins)
         self.stdout_lines = []
         self.rc = None
