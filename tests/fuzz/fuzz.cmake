@@ -4,13 +4,15 @@
 # -DLP_FUZZ=ON (clang) the libFuzzer binaries fuzz_NAME are built too, into build/fuzz/.
 set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
-set(LP_FUZZ_TARGETS framer config values plugin_args plugin_schema hdr json hlog template admin_proto)
+set(LP_FUZZ_TARGETS framer config values plugin_args plugin_schema hdr json hlog template admin_proto passfd)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
 set(LP_FUZZ_admin_proto_SOURCES ${PROJECT_SOURCE_DIR}/server/admin_proto.c)
 set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
     ${PROJECT_SOURCE_DIR}/server/listen_spec.c ${PROJECT_SOURCE_DIR}/server/opt.c
     ${PROJECT_SOURCE_DIR}/server/values.c)
 set(LP_FUZZ_values_SOURCES ${PROJECT_SOURCE_DIR}/server/opt.c ${PROJECT_SOURCE_DIR}/server/values.c)
+set(LP_FUZZ_passfd_SOURCES ${PROJECT_SOURCE_DIR}/server/passfd.c
+    ${PROJECT_SOURCE_DIR}/server/log.c ${PROJECT_SOURCE_DIR}/server/values.c)
 set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
 set(LP_FUZZ_plugin_schema_SOURCES ${PROJECT_SOURCE_DIR}/server/plugin_schema.c
     ${PROJECT_SOURCE_DIR}/server/values.c)
