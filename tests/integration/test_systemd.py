@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -44,7 +45,7 @@ def case_ready_after_every_listener_then_stopping_at_drain():
     arrives after STOPPING), and the server then exits 0."""
     with NotifySocket() as notify:
         with Server("--listen", "127.0.0.1:0=slow", "--listen", "127.0.0.1:0=echo",
-                    "--plugin", SLOW_PLUGIN, "--threads", "2",
+                    "--plugin", SLOW_PLUGIN, "--threads", "2", "--drain-timeout", str(10 * SLOW),
                     env={"NOTIFY_SOCKET": notify.env}, wait=False) as srv:
             ready = notify.wait("READY", "1")
             # Both listeners accept at the moment READY arrives (before the stdout lines are
@@ -57,13 +58,13 @@ def case_ready_after_every_listener_then_stopping_at_drain():
             assert pid == srv.proc.pid and fields.get("MAINPID") == str(srv.proc.pid), fields
             srv._await_listeners(2)
             with connect(srv.port_of("slow")) as s:
-                s.sendall(b"sleep %d\n" % (600 * SLOW))
+                s.sendall(b"sleep 600\n")
                 lptest.wait_read_by(srv, s)  # the handler has it: the signal lands mid-hook
                 srv.proc.send_signal(signal.SIGTERM)
                 stopping = notify.wait("STOPPING", "1")
                 answer = recv_lines(s, 1)[0]
                 t_answer = time.monotonic()
-                assert answer == b"slept %d" % (600 * SLOW), answer
+                assert answer == b"slept 600", answer
                 assert stopping[0][0] < t_answer, "STOPPING=1 only after the drain's work"
             rc, err = srv.stop(sig=None)
             assert len(notify.with_key("READY")) == 1, notify.snapshot()
@@ -276,6 +277,55 @@ def case_listen_pid_of_another_process_is_ignored():
     err = proc.stderr.decode()
     assert proc.returncode == 2, err
     assert "no socket named 'web' was passed (LISTEN_FDNAMES: none passed)" in err, err
+
+
+# --- the shipped unit files ------------------------------------------------------------
+
+UNIT_DIR = os.path.join(lptest.SOURCE, "server", "packaging")
+
+
+def unit_values(path, key):
+    with open(path) as f:
+        return [l.split("=", 1)[1].strip() for l in f if l.startswith(key + "=")]
+
+
+def case_shipped_units_verify_and_serve():
+    """server/packaging's linepool.service (as CMake configures it, pointed at this build)
+    and linepool.socket pass `systemd-analyze verify`; the service's ExecStart, given the
+    socket's FileDescriptorName through systemd-socket-activate, serves a client."""
+    need_activate()
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze not found: install Debian's systemd package"
+    configured = os.path.join(lptest.BUILD, "server", "linepool.service")
+    assert unit_values(configured, "Type") == ["notify"], configured
+    assert unit_values(configured, "WatchdogSec"), "the service sets a watchdog"
+    exec_start = unit_values(configured, "ExecStart")[0].split()
+    assert exec_start[0].endswith("/bin/linepool-server"), exec_start
+    socket_unit = os.path.join(UNIT_DIR, "linepool.socket")
+    name = unit_values(socket_unit, "FileDescriptorName")[0]
+    assert "systemd:%s=echo" % name in exec_start, (exec_start, name)
+    d = tempfile.mkdtemp(prefix="lp-units-")
+    try:
+        with open(configured) as f:
+            text = f.read().replace(exec_start[0], lptest.SERVER)
+        with open(os.path.join(d, "linepool.service"), "w") as f:
+            f.write(text)
+        shutil.copy(socket_unit, d)
+        proc = lptest.subprocess.run([analyze, "verify", "--man=no", "linepool.socket",
+                                      "linepool.service"], cwd=d, capture_output=True,
+                                     timeout=30 * SLOW)
+        assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr.decode()
+    finally:
+        shutil.rmtree(d)
+    port = free_port()
+    args = [a for a in exec_start[1:] if a != "$LINEPOOL_ARGS"]
+    with Server(*args, "--plugin-dir", lptest.PLUGIN_DIR, wait=False,
+                wrap=[ACTIVATE, "-l", "127.0.0.1:%d" % port, "--fdname=" + name]) as srv:
+        wait_for(lambda: "Listening" in srv.stderr(), 10, "systemd-socket-activate to listen")
+        with connect(port) as s:
+            s.sendall(b"from the unit\n")
+            assert recv_lines(s, 1)[0] == b"from the unit"
+        srv.stop()
 
 
 if __name__ == "__main__":

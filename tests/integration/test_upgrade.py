@@ -444,7 +444,8 @@ def case_sigusr2_twice_in_a_burst_upgrades_once():
 def case_sigusr2_during_the_drain_is_ignored():
     """SIGUSR2 after SIGTERM started the drain: logged and ignored (the process is stopping,
     and its listeners are closed); the drain finishes the handler's work and exits 0."""
-    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN) as srv:
+    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN, "--drain-timeout",
+                str(10 * SLOW)) as srv:
         with connect(srv.port) as s:
             s.sendall(b"sleep %d\n" % (500 * SLOW))
             lptest.wait_read_by(srv, s)
