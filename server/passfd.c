@@ -97,10 +97,11 @@ int passfd_from_env(struct passfds *p, char *err, size_t errlen)
     names_text = names_text ? strdup(names_text) : NULL;
     uint64_t pid, n = 0;
     int rc = 0;
-    if (pid_text && parse_env_count(pid_text, UINT32_MAX, &pid) == 0 && pid == (uint64_t)getpid()) {
+    if (pid_text && fds_text && parse_env_count(pid_text, UINT32_MAX, &pid) == 0 &&
+        pid == (uint64_t)getpid()) {
         if (parse_env_count(fds_text, MAX_FDS, &n)) {
             snprintf(err, errlen, "LISTEN_FDS=%s: expected a count of sockets from 0 to %d",
-                     fds_text ? fds_text : "(unset)", MAX_FDS);
+                     fds_text, MAX_FDS);
             rc = -EINVAL;
         } else {
             rc = take(p, (size_t)n, names_text, err, errlen);

@@ -23,10 +23,11 @@ struct passfds {
 };
 
 /* Takes the sockets passed to this process and unsets LISTEN_PID, LISTEN_FDS and
- * LISTEN_FDNAMES (so nothing this process starts inherits them). None when LISTEN_PID is
- * absent or another process's. Marks each close-on-exec. Returns 0, or a negative errno
- * with one line in err: a malformed count, a count of names that differs from LISTEN_FDS,
- * a passed fd that is not open. Main thread, before other threads read the environment. */
+ * LISTEN_FDNAMES (so nothing this process starts inherits them). None when LISTEN_PID or
+ * LISTEN_FDS is absent, or LISTEN_PID is another process's. Marks each close-on-exec.
+ * Returns 0, or a negative errno with one line in err: a malformed count, a count of names
+ * that differs from LISTEN_FDS, a passed fd that is not open. Main thread, before other
+ * threads read the environment. */
 int passfd_from_env(struct passfds *p, char *err, size_t errlen);
 
 /* Splits LISTEN_FDNAMES text into exactly n names (NULL text: n times "unknown"). Returns
