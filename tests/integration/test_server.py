@@ -564,8 +564,8 @@ HELP_DEFAULTS = {  # option -> the default its entry in --help must state, exact
     "--write-timeout": "(default: 30)",
     "--idle-timeout": "(default: 300)",
     "--drain-timeout": "(default: 2)",
-    "--admin": "127.0.0.1 when HOST is omitted (default: off)",
     "--upgrade-timeout": "(default: 10)",
+    "--admin": "127.0.0.1 when HOST is omitted (default: off)",
     "--verbose": None, "--quiet": None, "--help": None, "--version": None,
 }
 HELP_ENTRY_RE = re.compile(r"^  (?:-\w, |    )(--[a-z-]+)", re.M)
