@@ -9,6 +9,7 @@
 #include "textbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -69,6 +70,31 @@ struct admin *admin_open(const char *host, uint16_t port, char *err, size_t errl
         return NULL;
     }
     return a;
+}
+
+struct admin *admin_adopt(int fd, char *err, size_t errlen)
+{
+    struct admin *a = calloc(1, sizeof *a);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int flags = fcntl(fd, F_GETFL);
+    if (!a || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        snprintf(err, errlen, "--admin: passed socket %d: %s", fd,
+                 a ? strerror(errno) : "out of memory");
+        free(a);
+        close(fd);
+        return NULL;
+    }
+    a->epfd = a->quit_fd = -1;
+    a->lfd = fd;
+    addr_format((struct sockaddr *)&ss, a->addr);
+    return a;
+}
+
+int admin_fd(const struct admin *a)
+{
+    return a->lfd;
 }
 
 const char *admin_addr(const struct admin *a)

@@ -23,6 +23,13 @@ struct metrics_src;
  * line in err. Main thread, at startup. */
 struct admin *admin_open(const char *host, uint16_t port, char *err, size_t errlen);
 
+/* Like admin_open, on fd, a socket that listens already (handed over by a SIGUSR2 upgrade:
+ * passfd.h). Owns fd. NULL with one line in err. */
+struct admin *admin_adopt(int fd, char *err, size_t errlen);
+
+/* The listening socket, for an upgrade to hand over. */
+int admin_fd(const struct admin *a);
+
 /* The bound address, "127.0.0.1:9090". */
 const char *admin_addr(const struct admin *a);
 

@@ -54,8 +54,8 @@ static void free_strings(char ***arr, size_t *n)
     *n = 0;
 }
 
-/* A listener is given twice when its name, or its host and (non-zero) port, is. (An address
- * form without a host, such as a socket passed in, is compared by name only.) */
+/* A listener is given twice when its name, its host and (non-zero) port, or its systemd
+ * socket name (systemd:NAME takes every socket of that name) is. */
 static int check_duplicate(const struct config *cfg, const struct listen_spec *l, char *err,
                            size_t errlen)
 {
@@ -65,6 +65,8 @@ static int check_duplicate(const struct config *cfg, const struct listen_spec *l
             return say(err, errlen, -EINVAL, "listener name '%s' given twice", l->name);
         if (l->host && o->host && l->port && l->port == o->port && strcmp(l->host, o->host) == 0)
             return say(err, errlen, -EINVAL, "listener %s:%u given twice", l->host, l->port);
+        if (l->systemd && o->systemd && strcmp(l->systemd, o->systemd) == 0)
+            return say(err, errlen, -EINVAL, "listener systemd:%s given twice", l->systemd);
     }
     return 0;
 }
@@ -242,7 +244,9 @@ static const struct opt options[] = {
              "'listening on HOST:PORT (PLUGINS)' on stdout.\n"
              "NAME@ names the listener for plugins (unnamed, its name is its address).\n"
              "+proxy: each connection starts with a PROXY v1 or v2 header\n"
-             "(HAProxy send-proxy[-v2]); plugins see the client it names."},
+             "(HAProxy send-proxy[-v2]); plugins see the client it names.\n"
+             "HOST:PORT may be systemd:FDNAME: the sockets systemd passed\n"
+             "(LISTEN_FDS) whose FileDescriptorName is FDNAME."},
     {.name = "plugin",
      .metavar = "NAME[@INSTANCE][:ARGS]",
      .type = OPT_FUNC,
@@ -321,6 +325,13 @@ static const struct opt options[] = {
      .offset = FIELD(drain_timeout),
      .help = "at SIGINT/SIGTERM, time to finish received messages and flush\n"
              "replies before exiting anyway with status 1"},
+    {.name = "upgrade-timeout",
+     .metavar = "SEC",
+     .type = OPT_SECONDS,
+     .def = "10",
+     .offset = FIELD(upgrade_timeout),
+     .help = "at SIGUSR2, time the new process has to say it is ready before it\n"
+             "is killed and this one keeps serving"},
     {.name = "admin",
      .metavar = "[HOST:]PORT",
      .type = OPT_FUNC,
@@ -524,6 +535,10 @@ void config_usage(FILE *out, const struct config *cfg)
     fputs(
         "\nSizes take K, M, G, T suffixes (powers of 1024); times take s or ms (default\n"
         "seconds). Logs go to stderr; the listening lines and the exit summary go to stdout.\n"
+        "Signals: SIGTERM/SIGINT drain and exit (a second one exits at once); SIGUSR2 starts\n"
+        "the executable anew with the same arguments and listening sockets, and drains this\n"
+        "process once the new one is ready. Under systemd (Type=notify) it sends READY=1,\n"
+        "STOPPING=1 and WATCHDOG=1 to $NOTIFY_SOCKET.\n"
         "Exit status: 0 after a clean stop, 1 when the drain deadline passed or a second signal\n"
         "forced the exit, 2 when the server could not start. A fatal signal inside a plugin hook\n"
         "logs 'linepool-server: fatal SIGSEGV in plugin P, hook H, conn N' and the server\n"

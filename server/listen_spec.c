@@ -53,6 +53,21 @@ static int parse_inet(struct listen_spec *out, const char *text, size_t len, cha
     return 0;
 }
 
+/* systemd:FDNAME (text, len: after the prefix), FDNAME as systemd allows it
+ * (fdname_is_valid): 1-255 printable characters, no ':'. */
+static int parse_systemd(struct listen_spec *out, const char *text, size_t len, char *err,
+                         size_t errlen)
+{
+    int ok = len > 0 && len <= 255;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = text[i] > ' ' && text[i] < 127 && text[i] != ':';
+    if (!ok)
+        return say(err, errlen, -EINVAL,
+                   "expected systemd:NAME, NAME the socket's FileDescriptorName (1-255 "
+                   "printable characters, no ':')");
+    return (out->systemd = strndup(text, len)) ? 0 : -ENOMEM;
+}
+
 /* Address forms, tried in order: the first whose prefix the address starts with parses it
  * (prefix "" matches everything, so it comes last). A new form, such as "systemd:NAME" for
  * a socket passed by systemd, is one entry before it. */
@@ -60,6 +75,7 @@ static const struct {
     const char *prefix;
     int (*parse)(struct listen_spec *out, const char *text, size_t len, char *err, size_t errlen);
 } address_forms[] = {
+    {"systemd:", parse_systemd},
     {"", parse_inet},
 };
 
@@ -150,7 +166,9 @@ int listen_spec_parse(struct listen_spec *out, const char *text, char *err, size
     size_t i = 0;
     while (strncmp(addr, address_forms[i].prefix, strlen(address_forms[i].prefix)) != 0)
         i++; /* ends at the "" form */
-    int rc = address_forms[i].parse(out, addr, (size_t)(addr_end - addr), err, errlen);
+    size_t skip = strlen(address_forms[i].prefix);
+    int rc =
+        address_forms[i].parse(out, addr + skip, (size_t)(addr_end - addr) - skip, err, errlen);
     if (!rc)
         rc = parse_suffixes(out, addr_end, (size_t)(eq - addr_end), err, errlen);
     if (!rc)
@@ -163,8 +181,11 @@ int listen_spec_parse(struct listen_spec *out, const char *text, char *err, size
 void listen_spec_address(const struct listen_spec *l, char *out, size_t len)
 {
     int v6 = l->host && strchr(l->host, ':');
-    int n = snprintf(out, len, "%s%s%s%s%s:%u", l->name ? l->name : "", l->name ? "@" : "",
-                     v6 ? "[" : "", l->host ? l->host : "", v6 ? "]" : "", (unsigned)l->port);
+    int n = l->systemd
+                ? snprintf(out, len, "%s%ssystemd:%s", l->name ? l->name : "", l->name ? "@" : "",
+                           l->systemd)
+                : snprintf(out, len, "%s%s%s%s%s:%u", l->name ? l->name : "", l->name ? "@" : "",
+                           v6 ? "[" : "", l->host ? l->host : "", v6 ? "]" : "", (unsigned)l->port);
     for (size_t i = 0; listen_suffixes[i].name && n > 0 && (size_t)n < len; i++)
         if (l->flags & listen_suffixes[i].flag)
             n += snprintf(out + n, len - (size_t)n, "+%s", listen_suffixes[i].name);
@@ -176,6 +197,7 @@ void listen_spec_free(struct listen_spec *l)
         free(l->plugins[i]);
     free(l->plugins);
     free(l->host);
+    free(l->systemd);
     free(l->name);
     memset(l, 0, sizeof *l);
 }

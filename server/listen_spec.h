@@ -9,6 +9,7 @@
 struct listen_spec {
     char *name;     /* NAME@ before the address, or NULL (then the bound address names it) */
     char *host;     /* as written, brackets removed: "127.0.0.1", "::1", "localhost" */
+    char *systemd;  /* systemd:FDNAME: the passed sockets named FDNAME (host is NULL) */
     uint16_t port;  /* 0 = any free port */
     unsigned flags; /* LISTEN_ bits of the "+SUFFIX"es after the address */
     char **plugins; /* chain, in order */
@@ -28,8 +29,8 @@ int config_check_name(const char *name, size_t len);
  * an error. */
 int listen_spec_parse(struct listen_spec *out, const char *text, char *err, size_t errlen);
 
-/* "[NAME@]HOST:PORT[+SUFFIX...]" of l, bracketing an IPv6 host: the address part of the
- * spec, for error lines and round trips. */
+/* "[NAME@]HOST:PORT[+SUFFIX...]" (or "[NAME@]systemd:FDNAME[+SUFFIX...]") of l, bracketing an IPv6
+ * host: the address part of the spec, for error lines and round trips. */
 void listen_spec_address(const struct listen_spec *l, char *out, size_t len);
 
 void listen_spec_free(struct listen_spec *l);

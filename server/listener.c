@@ -119,6 +119,26 @@ int listeners_add(struct listeners *ls, const char *host, uint16_t port, void *u
     return rc;
 }
 
+int listeners_adopt(struct listeners *ls, int fd, void *user, char *err, size_t errlen)
+{
+    struct listener *l = &ls->items[ls->n];
+    *l = (struct listener){.fd = fd, .user = user};
+    ls->n++;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        snprintf(err, errlen, "passed socket %d: %s", fd, strerror(errno));
+        return -errno;
+    }
+    addr_format((struct sockaddr *)&ss, l->name);
+    int rc = watch(ls, l);
+    if (rc)
+        snprintf(err, errlen, "cannot poll listener %s: %s", l->name, strerror(-rc));
+    return rc;
+}
+
 static void reject_out_of_fds(struct listeners *ls, struct listener *l)
 {
     close(ls->reserve_fd);

@@ -53,6 +53,11 @@ int listeners_init(struct listeners *ls, size_t capacity, int epfd, listener_adm
 int listeners_add(struct listeners *ls, const char *host, uint16_t port, void *user, char *err,
                   size_t errlen);
 
+/* Polls fd, a socket that listens already (passed at exec: passfd.h), as the next listener:
+ * made non-blocking (a flag of the socket, shared with whoever else holds it) and named by
+ * its address. Owns fd from then on. 0 or -errno with a line in err. */
+int listeners_adopt(struct listeners *ls, int fd, void *user, char *err, size_t errlen);
+
 /* Accepts up to a burst on l (ls's listener with an event). Out of fds it pauses the whole
  * set for 100 ms (the second pause in a row also tells one waiting client why, through the
  * reserve fd); stats count the refusals. */

@@ -4,7 +4,9 @@
 #include "log.h"
 #include "registry.h"
 #include "server.h"
+#include "upgrade.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -49,6 +51,11 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
+    /* The path as started, resolved now: a binary replaced on disk (the usual upgrade) is
+     * what SIGUSR2 runs, while /proc/self/exe would name the old, deleted file. */
+    static char exe[PATH_MAX];
+    if (upgrade_resolve_exe(argv[0], exe, sizeof exe) == 0)
+        server_allow_upgrade(s, exe, argv);
     int status = server_run(s);
     if (status != 0)
         _exit(status); /* a worker may still be inside a plugin: no teardown under it */

@@ -72,6 +72,9 @@ struct worker {
     unsigned index;
     pthread_t thread;
     struct pool_worker ctx;
+    /* Written by the monitor: since when (CLOCK_MONOTONIC ns) the current callback has made
+     * no progress, 0 while it moves or waits. Read by pool_longest_stuck_ns. */
+    _Atomic uint64_t stuck_since_ns;
     /* Written by this worker only, read by the monitor once per look (and busy_ns by a
      * scrape). */
     _Alignas(64) _Atomic unsigned long runs; /* callbacks finished */
@@ -488,6 +491,27 @@ static int sleep_while_idle(struct pool *p)
     return !p->quitting;
 }
 
+/* A worker seen stuck has been so since the previous look, a tick ago. */
+static void note_stuck(struct worker *w, int stuck, uint64_t now)
+{
+    uint64_t since = atomic_load_explicit(&w->stuck_since_ns, memory_order_relaxed);
+    if (!stuck && since)
+        atomic_store_explicit(&w->stuck_since_ns, 0, memory_order_relaxed);
+    else if (stuck && !since)
+        atomic_store_explicit(&w->stuck_since_ns, now - TICK_NS, memory_order_relaxed);
+}
+
+uint64_t pool_longest_stuck_ns(struct pool *p)
+{
+    uint64_t now = monotonic_ns(), longest = 0;
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        uint64_t since = atomic_load_explicit(&p->workers[i].stuck_since_ns, memory_order_relaxed);
+        if (since && now > since && now - since > longest)
+            longest = now - since;
+    }
+    return longest;
+}
+
 static void *monitor_main(void *arg)
 {
     struct pool *p = arg;
@@ -505,14 +529,17 @@ static void *monitor_main(void *arg)
         if (p->quitting)
             break;
         int running = 0;
+        uint64_t now = monotonic_ns();
         for (unsigned i = 0; i < p->nthreads; i++) {
             struct worker *w = &p->workers[i];
             unsigned long r = atomic_load_explicit(&w->runs, memory_order_relaxed);
+            int stuck = 0;
             if (atomic_load_explicit(&w->phase, memory_order_relaxed) == PH_RUN) {
                 running = 1;
-                if (r == seen[i])
+                if ((stuck = r == seen[i]))
                     help_stuck(p, w, r);
             }
+            note_stuck(w, stuck, now);
             seen[i] = r;
         }
         idle = running ? 0 : idle + 1;

@@ -75,5 +75,9 @@ unsigned pool_threads(const struct pool *p);
  * and filling batches), up to the start of its last wait: a worker inside one long callback
  * is counted when it next waits. Only grows. Any thread. */
 uint64_t pool_busy_ns(struct pool *p, unsigned i);
+/* How long the longest-running callback in progress has gone without finishing, as the
+ * monitor last saw it (to about a millisecond); 0 when every worker moves or waits. Any
+ * thread. A watchdog keep-alive is held back while this is too long (server.c). */
+uint64_t pool_longest_stuck_ns(struct pool *p);
 
 #endif

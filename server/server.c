@@ -11,12 +11,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "monotonic.h"
+#include "notify.h"
+#include "passfd.h"
 #include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
 #include "stats.h"
 #include "timers.h"
 #include "timing.h"
+#include "upgrade.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,11 +55,22 @@ struct server {
     struct admin *admin;            /* --admin, or NULL */
     struct metrics_src metrics;     /* what the admin listener and the exit summary read */
     struct plugin_metrics pmetrics; /* what plugins registered (host metric_new) */
+    size_t nchains;
+    char (*fdnames)[PASSFD_NAME_MAX + 1]; /* per listener: its name when handed to an upgrade */
+    const struct listen_spec **specs;     /* per listener */
+    char admin_fdname[PASSFD_NAME_MAX + 1];
     int epfd, sigfd;
     _Atomic int draining;
     uint64_t next_id;
     unsigned max_conns;
     uint64_t next_sweep_ns, started_ns, drain_deadline_ns;
+    struct notify notify;   /* the service manager, if any (notify.h) */
+    struct passfds passed;  /* sockets passed at exec, until the listeners took theirs */
+    struct upgrade upgrade; /* a SIGUSR2 upgrade in progress */
+    const char *exe;        /* what SIGUSR2 runs, with argv; NULL: upgrades refused */
+    char *const *argv;
+    uint64_t next_ping_ns;
+    int watchdog_held; /* a keep-alive was withheld for a stuck worker */
 };
 
 static unsigned raise_fd_limit(void)
@@ -96,7 +110,10 @@ static int build_chain(struct server *s, const struct listen_spec *spec, struct 
         struct plugin *p =
             registry_get(s->reg, spec->plugins[i], dirs, s->cfg->nplugin_dirs, why, sizeof why);
         if (!p) {
-            snprintf(err, errlen, "--listen %s:%u: %s", spec->host, spec->port, why);
+            if (spec->systemd)
+                snprintf(err, errlen, "--listen systemd:%s: %s", spec->systemd, why);
+            else
+                snprintf(err, errlen, "--listen %s:%u: %s", spec->host, spec->port, why);
             return -ENOENT;
         }
         chain->plugins[i] = p;
@@ -115,28 +132,104 @@ static void print_listener(const struct listen_spec *spec, const char *name)
 
 static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *sa);
 
+/* One listener of spec: a passed socket named for it (systemd:NAME, or an upgrade's
+ * HOST/PORT: passfd.h), else a fresh bind. */
+static int open_one(struct server *s, const struct listen_spec *spec, size_t i, char *err,
+                    size_t errlen)
+{
+    struct chain *chain = &s->chains[i];
+    char *fdname = s->fdnames[i];
+    s->specs[i] = spec;
+    int rc = build_chain(s, spec, chain, err, errlen);
+    if (rc)
+        return rc;
+    char what[PASSFD_NAME_MAX + 16], why[128];
+    if (spec->systemd) {
+        snprintf(fdname, sizeof s->fdnames[i], "%s", spec->systemd);
+        snprintf(what, sizeof what, "systemd:%s", spec->systemd);
+    } else {
+        passfd_key(spec->host, spec->port, fdname, sizeof s->fdnames[i]);
+        snprintf(what, sizeof what, "%s:%u", spec->host, spec->port);
+    }
+    int fd = passfd_claim(&s->passed, fdname);
+    if (fd >= 0 && (rc = passfd_check_listening(fd, why, sizeof why))) {
+        snprintf(err, errlen, "--listen %s: the passed socket %d is %s", what, fd, why);
+        close(fd);
+        return rc;
+    }
+    if (fd >= 0)
+        rc = listeners_adopt(&s->listeners, fd, chain, err, errlen);
+    else if (spec->systemd)
+        rc = -ENOENT; /* not reached: count_listeners made sure there are enough */
+    else
+        rc = listeners_add(&s->listeners, spec->host, spec->port, chain, err, errlen);
+    if (rc)
+        return rc;
+    chain->listener_addr = s->listeners.items[i].name;
+    chain->listener_name = spec->name ? spec->name : chain->listener_addr;
+    chain->index = (unsigned)i;
+    return 0;
+}
+
+/* Listeners per spec: one, or every passed socket a systemd:NAME names (a socket unit may
+ * pass several under one name, e.g. an IPv4 and an IPv6 address). */
+static size_t listeners_of(const struct server *s, const struct listen_spec *spec)
+{
+    return spec->systemd ? passfd_count(&s->passed, spec->systemd) : 1;
+}
+
+static void passed_names(const struct passfds *p, char *out, size_t len)
+{
+    size_t off = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < p->n && off < len; i++)
+        off += (size_t)snprintf(out + off, len - off, "%s%s", i ? ":" : "", p->v[i].name);
+}
+
+/* How many listeners the specs make; 0 with a line in err when a systemd:NAME has none. */
+static size_t count_listeners(const struct server *s, char *err, size_t errlen)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < s->cfg->nlistens; i++) {
+        const struct listen_spec *spec = &s->cfg->listens[i];
+        size_t k = listeners_of(s, spec);
+        if (k == 0) {
+            char names[512];
+            passed_names(&s->passed, names, sizeof names);
+            snprintf(err, errlen,
+                     "--listen systemd:%s: no socket named '%s' was passed (LISTEN_FDNAMES: %s)",
+                     spec->systemd, spec->systemd, s->passed.n ? names : "none passed");
+            return 0;
+        }
+        total += k;
+    }
+    return total;
+}
+
 static int open_listeners(struct server *s, char *err, size_t errlen)
 {
-    size_t n = s->cfg->nlistens;
+    size_t n = count_listeners(s, err, errlen);
+    if (n == 0)
+        return -ENOENT; /* --listen is never empty: the defaults fill it */
     int rc = listeners_init(&s->listeners, n, s->epfd, admit, s);
-    if (rc || !(s->chains = calloc(n ? n : 1, sizeof *s->chains)))
+    if (rc || !(s->chains = calloc(n, sizeof *s->chains)) ||
+        !(s->fdnames = calloc(n, sizeof *s->fdnames)) || !(s->specs = calloc(n, sizeof *s->specs)))
         return rc ? rc : -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const struct listen_spec *spec = &s->cfg->listens[i];
-        struct chain *chain = &s->chains[i];
-        if ((rc = build_chain(s, spec, chain, err, errlen)))
-            return rc;
-        if ((rc = listeners_add(&s->listeners, spec->host, spec->port, chain, err, errlen)))
-            return rc;
-        chain->listener_addr = s->listeners.items[i].name;
-        chain->listener_name = spec->name ? spec->name : chain->listener_addr;
-        chain->index = (unsigned)i;
+    size_t i = 0;
+    for (size_t k = 0; k < s->cfg->nlistens; k++) {
+        const struct listen_spec *spec = &s->cfg->listens[k];
+        for (size_t left = listeners_of(s, spec); left > 0; left--, i++) {
+            s->nchains = i + 1;
+            if ((rc = open_one(s, spec, i, err, errlen)))
+                return rc;
+        }
     }
+    passfd_finish(&s->passed);
     /* Print only once every listener is bound, so a script that sees the lines can connect. */
     if (s->admin)
         printf("admin listening on %s\n", admin_addr(s->admin));
-    for (size_t i = 0; i < n; i++)
-        print_listener(&s->cfg->listens[i], s->listeners.items[i].name);
+    for (i = 0; i < n; i++)
+        print_listener(s->specs[i], s->listeners.items[i].name);
     fflush(stdout);
     return 0;
 }
@@ -148,6 +241,7 @@ static int setup_signals(struct server *s)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR2);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL))
         return -EINVAL;
     if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
@@ -159,7 +253,7 @@ static int setup_signals(struct server *s)
 static size_t longest_chain(const struct server *s)
 {
     size_t n = 1;
-    for (size_t i = 0; i < s->cfg->nlistens; i++)
+    for (size_t i = 0; i < s->nchains; i++)
         n = s->chains[i].n > n ? s->chains[i].n : n;
     return n;
 }
@@ -224,6 +318,24 @@ static int start_admin(struct server *s)
     return s->admin ? admin_start(s->admin, &s->metrics) : 0;
 }
 
+/* The admin listener: the socket an upgrading parent passed for it, else a fresh bind. */
+static struct admin *open_admin(struct server *s, char *err, size_t errlen)
+{
+    char why[128];
+    strcpy(s->admin_fdname, "admin/");
+    passfd_key(s->cfg->admin_host, s->cfg->admin_port, s->admin_fdname + 6,
+               sizeof s->admin_fdname - 6);
+    int fd = passfd_claim(&s->passed, s->admin_fdname);
+    if (fd < 0)
+        return admin_open(s->cfg->admin_host, s->cfg->admin_port, err, errlen);
+    if (passfd_check_listening(fd, why, sizeof why)) {
+        snprintf(err, errlen, "--admin: the passed socket %d is %s", fd, why);
+        close(fd);
+        return NULL;
+    }
+    return admin_adopt(fd, err, errlen);
+}
+
 static unsigned pick_max_conns(const struct config *cfg)
 {
     unsigned fds = raise_fd_limit();
@@ -244,6 +356,8 @@ static struct server *server_new(const struct config *cfg, char *err, size_t err
     s->listeners.reserve_fd = -1;
     s->started_ns = monotonic_ns();
     connset_init(&s->conns);
+    upgrade_init(&s->upgrade);
+    s->notify.fd = -1; /* nobody to notify until notify_from_env says */
     return s;
 }
 
@@ -282,8 +396,11 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     if (!s)
         return NULL;
     s->max_conns = pick_max_conns(cfg);
-    int rc = chain_crash_report_install();
-    if (rc || (rc = make_registry(s)))
+    /* The environment is read before any thread starts (unsetenv is not thread-safe). */
+    int rc = notify_from_env(&s->notify, err, errlen);
+    if (rc || (rc = passfd_from_env(&s->passed, err, errlen)))
+        goto out_free;
+    if ((rc = chain_crash_report_install()) || (rc = make_registry(s)))
         goto out_fail;
     /* Signals are blocked before any plugin loads: a thread a plugin starts in its load hook
      * inherits the mask, so SIGTERM reaches our signalfd and never kills the process there. */
@@ -293,8 +410,7 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
         goto out_fail;
     if ((rc = load_plugins(s, err, errlen)))
         goto out_free;
-    if (cfg->admin_host &&
-        !(s->admin = admin_open(cfg->admin_host, cfg->admin_port, err, errlen))) {
+    if (cfg->admin_host && !(s->admin = open_admin(s, err, errlen))) {
         rc = -EADDRNOTAVAIL;
         goto out_free;
     }
@@ -381,6 +497,12 @@ static void kick_drain(struct conn *c, void *arg)
 
 static void start_drain(struct server *s, const char *signame)
 {
+    if (s->upgrade.child) {
+        log_warn("%s: abandoning the upgrade: killing new process %d, which was not ready yet",
+                 signame, (int)s->upgrade.child);
+        upgrade_abandon(&s->upgrade);
+    }
+    notify_send(&s->notify, "STOPPING=1\nSTATUS=draining");
     size_t nconns = connset_count(&s->conns);
     log_info("%s: stopping; finishing %zu connection%s (deadline %.3f s)", signame, nconns,
              nconns == 1 ? "" : "s", s->cfg->drain_timeout);
@@ -416,13 +538,113 @@ static void sweep(struct server *s, uint64_t now)
     connset_foreach(&s->conns, sweep_one, &sw);
 }
 
-/* Returns the signal's name when one arrived, else NULL. */
-static const char *read_signal(struct server *s)
+/* Returns the signal that arrived, or 0. */
+static int read_signal(struct server *s)
 {
     struct signalfd_siginfo si;
     if (read(s->sigfd, &si, sizeof si) != sizeof si)
-        return NULL;
-    return si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+        return 0;
+    return (int)si.ssi_signo;
+}
+
+/* SIGUSR2: start the new process; this one keeps serving until it is ready. */
+static void start_upgrade(struct server *s)
+{
+    if (atomic_load(&s->draining)) {
+        log_warn("SIGUSR2 during the drain: ignored (this process is stopping)");
+        return;
+    }
+    if (s->upgrade.child) {
+        log_warn("SIGUSR2: ignored, the upgrade to pid %d is in progress", (int)s->upgrade.child);
+        return;
+    }
+    if (!s->exe) {
+        log_warn("SIGUSR2: ignored, the server's own path is unknown");
+        return;
+    }
+    size_t n = s->listeners.n;
+    struct upgrade_fd *fds = calloc(n + 1, sizeof *fds);
+    if (!fds) {
+        log_error("SIGUSR2: out of memory; still serving");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        fds[i] = (struct upgrade_fd){.fd = s->listeners.items[i].fd, .name = s->fdnames[i]};
+    if (s->admin) /* the admin port moves too: the new process could not bind it */
+        fds[n++] = (struct upgrade_fd){.fd = admin_fd(s->admin), .name = s->admin_fdname};
+    char target[128], err[512];
+    notify_target(&s->notify, target, sizeof target);
+    int rc = upgrade_start(&s->upgrade, s->exe, s->argv, fds, n, target, s->notify.watchdog_ns,
+                           (uint64_t)(s->cfg->upgrade_timeout * NS_PER_S), err, sizeof err);
+    free(fds);
+    if (rc) {
+        log_error("SIGUSR2: upgrade failed: %s; still serving", err);
+        return;
+    }
+    log_info("SIGUSR2: started %s as pid %d; waiting up to %.3f s for it to be ready", s->exe,
+             (int)s->upgrade.child, s->cfg->upgrade_timeout);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->upgrade};
+    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->upgrade.sock, &ev);
+}
+
+/* The upgrade's progress: once the new process is ready this one hands the service over
+ * (the manager learns the new main pid) and drains as at SIGTERM. */
+static void check_upgrade(struct server *s, uint64_t now)
+{
+    char why[128];
+    pid_t child = s->upgrade.child;
+    enum upgrade_state st = upgrade_poll(&s->upgrade, now, why, sizeof why);
+    if (st == UPGRADE_PENDING)
+        return;
+    if (st == UPGRADE_FAILED) {
+        log_error("upgrade: new process %d %s; still serving", (int)child, why);
+        return;
+    }
+    log_info("upgrade: new process %d is ready; pid %d stops accepting and drains", (int)child,
+             (int)getpid());
+    char msg[128];
+    snprintf(msg, sizeof msg, "MAINPID=%d\nSTATUS=upgraded: pid %d serves", (int)child, (int)child);
+    notify_send(&s->notify, msg);
+    notify_close(&s->notify); /* no longer the main process: STOPPING would stop the service */
+    upgrade_done(&s->upgrade);
+    /* Health checks and scrapes go to the new process from now on (this one's /readyz would
+     * answer 503 for the drain). */
+    admin_free(s->admin);
+    s->admin = NULL;
+    start_drain(s, "upgrade");
+}
+
+/* WATCHDOG=1 every half interval, held back while a worker is stuck in one callback for
+ * longer than that: a wedged plugin ends in the manager's watchdog action. */
+static void watchdog_tick(struct server *s, uint64_t now)
+{
+    uint64_t every = s->notify.watchdog_ns / 2;
+    if (!every || now < s->next_ping_ns)
+        return;
+    s->next_ping_ns = now + every;
+    uint64_t stuck = s->pool ? pool_longest_stuck_ns(s->pool) : 0;
+    if (stuck > every) {
+        if (!s->watchdog_held)
+            log_warn("watchdog: a worker has been in one callback for %.3f s; keep-alive withheld",
+                     (double)stuck / NS_PER_S);
+        s->watchdog_held = 1;
+        return;
+    }
+    if (s->watchdog_held)
+        log_info("watchdog: every worker moves again; keep-alive resumed");
+    s->watchdog_held = 0;
+    notify_send(&s->notify, "WATCHDOG=1");
+}
+
+/* The main loop's longest sleep: until the next sweep, ping or upgrade check. */
+static int loop_timeout_ms(const struct server *s, uint64_t now)
+{
+    int ms = atomic_load(&s->draining) || s->upgrade.child ? 10 : 100;
+    if (s->notify.watchdog_ns) {
+        uint64_t left = s->next_ping_ns > now ? (s->next_ping_ns - now + 999999) / 1000000 : 0;
+        ms = left < (uint64_t)ms ? (int)left : ms;
+    }
+    return ms;
 }
 
 static void print_summary(struct server *s)
@@ -442,9 +664,14 @@ static void print_summary(struct server *s)
 static void handle_event(struct server *s, void *ptr, int *forced)
 {
     if (ptr == &s->sigfd) {
-        const char *sig = read_signal(s);
-        if (!sig)
+        int signo = read_signal(s);
+        if (!signo)
             return;
+        if (signo == SIGUSR2) {
+            start_upgrade(s);
+            return;
+        }
+        const char *sig = signo == SIGINT ? "SIGINT" : "SIGTERM";
         if (atomic_load(&s->draining)) {
             log_warn("%s again: exiting now with %zu connections open", sig,
                      connset_count(&s->conns));
@@ -452,21 +679,48 @@ static void handle_event(struct server *s, void *ptr, int *forced)
         } else {
             start_drain(s, sig);
         }
+    } else if (ptr == &s->upgrade) {
+        if (s->upgrade.child)
+            check_upgrade(s, monotonic_ns());
     } else if (!atomic_load(&s->draining)) {
         listeners_accept(&s->listeners, ptr, monotonic_ns());
     }
 }
 
+static void announce_ready(struct server *s)
+{
+    char status[512];
+    size_t off = (size_t)snprintf(status, sizeof status, "STATUS=listening on");
+    for (size_t i = 0; i < s->listeners.n && off < sizeof status; i++)
+        off += (size_t)snprintf(status + off, sizeof status - off, "%s %s", i ? "," : "",
+                                s->listeners.items[i].name);
+    char mainpid[32];
+    snprintf(mainpid, sizeof mainpid, "\nMAINPID=%d", (int)getpid());
+    if (off + strlen(mainpid) < sizeof status)
+        strcat(status, mainpid);
+    notify_ready(&s->notify, status);
+    s->next_ping_ns = monotonic_ns();
+}
+
+void server_allow_upgrade(struct server *s, const char *exe, char *const argv[])
+{
+    s->exe = exe;
+    s->argv = argv;
+}
+
 int server_run(struct server *s)
 {
     int forced = 0;
+    announce_ready(s);
     for (;;) {
         struct epoll_event evs[16];
-        int timeout = atomic_load(&s->draining) ? 10 : 100;
-        int n = epoll_wait(s->epfd, evs, 16, timeout);
+        int n = epoll_wait(s->epfd, evs, 16, loop_timeout_ms(s, monotonic_ns()));
         for (int i = 0; i < n && !forced; i++)
             handle_event(s, evs[i].data.ptr, &forced);
         uint64_t now = monotonic_ns();
+        watchdog_tick(s, now);
+        if (s->upgrade.child && !forced)
+            check_upgrade(s, now);
         if (!atomic_load(&s->draining))
             listeners_tick(&s->listeners, now);
         if (now >= s->next_sweep_ns) {
@@ -505,6 +759,9 @@ void server_free(struct server *s)
     if (!s)
         return;
     admin_free(s->admin);
+    upgrade_abandon(&s->upgrade);
+    notify_close(&s->notify);
+    passfd_finish(&s->passed);
     pool_free(s->pool);
     timers_free(s->timers);
     conn_slab_free(s->env.slab);
@@ -513,9 +770,11 @@ void server_free(struct server *s)
     free(s->env.timing);
     registry_free(s->reg);
     listeners_free(&s->listeners);
-    for (size_t i = 0; s->chains && i < s->cfg->nlistens; i++)
+    for (size_t i = 0; s->chains && i < s->nchains; i++)
         free(s->chains[i].plugins);
     free(s->chains);
+    free(s->fdnames);
+    free(s->specs);
     if (s->sigfd >= 0)
         close(s->sigfd);
     if (s->epfd >= 0)

@@ -19,9 +19,13 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen);
  * 0, or a negative errno with one line in err. */
 int server_check(const struct config *cfg, char *err, size_t errlen);
 
-/* Serves until SIGINT/SIGTERM, then drains. Returns the exit status: 0 after a clean drain,
- * 1 when the drain deadline passed or a second signal forced the stop (the process should
- * then _exit: a worker may still be inside a plugin). */
+/* Lets SIGUSR2 start exe (an absolute path) with argv as the server's successor. Both must
+ * outlive the server. Without this call SIGUSR2 is logged and ignored. */
+void server_allow_upgrade(struct server *s, const char *exe, char *const argv[]);
+
+/* Tells the service manager READY=1 (notify.h), then serves until SIGINT/SIGTERM, then drains.
+ * Returns the exit status: 0 after a clean drain, 1 when the drain deadline passed or a second
+ * signal forced the stop (the process should then _exit: a worker may still be inside a plugin). */
 int server_run(struct server *s);
 
 /* Frees a server whose run returned 0, or one that never ran. */

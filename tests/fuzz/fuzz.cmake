@@ -5,7 +5,7 @@
 set(LP_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
 set(LP_FUZZ_TARGETS framer config values plugin_args plugin_schema hdr json hlog template
-    admin_proto proxy)
+    admin_proto proxy passfd)
 set(LP_FUZZ_proxy_SOURCES ${PROJECT_SOURCE_DIR}/server/proxy.c)
 set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
 set(LP_FUZZ_admin_proto_SOURCES ${PROJECT_SOURCE_DIR}/server/admin_proto.c)
@@ -13,6 +13,8 @@ set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
     ${PROJECT_SOURCE_DIR}/server/listen_spec.c ${PROJECT_SOURCE_DIR}/server/opt.c
     ${PROJECT_SOURCE_DIR}/server/values.c ${PROJECT_SOURCE_DIR}/server/cidr.c)
 set(LP_FUZZ_values_SOURCES ${PROJECT_SOURCE_DIR}/server/opt.c ${PROJECT_SOURCE_DIR}/server/values.c)
+set(LP_FUZZ_passfd_SOURCES ${PROJECT_SOURCE_DIR}/server/passfd.c
+    ${PROJECT_SOURCE_DIR}/server/log.c ${PROJECT_SOURCE_DIR}/server/values.c)
 set(LP_FUZZ_plugin_args_SOURCES) # plugins/args.h is header-only
 set(LP_FUZZ_plugin_schema_SOURCES ${PROJECT_SOURCE_DIR}/server/plugin_schema.c
     ${PROJECT_SOURCE_DIR}/server/values.c)

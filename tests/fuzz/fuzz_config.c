@@ -54,22 +54,31 @@ static int parse(struct config *cfg, const struct words *w, char *err, size_t er
     return config_parse(cfg, w->argc, argv, err, errlen);
 }
 
-/* "[NAME@]HOST:PORT[+proxy]=A,B", bracketing the host when it needs it, parses back to the
- * same spec. */
+static int same_or_both_null(const char *a, const char *b)
+{
+    return !a == !b && (!a || strcmp(a, b) == 0);
+}
+
+/* "[NAME@]HOST:PORT[+proxy]=A,B" (or "[NAME@]systemd:FDNAME[+proxy]=A,B"), bracketing the
+ * host when it needs it, parses back to the same spec. */
 static void check_listen_round_trip(const struct listen_spec *l)
 {
     char text[8192], err[256];
-    int bracket = strchr(l->host, ':') || l->host[0] == '[';
-    int n = snprintf(text, sizeof text, "%s%s%s%s%s:%u%s=", l->name ? l->name : "",
-                     l->name ? "@" : "", bracket ? "[" : "", l->host, bracket ? "]" : "",
-                     (unsigned)l->port, l->flags & LISTEN_PROXY ? "+proxy" : "");
+    int bracket = l->host && (strchr(l->host, ':') || l->host[0] == '[');
+    const char *proxy = l->flags & LISTEN_PROXY ? "+proxy" : "";
+    int n = l->systemd ? snprintf(text, sizeof text, "%s%ssystemd:%s%s=", l->name ? l->name : "",
+                                  l->name ? "@" : "", l->systemd, proxy)
+                       : snprintf(text, sizeof text, "%s%s%s%s%s:%u%s=", l->name ? l->name : "",
+                                  l->name ? "@" : "", bracket ? "[" : "", l->host,
+                                  bracket ? "]" : "", (unsigned)l->port, proxy);
     for (size_t i = 0; i < l->nplugins && n > 0 && (size_t)n < sizeof text; i++)
         n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", i ? "," : "", l->plugins[i]);
     if (n <= 0 || (size_t)n >= sizeof text)
         return;
     struct listen_spec again;
     FUZZ_CHECK(listen_spec_parse(&again, text, err, sizeof err) == 0);
-    FUZZ_CHECK(strcmp(again.host, l->host) == 0 && again.port == l->port);
+    FUZZ_CHECK(same_or_both_null(again.host, l->host) && again.port == l->port);
+    FUZZ_CHECK(same_or_both_null(again.systemd, l->systemd));
     FUZZ_CHECK(!again.name == !l->name && (!l->name || strcmp(again.name, l->name) == 0));
     FUZZ_CHECK(again.nplugins == l->nplugins && again.flags == l->flags);
     for (size_t i = 0; i < l->nplugins; i++)
@@ -79,7 +88,11 @@ static void check_listen_round_trip(const struct listen_spec *l)
 
 static void check_listen(const struct listen_spec *l)
 {
-    FUZZ_CHECK(l->host && l->host[0] && !strchr(l->host, '=') && !strchr(l->host, '@'));
+    if (l->systemd) /* systemd:NAME, NAME as systemd's FileDescriptorName allows */
+        FUZZ_CHECK(!l->host && l->systemd[0] && strlen(l->systemd) <= 255 &&
+                   !strchr(l->systemd, ':') && !strchr(l->systemd, '=') && l->port == 0);
+    else
+        FUZZ_CHECK(l->host && l->host[0] && !strchr(l->host, '=') && !strchr(l->host, '@'));
     FUZZ_CHECK(!l->name || config_check_name(l->name, strlen(l->name)) == 0);
     FUZZ_CHECK(l->nplugins >= 1);
     for (size_t i = 0; i < l->nplugins; i++)
@@ -108,7 +121,7 @@ static void check_config(const struct config *c)
     FUZZ_CHECK(c->max_conns <= 10000000);
     FUZZ_CHECK(c->max_output >= 1024);
     FUZZ_CHECK(seconds_ok(c->write_timeout) && seconds_ok(c->idle_timeout));
-    FUZZ_CHECK(seconds_ok(c->drain_timeout));
+    FUZZ_CHECK(seconds_ok(c->drain_timeout) && seconds_ok(c->upgrade_timeout));
     FUZZ_CHECK(c->verbosity >= -1);
 }
 
@@ -128,7 +141,8 @@ static int same_config(const struct config *a, const struct config *b)
         return 0;
     for (size_t i = 0; i < a->nlistens; i++) {
         const struct listen_spec *x = &a->listens[i], *y = &b->listens[i];
-        if (strcmp(x->host, y->host) || x->port != y->port || x->flags != y->flags ||
+        if (!same_or_both_null(x->host, y->host) || !same_or_both_null(x->systemd, y->systemd) ||
+            x->port != y->port || x->flags != y->flags ||
             !same_strings(x->plugins, x->nplugins, y->plugins, y->nplugins))
             return 0;
     }

@@ -44,15 +44,18 @@ LISTEN_RE = re.compile(r"^listening on (\S+):(\d+) \((.*)\)$")
 class Server:
     """A running linepool-server. Use as a context manager; stop() returns (rc, stderr)."""
 
-    def __init__(self, *args, expect_listeners=None, env=None, preexec_fn=None, wait=True):
-        self.args = server_command(*args)
+    def __init__(self, *args, expect_listeners=None, env=None, preexec_fn=None, wait=True,
+                 wrap=(), pass_fds=(), exe=None):
+        """wrap: a command that execs the server (e.g. systemd-socket-activate ...); exe: a
+        copy of the server binary to run instead of the build's."""
+        self.args = list(wrap) + server_command(*args, exe=exe)
         self.stderr_file = tempfile.NamedTemporaryFile(prefix="lp-stderr-", delete=False)
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
                                      stderr=self.stderr_file, env=full_env,
-                                     preexec_fn=preexec_fn)
+                                     preexec_fn=preexec_fn, pass_fds=pass_fds)
         self.listeners = []  # (host, port, plugins)
         self.stdout_lines = []
         self.rc = None
@@ -173,9 +176,9 @@ class Server:
             pass
 
 
-def server_command(*args):
+def server_command(*args, exe=None):
     """The argv that runs linepool-server with args, under valgrind when LP_VALGRIND=1."""
-    return VALGRIND + [SERVER] + [str(a) for a in args]
+    return VALGRIND + [exe or SERVER] + [str(a) for a in args]
 
 
 def run_server(*args, timeout=10, **kw):

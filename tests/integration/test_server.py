@@ -566,6 +566,7 @@ HELP_DEFAULTS = {  # option -> the default its entry in --help must state, exact
     "--write-timeout": "(default: 30)",
     "--idle-timeout": "(default: 300)",
     "--drain-timeout": "(default: 2)",
+    "--upgrade-timeout": "(default: 10)",
     "--admin": "127.0.0.1 when HOST is omitted (default: off)",
     "--proxy-trusted": "(default: 127.0.0.0/8,::1)",
     "--proxy-timeout": "(default: 3)",

@@ -215,4 +215,35 @@ ADMIN = [
           "/metrics and the exit summary sum only worker 0's counters"),
 ]
 
-FAULTS = STABLE + REWRITTEN + ADMIN
+# --- systemd and the binary upgrade (issue 14 point 5, issue 15 point 3) -------------------
+
+OPERATIONS = [
+    fault("upgrade_closes_listeners_before_ready",
+          [("server/server.c",
+            "    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->upgrade};\n",
+            "    listeners_close(&s->listeners);\n"
+            "    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->upgrade};\n")],
+          ["test_upgrade.failed_upgrades_keep_the_old_process_serving"],
+          "the old process lets go of its listeners as soon as the new one starts: when the "
+          "new one fails, nobody accepts"),
+    fault("upgrade_listen_pid_of_the_parent",
+          [("server/upgrade.c", "    put_pid(sp->listen_pid, getpid());\n",
+            "    put_pid(sp->listen_pid, getppid());\n")],
+          ["test_upgrade.upgrade_runs_the_file_on_disk_now"],
+          "LISTEN_PID names the parent: the new process ignores the passed sockets and binds "
+          "its own (another port, another inode)"),
+    fault("watchdog_never_withheld",
+          [("server/server.c", "    if (stuck > every) {\n", "    if (0 && stuck > every) {\n")],
+          ["test_systemd.watchdog_withheld_while_a_handler_is_stuck"],
+          "WATCHDOG=1 keeps coming while a handler is stuck: systemd never restarts a wedged "
+          "server"),
+    fault("stopping_sent_at_the_upgrade",
+          [("server/server.c",
+            "    notify_close(&s->notify); /* no longer the main process: STOPPING would stop the "
+            "service */\n", "")],
+          ["test_upgrade.upgrade_under_systemd_hands_over_mainpid"],
+          "the old process still notifies after the handover (STOPPING=1 would stop the "
+          "service under systemd)"),
+]
+
+FAULTS = STABLE + REWRITTEN + ADMIN + OPERATIONS

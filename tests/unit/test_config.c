@@ -392,6 +392,28 @@ static void listen_forms(void)
     free(l.plugins);
 }
 
+static void listen_systemd_form(void)
+{
+    struct listen_spec l;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(listen_spec_parse(&l, "api@systemd:web=echo,counter", err, sizeof err),
+                          0);
+    CU_ASSERT_PTR_NULL(l.host);
+    CU_ASSERT_STRING_EQUAL(l.systemd, "web");
+    CU_ASSERT_STRING_EQUAL(l.name, "api");
+    CU_ASSERT_EQUAL(l.nplugins, 2);
+    listen_spec_address(&l, err, sizeof err);
+    CU_ASSERT_STRING_EQUAL(err, "api@systemd:web");
+    listen_spec_free(&l);
+    const char *bad[] = {"systemd:=echo", "systemd:a b=echo", "systemd:a:b=echo"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        CU_ASSERT_EQUAL(listen_spec_parse(&l, bad[i], err, sizeof err), -EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "expected systemd:NAME"));
+        listen_spec_free(&l);
+    }
+}
+
 static void parsing_twice_starts_fresh(void)
 {
     struct config cfg;
@@ -495,6 +517,7 @@ static CU_TestInfo config_tests[] = {
     {"command_line_over_config_file", command_line_over_config_file},
     {"help_documents_every_option_with_its_default", help_documents_every_option_with_its_default},
     {"grammar_and_range_errors_differ", grammar_and_range_errors_differ},
+    {"listen_systemd_form", listen_systemd_form},
     {"parsing_twice_starts_fresh", parsing_twice_starts_fresh},
     CU_TEST_INFO_NULL,
 };
