@@ -302,6 +302,22 @@ static const struct opt options[] = {
      .offset = FIELD(drain_timeout),
      .help = "at SIGINT/SIGTERM, time to finish received messages and flush\n"
              "replies before exiting anyway with status 1"},
+    {.name = "max-generations",
+     .metavar = "N",
+     .type = OPT_UINT,
+     .min = 1,
+     .max = 64,
+     .def = "2",
+     .offset = FIELD(max_generations),
+     .help = "at SIGHUP, refuse to reload a plugin that already has N versions\n"
+             "loaded (older ones still serving connections)"},
+    {.name = "reload-timeout",
+     .metavar = "SEC",
+     .type = OPT_SECONDS,
+     .def = "5",
+     .offset = FIELD(reload_timeout),
+     .help = "at SIGHUP, give up on a new version whose load hook has not\n"
+             "returned after SEC seconds; the old one keeps serving"},
     {.name = "admin",
      .metavar = "[HOST:]PORT",
      .type = OPT_FUNC,

@@ -26,6 +26,8 @@ struct config {
     double write_timeout; /* seconds a paused (slow-reading) client may stay stuck */
     double idle_timeout;  /* seconds without traffic before a close; 0 = never */
     double drain_timeout; /* seconds granted to finish work at shutdown */
+    unsigned max_generations; /* versions of one plugin loaded before SIGHUP refuses */
+    double reload_timeout;    /* seconds a reloaded plugin's load hook may take */
     char *admin_host;     /* --admin HOST:PORT, or NULL (no admin listener) */
     uint16_t admin_port;
     int verbosity; /* -1 quiet, 0 normal, 1+ verbose */

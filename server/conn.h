@@ -60,7 +60,10 @@ struct conn {
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */
     uint64_t id;
-    const struct chain *chain;
+    const struct chain *chain; /* its listener's (names, length); not its plugins */
+    struct plugin **plugins;   /* the version of each plugin it runs: its own copy of the
+                                * listener's chain at accept, changed only by migration */
+    uint32_t migrates;         /* slots whose plugin may move it to a newer version */
     struct framer in;
     char *out; /* queued reply bytes [out_off, out_len); NULL when none */
     size_t out_off, out_len, out_cap;
@@ -71,7 +74,7 @@ struct conn {
         struct sockaddr_in6 in6;
     } peer;
     char *peer_text; /* formatted on first use */
-    void *states[];  /* one per plugin in chain */
+    void *states[];  /* one per plugin in chain, then the `plugins` array */
 };
 
 /* Counters a worker bumps for every read and write: one block per worker, on its own cache

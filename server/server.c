@@ -12,6 +12,7 @@
 #include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
+#include "reload.h"
 #include "stats.h"
 #include "timers.h"
 #include "timing.h"
@@ -41,6 +42,7 @@ struct stats stats;
 struct server {
     const struct config *cfg;
     struct registry *reg;
+    struct reload *reload; /* SIGHUP */
     struct pool *pool;
     struct conn_env env; /* the pool's context: read by every connection, fixed once started */
     struct timers *timers;
@@ -54,6 +56,7 @@ struct server {
     _Atomic int draining;
     uint64_t next_id;
     unsigned max_conns;
+    size_t retiring; /* plugin versions waiting for their last connection */
     uint64_t next_sweep_ns, started_ns, drain_deadline_ns;
 };
 
@@ -146,12 +149,27 @@ static int setup_signals(struct server *s)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL))
         return -EINVAL;
     if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return -errno;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->sigfd};
     return epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0 ? -errno : 0;
+}
+
+static int start_reload(struct server *s)
+{
+    size_t n = s->cfg->nlistens;
+    struct chain **chains = calloc(n ? n : 1, sizeof *chains);
+    if (!chains)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        chains[i] = &s->chains[i];
+    s->reload = reload_new(s->reg, s->timers, chains, n, s->cfg->max_generations,
+                           s->cfg->reload_timeout);
+    free(chains);
+    return s->reload ? 0 : -ENOMEM;
 }
 
 static size_t longest_chain(const struct server *s)
@@ -298,7 +316,7 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     }
     if ((rc = open_listeners(s, err, errlen)))
         goto out_free;
-    if ((rc = start_workers(s)) || (rc = start_admin(s)))
+    if ((rc = start_reload(s)) || (rc = start_workers(s)) || (rc = start_admin(s)))
         goto out_fail;
     log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes", LP_VERSION,
              pool_threads(s->pool), s->max_conns, cfg->max_line);
@@ -398,20 +416,23 @@ static const char *read_signal(struct server *s)
     struct signalfd_siginfo si;
     if (read(s->sigfd, &si, sizeof si) != sizeof si)
         return NULL;
-    return si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+    return si.ssi_signo == SIGINT ? "SIGINT" : si.ssi_signo == SIGHUP ? "SIGHUP" : "SIGTERM";
 }
 
 static void print_summary(struct server *s)
 {
     double up = (double)(conn_now_ns() - s->started_ns) / NS_PER_S;
     struct metrics_totals t = {0};
+    uint64_t reloads, reload_failures;
     if (s->metrics.env)
         metrics_totals(&s->metrics, &t); /* the counters /metrics reads */
+    reload_counts(s->reload, &reloads, &reload_failures);
     printf("linepool-server: stopped after %.3f s: connections=%llu messages=%llu bytes_in=%llu "
-           "bytes_out=%llu rejected=%llu\n",
+           "bytes_out=%llu rejected=%llu reloads=%llu reload_failures=%llu\n",
            up, (unsigned long long)t.accepted, (unsigned long long)t.messages,
            (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
-           (unsigned long long)t.rejected);
+           (unsigned long long)t.rejected, (unsigned long long)reloads,
+           (unsigned long long)reload_failures);
     fflush(stdout);
 }
 
@@ -421,7 +442,13 @@ static void handle_event(struct server *s, void *ptr, int *forced)
         const char *sig = read_signal(s);
         if (!sig)
             return;
-        if (atomic_load(&s->draining)) {
+        if (strcmp(sig, "SIGHUP") == 0) {
+            if (atomic_load(&s->draining))
+                log_info("SIGHUP while stopping: no reload");
+            else
+                reload_run(s->reload);
+            s->retiring = reload_retire(s->reload);
+        } else if (atomic_load(&s->draining)) {
             log_warn("%s again: exiting now with %zu connections open", sig,
                      connset_count(&s->conns));
             *forced = 1;
@@ -438,13 +465,15 @@ int server_run(struct server *s)
     int forced = 0;
     for (;;) {
         struct epoll_event evs[16];
-        int timeout = atomic_load(&s->draining) ? 10 : 100;
+        int timeout = atomic_load(&s->draining) || s->retiring ? 10 : 100;
         int n = epoll_wait(s->epfd, evs, 16, timeout);
         for (int i = 0; i < n && !forced; i++)
             handle_event(s, evs[i].data.ptr, &forced);
         uint64_t now = conn_now_ns();
         if (!atomic_load(&s->draining))
             listeners_tick(&s->listeners, now);
+        if (s->retiring)
+            s->retiring = reload_retire(s->reload);
         if (now >= s->next_sweep_ns) {
             sweep(s, now);
             s->next_sweep_ns = now + SWEEP_NS;
@@ -488,6 +517,8 @@ void server_free(struct server *s)
     free(s->env.listeners);
     free(s->env.timing);
     registry_free(s->reg);
+    host_shared_free(); /* after the last unload */
+    reload_free(s->reload);
     listeners_free(&s->listeners);
     for (size_t i = 0; s->chains && i < s->cfg->nlistens; i++)
         free(s->chains[i].plugins);
