@@ -174,10 +174,10 @@ struct lp_host {
     void (*metric_add)(struct lp_metric *m, int64_t delta);
     void (*metric_set)(struct lp_metric *m, int64_t value);
 
-    /* Reload (minor 2). A zeroed block of `size` bytes that outlives every generation of the calling instance:
-     * each version loaded by SIGHUP gets the SAME block for the same `name`, so totals kept
-     * there in atomics survive a reload. Only from load/load_args (NULL elsewhere, or when a
-     * block of that name exists with another size: change `name` when its layout changes).
+    /* Reload (minor 2). A zeroed block of `size` bytes that outlives every generation of the
+     * calling instance: each version loaded by SIGHUP gets the SAME block for the same `name`, so
+     * totals kept there in atomics survive a reload. Only from load/load_args (NULL elsewhere, or
+     * when a block of that name exists with another size: change `name` when its layout changes).
      * Freed by the host at exit, after the last unload. */
     void *(*shared)(const char *name, size_t size);
 };

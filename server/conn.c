@@ -392,8 +392,7 @@ static int deliver(void *arg, const char *msg, size_t len)
     r->msgs++;
     if (__builtin_expect(c->migrates != 0, 0) && migrate(c) < 0)
         return 1;
-    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, msg, len,
-                  r->k->timing);
+    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, msg, len, r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
     if (c->flags & C_DEFERRED_NOW) {

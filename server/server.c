@@ -166,8 +166,8 @@ static int start_reload(struct server *s)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
         chains[i] = &s->chains[i];
-    s->reload = reload_new(s->reg, s->timers, chains, n, s->cfg->max_generations,
-                           s->cfg->reload_timeout);
+    s->reload =
+        reload_new(s->reg, s->timers, chains, n, s->cfg->max_generations, s->cfg->reload_timeout);
     free(chains);
     return s->reload ? 0 : -ENOMEM;
 }

@@ -108,6 +108,7 @@ class Client:
         self.prefix = None
         self.last_answer = time.monotonic()
         self.worst_gap = self.worst_at = 0.0
+        self.long_waits = []  # (start, end) of every wait over 20 ms
         self.sending = True
         self.out = b""
         sel.register(self.sock, selectors.EVENT_READ, self)
@@ -131,6 +132,8 @@ class Client:
         now = time.monotonic()
         if now - self.last_answer > self.worst_gap:
             self.worst_gap, self.worst_at = now - self.last_answer, now
+        if now - self.last_answer > 0.02:
+            self.long_waits.append((self.last_answer, now))
         self.last_answer = now
         self.buf += chunk
         *lines, self.buf = self.buf.split(b"\n")
@@ -186,7 +189,7 @@ def case_fifty_clients_through_twenty_reloads():
         next_reload = start + 0.1
         awaiting = None  # the echo outcome count we wait to grow after a SIGHUP
         probe = None
-        hups = []  # when each SIGHUP was sent
+        hups, reloaded = [], []  # when each SIGHUP was sent, when its line was seen
         deadline = start + 60 * SLOW
         while done < reloads or any(c.answered < c.sent for c in clients):
             assert time.monotonic() < deadline, "the run did not finish"
@@ -207,6 +210,7 @@ def case_fifty_clients_through_twenty_reloads():
                 got = outcomes(srv, "echo")
                 if len(got) > awaiting:
                     assert got[awaiting] == "reloaded", srv.stderr()[-3000:]
+                    reloaded.append(time.monotonic())
                     # a new connection must get the new version; its answer is read by this
                     # loop like the others', so no client waits while the probe does
                     probe = Probe(srv.port, b"probe %d" % done, installed + b"probe %d" % done,
@@ -240,6 +244,15 @@ def case_fifty_clients_through_twenty_reloads():
         for plugin in ("echo", "counter"):
             assert unloads(err, plugin) == {g: 1 for g in range(1, reloads + 2)}, \
                 (plugin, unloads(err, plugin))
+        # the longest wait that overlapped a reload (SIGHUP to its log line) and the longest
+        # that did not: a reload's own cost shows as a difference between the two
+        during = [b - a for c in clients for a, b in c.long_waits
+                  if any(a < r and b > h for h, r in zip(hups, reloaded))]
+        apart = [b - a for c in clients for a, b in c.long_waits
+                 if not any(a < r and b > h for h, r in zip(hups, reloaded))]
+        print("waits over 20 ms: %d overlapping a reload (longest %.1f ms), %d not (longest "
+              "%.1f ms)" % (len(during), max(during, default=0) * 1000, len(apart),
+                            max(apart, default=0) * 1000))
         print("%d clients, %d reloads in %.2f s: sent=%d echoed=%d counted=%d, worst reply "
               "gap %.1f ms (from %+.1f ms to %+.1f ms of the nearest SIGHUP)"
               % (clients_n, reloads, elapsed, sent, sum(c.answered for c in clients),

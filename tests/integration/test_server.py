@@ -564,9 +564,9 @@ HELP_DEFAULTS = {  # option -> the default its entry in --help must state, exact
     "--write-timeout": "(default: 30)",
     "--idle-timeout": "(default: 300)",
     "--drain-timeout": "(default: 2)",
-    "--admin": "127.0.0.1 when HOST is omitted (default: off)",
     "--max-generations": "(default: 2)",
     "--reload-timeout": "(default: 5)",
+    "--admin": "127.0.0.1 when HOST is omitted (default: off)",
     "--verbose": None, "--quiet": None, "--help": None, "--version": None,
 }
 HELP_ENTRY_RE = re.compile(r"^  (?:-\w, |    )(--[a-z-]+)", re.M)
