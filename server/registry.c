@@ -606,8 +606,8 @@ static int run_load_bounded(const struct lp_host *host, struct candidate *c, voi
     return rc;
 }
 
-int registry_reload(struct registry *r, struct plugin *old, double timeout_s, struct plugin **fresh,
-                    char *err, size_t errlen)
+int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
+                    struct plugin **fresh, char *err, size_t errlen)
 {
     struct candidate c = {0};
     void *state = NULL;
@@ -616,7 +616,7 @@ int registry_reload(struct registry *r, struct plugin *old, double timeout_s, st
     for (const struct plugin *p = r->retiring; p; p = p->older)
         if (strcmp(p->key, old->key) == 0 && p->gen >= gen)
             gen = p->gen + 1;
-    if (!(c.own_args = strdup(old->args)) || !(c.name = strdup(old->path)) ||
+    if (!(c.own_args = strdup(args ? args : old->args)) || !(c.name = strdup(old->path)) ||
         !(c.path = strdup(old->path)) || !(c.key = strdup(old->key))) {
         fail(err, errlen, rc, "out of memory");
         goto out_free;

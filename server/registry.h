@@ -84,12 +84,13 @@ struct plugin *registry_at(struct registry *r, size_t i);
 /* ---- reload (main thread, but plugin_migrate_hold) -------------------------------------
  * A reload loads a NEW version of a loaded plugin beside the old one: from a private copy of
  * its file (glibc's dlopen hands back the already-open object for a path or a file it has
- * loaded), checked like a first load (ABI, descriptor, the same name, the same arguments, its
+ * loaded), checked like a first load (ABI, descriptor, the same name, `args` (NULL: the
+ * arguments it has), its
  * load hook bounded by timeout_s: a hook still running then is abandoned, its code left
  * mapped). Nothing is published: *fresh belongs to the caller until registry_publish.
  * Returns 0 or -errno with one line in err. */
-int registry_reload(struct registry *r, struct plugin *old, double timeout_s, struct plugin **fresh,
-                    char *err, size_t errlen);
+int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
+                    struct plugin **fresh, char *err, size_t errlen);
 
 /* Makes fresh the current version of old's instance: registry_find finds it, every older
  * version's successor points to it (connections that migrate move there), and old joins

@@ -2,11 +2,14 @@
 #include "reload.h"
 
 #include "chain.h"
+#include "config.h"
 #include "log.h"
+#include "plugin_schema.h"
 #include "registry.h"
 #include "timers.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +64,58 @@ static void swap_in_chains(struct reload *rl, const struct plugin *old, struct p
                 rl->chains[i]->plugins[k] = fresh;
 }
 
-static void reload_one(struct reload *rl, struct plugin *p)
+/* The arguments the re-read config file gives instance `key` (its `plugin NAME[@I]:ARGS`
+ * line), or NULL when it names none: the instance keeps the arguments it has. */
+static const char *args_in(const struct config *file, const char *key)
+{
+    const char *found = NULL;
+    for (size_t i = 0; file && i < file->nplugin_specs; i++) {
+        char *name, *inst, why[8], spec_key[256];
+        const char *args;
+        if (plugin_schema_split_spec(file->plugin_specs[i], &name, &inst, &args, why, sizeof why))
+            continue;
+        snprintf(spec_key, sizeof spec_key, "%s%s%s", name, inst ? "@" : "", inst ? inst : "");
+        if (strcmp(spec_key, key) == 0)
+            found = args; /* points into the spec, which the config owns */
+        free(name);
+        free(inst);
+    }
+    return found;
+}
+
+/* SIGHUP re-reads --config FILE for the plugins' arguments. A file that no longer parses
+ * is reported and the plugins reload with the arguments they have. Returns 1 when *file
+ * was filled (config_free it). */
+static int reread(const char *path, struct config *file)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL, err[512] = "";
+    size_t len = 0;
+    int rc = -errno;
+    if (f) {
+        FILE *mem = open_memstream(&text, &len);
+        char buf[8192];
+        size_t n;
+        while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
+            fwrite(buf, 1, n, mem);
+        rc = ferror(f) || !mem ? -EIO : 0;
+        if (mem)
+            fclose(mem);
+        fclose(f);
+    }
+    if (!rc)
+        rc = config_parse_text(file, path, text, len, err, sizeof err);
+    free(text);
+    if (rc < 0) {
+        log_warn("SIGHUP: %s not re-read, plugins keep their arguments: %s", path,
+                 err[0] ? err : strerror(-rc));
+        config_free(file);
+        return 0;
+    }
+    return 1;
+}
+
+static void reload_one(struct reload *rl, struct plugin *p, const char *args)
 {
     uint64_t older;
     unsigned live = registry_versions(rl->reg, p, &older);
@@ -75,7 +129,7 @@ static void reload_one(struct reload *rl, struct plugin *p)
     }
     char err[1024];
     struct plugin *fresh = NULL;
-    int rc = registry_reload(rl->reg, p, rl->timeout_s, &fresh, err, sizeof err);
+    int rc = registry_reload(rl->reg, p, args, rl->timeout_s, &fresh, err, sizeof err);
     if (rc) {
         rl->failures++;
         log_warn("plugin %s: reload failed, generation %u (%s) keeps serving: %s", p->key, p->gen,
@@ -92,13 +146,20 @@ static void reload_one(struct reload *rl, struct plugin *p)
              (unsigned long long)older, older == 1 ? "" : "s");
 }
 
-void reload_run(struct reload *rl)
+void reload_run(struct reload *rl, const char *config_path)
 {
     reload_retire(rl); /* what already can go does not count against --max-generations */
+    struct config file;
+    int have = config_path && reread(config_path, &file);
     size_t n = registry_count(rl->reg);
-    log_info("SIGHUP: reloading %zu plugin%s", n, n == 1 ? "" : "s");
-    for (size_t i = 0; i < n; i++)
-        reload_one(rl, registry_at(rl->reg, i));
+    log_info("SIGHUP: reloading %zu plugin%s%s%s", n, n == 1 ? "" : "s",
+             have ? ", arguments from " : "", have ? config_path : "");
+    for (size_t i = 0; i < n; i++) {
+        struct plugin *p = registry_at(rl->reg, i);
+        reload_one(rl, p, have ? args_in(&file, p->key) : NULL);
+    }
+    if (have)
+        config_free(&file);
 }
 
 size_t reload_retire(struct reload *rl)

@@ -446,7 +446,7 @@ static void handle_event(struct server *s, void *ptr, int *forced)
             if (atomic_load(&s->draining))
                 log_info("SIGHUP while stopping: no reload");
             else
-                reload_run(s->reload);
+                reload_run(s->reload, s->cfg->config_path);
             s->retiring = reload_retire(s->reload);
         } else if (atomic_load(&s->draining)) {
             log_warn("%s again: exiting now with %zu connections open", sig,

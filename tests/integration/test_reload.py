@@ -451,5 +451,41 @@ def case_abi_1_0_plugin_reloads():
             srv.stop()
 
 
+def case_sighup_rereads_plugin_arguments_from_config_file():
+    """With --config FILE, SIGHUP reads the file again: counter's new version takes the
+    marker its `plugin` line now gives, for new connections and for the witness, which moves
+    to it; a file that no longer parses is reported and the plugins keep their arguments."""
+    with PluginDir("echo", "counter") as d:
+        conf = os.path.join(d.path, "linepool.conf")
+
+        def write(text):
+            with open(conf, "w") as f:
+                f.write(text)
+
+        write("listen 127.0.0.1:0=counter,echo\nplugin counter:marker=END\n")
+        with Server("--config", conf, "--plugin-dir", d.path, expect_listeners=1) as srv:
+            w = connect(srv.port)
+            assert ask(w, b"a\nEND", 2) == [b"a", b"count messages=1 bytes=2"]
+            write("listen 127.0.0.1:0=counter,echo\nplugin counter:marker=FIN\n")
+            assert hup(srv, "counter") == "reloaded"
+            assert "SIGHUP: reloading 2 plugins, arguments from %s" % conf in srv.stderr()
+            # the witness moves to the new counter at its next message: FIN is the marker
+            assert ask(w, b"END\nFIN", 2) == [b"END", b"count messages=2 bytes=6"]
+            with connect(srv.port) as n:
+                assert ask(n, b"FIN") == [b"count messages=0 bytes=0"]
+            write("listen 127.0.0.1:0=counter,echo\nplugin counter:bogus=1\n")
+            assert hup(srv, "counter") == "reload failed"
+            assert re.search(r"WARN  plugin counter: reload failed, generation 2 \(1\.0\.0\) "
+                             r"keeps serving: plugin counter: unknown argument 'bogus'",
+                             srv.stderr()), srv.stderr()
+            write("listen = nonsense\n")
+            assert hup(srv, "counter") == "reloaded"
+            assert re.search(r"WARN  SIGHUP: %s not re-read, plugins keep their arguments: "
+                             % re.escape(conf), srv.stderr()), srv.stderr()
+            assert ask(w, b"FIN") == [b"count messages=2 bytes=6"]
+            w.close()
+            srv.stop()
+
+
 if __name__ == "__main__":
     lptest.main(globals())

@@ -449,7 +449,7 @@ static void reload_loads_a_second_version_beside_the_first(void)
 {
     CU_ASSERT_EQUAL_FATAL(registry_load(reg, "echo", build_dirs, 1, err, sizeof err), 0);
     struct plugin *old = registry_find(reg, "echo"), *fresh = NULL;
-    CU_ASSERT_EQUAL_FATAL(registry_reload(reg, old, 5.0, &fresh, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(registry_reload(reg, old, NULL, 5.0, &fresh, err, sizeof err), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fresh);
     CU_ASSERT_PTR_NOT_EQUAL(fresh->handle, old->handle);
     CU_ASSERT_STRING_NOT_EQUAL(fresh->copy, old->copy);
@@ -484,7 +484,7 @@ static void reload_of_missing_file_refused(void)
     CU_ASSERT_EQUAL_FATAL(registry_load(reg, spec, broken_dirs, 2, err, sizeof err), 0);
     struct plugin *old = registry_at(reg, 0), *fresh = NULL;
     unlink(file);
-    CU_ASSERT_EQUAL(registry_reload(reg, old, 5.0, &fresh, err, sizeof err), -ENOENT);
+    CU_ASSERT_EQUAL(registry_reload(reg, old, NULL, 5.0, &fresh, err, sizeof err), -ENOENT);
     snprintf(want, sizeof want, "plugin %s: No such file or directory", file);
     CU_ASSERT_STRING_EQUAL(err, want);
     CU_ASSERT_PTR_NULL(fresh);
