@@ -213,6 +213,8 @@ const char *conn_peer_text(struct conn *c)
 
 int conn_reply(struct conn *c, const void *bytes, size_t len)
 {
+    if (len == 0)
+        return 0; /* an empty message echoed: memcpy into a NULL buffer is undefined */
     if (c->out_len + len > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 512;
         while (cap < c->out_len + len)
