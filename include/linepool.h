@@ -7,7 +7,10 @@
  * struct lp_host function table handed to its load hook.
  *
  * Thread rules (the host guarantees these; a plugin relies on nothing more):
- *   - load and unload run once per instance, on the main thread, with no connection open.
+ *   - load and unload run once per instance, with no connection open on that instance:
+ *     load on the main thread (at a SIGHUP reload, on a helper thread with signals blocked),
+ *     unload on the main thread. SIGHUP loads a NEW version of every plugin beside the old
+ *     one (see "Reload" below): each version is its own instance with its own statics.
  *     `--plugin counter@a --plugin counter@b` loads one file twice: two states, one code, so
  *     a plugin that may be loaded twice keeps everything in its state (statics are shared).
  *   - All hooks of ONE connection (open, read, message, close) run one at a time, in
@@ -177,6 +180,13 @@ struct lp_host {
      * After a LOCAL or UNKNOWN header (the proxy's own health check) both are the socket's
      * peer. NULL on a listener without +proxy. Valid until the close hook returns. */
     const char *(*via)(struct lp_conn *conn);
+
+    /* Reload (minor 2). A zeroed block of `size` bytes that outlives every generation of the
+     * calling instance: each version loaded by SIGHUP gets the SAME block for the same `name`, so
+     * totals kept there in atomics survive a reload. Only from load/load_args (NULL elsewhere, or
+     * when a block of that name exists with another size: change `name` when its layout changes).
+     * Freed by the host at exit, after the last unload. */
+    void *(*shared)(const char *name, size_t size);
 };
 
 /* For `complete`: close the connection once this answer is written. */
@@ -273,7 +283,35 @@ struct lp_plugin {
      * LP_NOT_MINE). Only the first plugin of the chain with this hook gets it. */
     void (*unhandled)(void *state, struct lp_conn *conn, void *conn_state, const char *msg,
                       size_t len);
+
+    /* ---- minor 2: moving live connections to a reloaded version ----------------------- */
+
+    /* Reload (SIGHUP). The server loads a new version of every plugin from a private copy of
+     * its file and uses it for connections opened from then on; a connection keeps the
+     * version it started with until it closes, and that version's unload runs once its last
+     * connection has closed (its close hooks returned) and its last timer finished. So a
+     * plugin is reload-safe when it keeps everything in its state (not in statics other
+     * versions would need), and its unload stops and JOINS every thread it started (code
+     * that runs after unload runs from an unmapped file).
+     *
+     * A plugin that gives BOTH hooks below lets its connections move to the new version at
+     * a message boundary: before the next message is delivered, the old version's
+     * conn_export writes the connection's state into buf (cap bytes, at least
+     * LP_EXPORT_MIN) and sets *len, and on success frees its conn_state (the connection is
+     * no longer its own: no close hook follows); then the new version's conn_import builds
+     * *conn_state from the bytes. That message and all later ones go to the new version;
+     * every message is handled by exactly one version. A negative export keeps the
+     * connection where it is (it is asked again at the next message); a negative import
+     * gives the bytes back to the old version's conn_import. A connection with timers or
+     * deferred answers outstanding moves only once they are done. */
+    int (*conn_export)(void *state, struct lp_conn *conn, void *conn_state, void *buf, size_t cap,
+                       size_t *len);
+    int (*conn_import)(void *state, struct lp_conn *conn, const void *buf, size_t len,
+                       void **conn_state);
 };
+
+/* The smallest buffer conn_export is given. */
+#define LP_EXPORT_MIN 4096
 
 /* The symbol the loader looks up. */
 #define LP_PLUGIN_SYMBOL "lp_plugin"

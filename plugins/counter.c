@@ -1,6 +1,9 @@
 /* counter - counts messages and bytes per connection and for the whole server. The message
  * `Y` (marker=TEXT) answers this connection's totals: "count messages=N bytes=M". On a
- * minor-2 host the closed connections' totals are also metrics (linepool_plugin_counted_*). */
+ * minor-2 host the closed connections' totals are also metrics (linepool_plugin_counted_*).
+ * Reload-safe: the server totals live in a block the host keeps across versions (shared),
+ * and a connection's tally moves to a reloaded version (conn_export/conn_import), so both
+ * survive a SIGHUP (a reloaded version gets its instance's metrics back). */
 #include <linepool.h>
 
 #include <errno.h>
@@ -11,14 +14,20 @@
 
 extern const struct lp_plugin lp_plugin;
 
+/* Closed connections' totals. Each connection adds its own once, at close, so the message
+ * path touches no shared cache line and the sum at unload is exact. */
+struct totals {
+    _Atomic uint64_t conns, messages, bytes;
+    _Atomic uint32_t versions; /* loaded versions sharing it: the last to unload reports */
+};
+
 struct counter {
     const struct lp_host *host;
-    char marker[128]; /* the message that asks for the totals, exact bytes */
+    struct totals *tot; /* the host's block shared by every version, or `own` */
+    struct totals own;  /* for a host without `shared` (older than minor 2) */
+    char marker[128];   /* the message that asks for the totals, exact bytes */
     size_t marker_len;
     int reset, quiet;
-    /* Closed connections' totals. Each connection adds its own once, at close, so the
-     * message path touches no shared cache line and the sum at unload is exact. */
-    _Atomic uint64_t conns, messages, bytes;
     struct lp_metric *m_conns, *m_messages, *m_bytes; /* NULL on an older host */
 };
 
@@ -66,6 +75,13 @@ static int counter_load(const struct lp_load *ld, void **state, char *err, size_
         c->m_bytes = c->host->metric_new(LP_METRIC_COUNTER, "counted_bytes_total",
                                          "Bytes counted on closed connections, newlines included");
     }
+    c->tot = &c->own;
+    if (LP_HOST_HAS(c->host, shared)) {
+        struct totals *shared = c->host->shared("totals.v1", sizeof *shared);
+        if (shared)
+            c->tot = shared;
+    }
+    atomic_fetch_add_explicit(&c->tot->versions, 1, memory_order_relaxed);
     *state = c;
     return 0;
 }
@@ -73,11 +89,14 @@ static int counter_load(const struct lp_load *ld, void **state, char *err, size_
 static void counter_unload(void *state)
 {
     struct counter *c = state;
-    if (c->conns) /* nothing to say when no connection came through us */
+    /* An old version unloaded after a reload says nothing: the totals go on in the newer
+     * one. acq_rel: the last one sees every other version's adds. */
+    int last = atomic_fetch_sub_explicit(&c->tot->versions, 1, memory_order_acq_rel) == 1;
+    if (last && c->tot->conns) /* nothing to say when no connection came through us */
         c->host->log(&lp_plugin, LP_LOG_INFO,
                      "server totals: connections=%llu messages=%llu bytes=%llu",
-                     (unsigned long long)c->conns, (unsigned long long)c->messages,
-                     (unsigned long long)c->bytes);
+                     (unsigned long long)c->tot->conns, (unsigned long long)c->tot->messages,
+                     (unsigned long long)c->tot->bytes);
     free(c);
 }
 
@@ -97,15 +116,55 @@ static void counter_close(void *state, struct lp_conn *conn, void *conn_state)
         c->host->log(&lp_plugin, LP_LOG_INFO, "conn %llu %s closed: messages=%llu bytes=%llu",
                      (unsigned long long)c->host->conn_id(conn), c->host->peer(conn),
                      (unsigned long long)t->messages, (unsigned long long)t->bytes);
-    atomic_fetch_add_explicit(&c->conns, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->messages, t->messages, memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->bytes, t->bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->tot->conns, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->tot->messages, t->messages, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->tot->bytes, t->bytes, memory_order_relaxed);
     if (c->m_conns) { /* the same totals, for /metrics: added once per connection */
         c->host->metric_add(c->m_conns, 1);
         c->host->metric_add(c->m_messages, (int64_t)t->messages);
         c->host->metric_add(c->m_bytes, (int64_t)t->bytes);
     }
     free(t);
+}
+
+/* A tally as it crosses to another version: tagged, so a version with another layout
+ * refuses it instead of misreading it. */
+#define TALLY_MAGIC 0x636e7431u /* "cnt1" */
+struct tally_blob {
+    uint32_t magic, size;
+    struct tally t;
+};
+
+static int counter_export(void *state, struct lp_conn *conn, void *conn_state, void *buf,
+                          size_t cap, size_t *len)
+{
+    (void)state, (void)conn;
+    struct tally_blob b = {.magic = TALLY_MAGIC, .size = sizeof b.t};
+    if (!conn_state || cap < sizeof b)
+        return -EINVAL;
+    b.t = *(struct tally *)conn_state;
+    memcpy(buf, &b, sizeof b);
+    *len = sizeof b;
+    free(conn_state); /* the connection is the new version's now */
+    return 0;
+}
+
+static int counter_import(void *state, struct lp_conn *conn, const void *buf, size_t len,
+                          void **conn_state)
+{
+    (void)state, (void)conn;
+    struct tally_blob b;
+    if (len != sizeof b)
+        return -EINVAL;
+    memcpy(&b, buf, sizeof b);
+    if (b.magic != TALLY_MAGIC || b.size != sizeof b.t)
+        return -EINVAL;
+    struct tally *t = malloc(sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    *t = b.t;
+    *conn_state = t;
+    return 0;
 }
 
 static void answer(struct counter *c, struct lp_conn *conn, struct tally *t)
@@ -149,4 +208,6 @@ LP_EXPORT const struct lp_plugin lp_plugin = {
     .open = counter_open,
     .close = counter_close,
     .message = counter_message,
+    .conn_export = counter_export,
+    .conn_import = counter_import,
 };

@@ -1,7 +1,15 @@
 /* echo - answers every message with the same bytes plus '\n'. */
 #include <linepool.h>
 
-static const struct lp_host *host; /* the same for every instance */
+/* A test build answers visibly differently (tests/integration/reload.cmake builds one as
+ * echo_v2.so, to stand in for a new version at a reload): every reply starts with
+ * LP_ECHO_PREFIX. The prefix is a constant, so the bundled echo pays nothing for it. */
+#ifndef LP_ECHO_PREFIX
+#define LP_ECHO_PREFIX  ""
+#define LP_ECHO_VERSION "1.0.0"
+#endif
+
+static const struct lp_host *host; /* the same for every instance of one version */
 
 static const struct lp_arg echo_args[] = {{0}}; /* no arguments: any is refused */
 
@@ -17,6 +25,8 @@ static enum lp_verdict echo_message(void *state, struct lp_conn *conn, void *con
 {
     (void)state;
     (void)conn_state;
+    if (sizeof LP_ECHO_PREFIX > 1)
+        host->reply(conn, LP_ECHO_PREFIX, sizeof LP_ECHO_PREFIX - 1);
     host->reply(conn, msg, len);
     host->reply(conn, "\n", 1);
     return LP_NEXT;
@@ -25,7 +35,7 @@ static enum lp_verdict echo_message(void *state, struct lp_conn *conn, void *con
 LP_EXPORT const struct lp_plugin lp_plugin = {
     .abi = LP_PLUGIN_ABI,
     .name = "echo",
-    .version = "1.0.0",
+    .version = LP_ECHO_VERSION,
     .summary = "answers each message verbatim plus a newline",
     .args = echo_args,
     .load_args = echo_load,

@@ -45,15 +45,16 @@ static uint64_t conn_id_of(struct lp_conn *c)
     return ((struct conn *)c)->id;
 }
 
-int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const char **refused_by)
+int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
+               const char **refused_by)
 {
     struct chain_site site = {.hook = "open", .conn_id = conn_id_of(c)};
     int rc = 0;
-    for (size_t i = 0; i < ch->n; i++) /* chain_close runs for all of them, refused or not */
-        atomic_fetch_add_explicit(&ch->plugins[i]->open_conns, 1, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++) /* chain_close runs for all of them, refused or not */
+        atomic_fetch_add_explicit(&ps[i]->open_conns, 1, memory_order_relaxed);
     enter(&site);
-    for (size_t i = 0; i < ch->n; i++) {
-        struct plugin *p = ch->plugins[i];
+    for (size_t i = 0; i < n; i++) {
+        struct plugin *p = ps[i];
         site.name = p->key;
         if (p->desc->open && p->desc->open(p->state, c, &states[i]) < 0) {
             *refused_by = p->key;
@@ -65,26 +66,26 @@ int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const c
     return rc;
 }
 
-void chain_read(const struct chain *ch, struct lp_conn *c, void **states, size_t n)
+void chain_read(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states, size_t nbytes)
 {
     struct chain_site site = {.hook = "read", .conn_id = conn_id_of(c)};
     enter(&site);
-    for (size_t i = 0; i < ch->n; i++) {
-        struct plugin *p = ch->plugins[i];
+    for (size_t i = 0; i < n; i++) {
+        struct plugin *p = ps[i];
         site.name = p->key;
         if (p->desc->read)
-            p->desc->read(p->state, c, states[i], n);
+            p->desc->read(p->state, c, states[i], nbytes);
     }
     current = NULL;
 }
 
 /* Nobody handled the message: the chain's first catch-all answers it. */
-static void unhandled(const struct chain *ch, struct lp_conn *c, void **states, const char *msg,
-                      size_t len, struct chain_site *site)
+static void unhandled(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
+                      const char *msg, size_t len, struct chain_site *site)
 {
     site->hook = "unhandled";
-    for (size_t i = 0; i < ch->n; i++) {
-        struct plugin *p = ch->plugins[i];
+    for (size_t i = 0; i < n; i++) {
+        struct plugin *p = ps[i];
         if (p->desc->unhandled) {
             site->name = p->key;
             p->desc->unhandled(p->state, c, states[i], msg, len);
@@ -93,15 +94,15 @@ static void unhandled(const struct chain *ch, struct lp_conn *c, void **states, 
     }
 }
 
-void chain_message(const struct chain *ch, struct lp_conn *c, void **states, const char *msg,
-                   size_t len, struct timing *row)
+void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
+                   const char *msg, size_t len, struct timing *row)
 {
     struct chain_site site = {.hook = "message", .conn_id = conn_id_of(c)};
     int handled = 0;
     enter(&site);
     uint64_t t0 = row ? monotonic_ns() : 0;
-    for (size_t i = 0; i < ch->n; i++) {
-        struct plugin *p = ch->plugins[i];
+    for (size_t i = 0; i < n; i++) {
+        struct plugin *p = ps[i];
         site.name = p->key;
         enum lp_verdict v = p->desc->message(p->state, c, states[i], msg, len);
         if (row) {
@@ -115,16 +116,16 @@ void chain_message(const struct chain *ch, struct lp_conn *c, void **states, con
             break;
     }
     if (!handled)
-        unhandled(ch, c, states, msg, len, &site);
+        unhandled(ps, n, c, states, msg, len, &site);
     current = NULL;
 }
 
-void chain_close(const struct chain *ch, struct lp_conn *c, void **states)
+void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states)
 {
     struct chain_site site = {.hook = "close", .conn_id = conn_id_of(c)};
     enter(&site);
-    for (size_t i = ch->n; i-- > 0;) {
-        struct plugin *p = ch->plugins[i];
+    for (size_t i = n; i-- > 0;) {
+        struct plugin *p = ps[i];
         site.name = p->key;
         if (p->desc->close)
             p->desc->close(p->state, c, states[i]);

@@ -1,7 +1,9 @@
 /* chain - the plugins on one listener, run in order for each event of a connection, and
  * the record of which plugin hook a thread is in (named in the log if it crashes there).
- * The chain is immutable once the server starts; `states` is the connection's array of
- * per-plugin states (one slot per plugin), owned by the connection's owner thread. */
+ * A listener's chain holds the current version of each plugin (a reload swaps one in, on the
+ * main thread, which alone reads it); each connection copies it when accepted and runs its
+ * own copy (`ps`, n slots), next to its array of per-plugin states (one slot per plugin),
+ * both owned by the connection's owner thread. */
 #ifndef LINEPOOL_CHAIN_H
 #define LINEPOOL_CHAIN_H
 
@@ -21,21 +23,23 @@ struct chain {
 
 /* Runs every open hook in order. Returns 0, or -ECONNREFUSED with *refused_by set to the
  * name of the plugin that refused (the later plugins' open hooks do not run). */
-int chain_open(const struct chain *ch, struct lp_conn *c, void **states, const char **refused_by);
+int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
+               const char **refused_by);
 
 /* Tells every plugin with a read hook that n bytes arrived, before they are framed. */
-void chain_read(const struct chain *ch, struct lp_conn *c, void **states, size_t n);
+void chain_read(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
+                size_t nbytes);
 
 /* One complete message through the chain, until a plugin answers LP_STOP. When every plugin
  * answered LP_NOT_MINE, the first plugin with an `unhandled` hook gets the message. With
  * `row` (the calling worker's histograms, indexed by plugin->index), each message hook's time
  * is recorded: one clock read per hook plus one. */
 struct timing;
-void chain_message(const struct chain *ch, struct lp_conn *c, void **states, const char *msg,
-                   size_t len, struct timing *row);
+void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
+                   const char *msg, size_t len, struct timing *row);
 
 /* Every close hook, last plugin first. Called once, and only after chain_open ran. */
-void chain_close(const struct chain *ch, struct lp_conn *c, void **states);
+void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states);
 
 /* The site the calling thread is in, or NULL (host functions that depend on the hook). */
 const struct chain_site *chain_site_current(void);
@@ -49,6 +53,8 @@ struct chain_site {
     uint64_t conn_id;
 };
 void chain_site_enter(const struct chain_site *site);
+/* The calling thread's site, NULL outside plugin code: whose timer a timer_start is. */
+const struct chain_site *chain_site_current(void);
 
 /* Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that, when the thread
  * was inside a plugin hook, write one line naming the plugin, the hook and the connection

@@ -332,6 +332,22 @@ static const struct opt options[] = {
      .offset = FIELD(upgrade_timeout),
      .help = "at SIGUSR2, time the new process has to say it is ready before it\n"
              "is killed and this one keeps serving"},
+    {.name = "max-generations",
+     .metavar = "N",
+     .type = OPT_UINT,
+     .min = 1,
+     .max = 64,
+     .def = "2",
+     .offset = FIELD(max_generations),
+     .help = "at SIGHUP, refuse to reload a plugin that already has N versions\n"
+             "loaded (older ones still serving connections)"},
+    {.name = "reload-timeout",
+     .metavar = "SEC",
+     .type = OPT_SECONDS,
+     .def = "5",
+     .offset = FIELD(reload_timeout),
+     .help = "at SIGHUP, give up on a new version whose load hook has not\n"
+             "returned after SEC seconds; the old one keeps serving"},
     {.name = "admin",
      .metavar = "[HOST:]PORT",
      .type = OPT_FUNC,

@@ -20,16 +20,18 @@ struct config {
     size_t nplugin_specs;
     char **plugin_dirs; /* --plugin-dir, or the defaults */
     size_t nplugin_dirs;
-    char *config_path;      /* --config FILE, or NULL */
-    unsigned threads;       /* workers; 0 = number of CPUs */
-    size_t max_line;        /* bytes, '\n' not counted */
-    unsigned max_conns;     /* 0 = fit the fd limit */
-    size_t max_output;      /* queued reply bytes before reading pauses */
-    double write_timeout;   /* seconds a paused (slow-reading) client may stay stuck */
-    double idle_timeout;    /* seconds without traffic before a close; 0 = never */
-    double drain_timeout;   /* seconds granted to finish work at shutdown */
-    double upgrade_timeout; /* seconds a SIGUSR2 upgrade's new process has to be ready */
-    char *admin_host;       /* --admin HOST:PORT, or NULL (no admin listener) */
+    char *config_path;        /* --config FILE, or NULL */
+    unsigned threads;         /* workers; 0 = number of CPUs */
+    size_t max_line;          /* bytes, '\n' not counted */
+    unsigned max_conns;       /* 0 = fit the fd limit */
+    size_t max_output;        /* queued reply bytes before reading pauses */
+    double write_timeout;     /* seconds a paused (slow-reading) client may stay stuck */
+    double idle_timeout;      /* seconds without traffic before a close; 0 = never */
+    double drain_timeout;     /* seconds granted to finish work at shutdown */
+    unsigned max_generations; /* versions of one plugin loaded before SIGHUP refuses */
+    double upgrade_timeout;   /* seconds a SIGUSR2 upgrade's new process has to be ready */
+    double reload_timeout;    /* seconds a reloaded plugin's load hook may take */
+    char *admin_host;         /* --admin HOST:PORT, or NULL (no admin listener) */
     uint16_t admin_port;
     struct cidr *proxy_trusted; /* --proxy-trusted: who may send a PROXY header */
     size_t nproxy_trusted;

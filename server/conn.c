@@ -8,10 +8,12 @@
 #include "chain.h"
 #include "connset.h"
 #include "deferred.h"
+#include "generation.h"
 #include "listener.h"
 #include "log.h"
 #include "monotonic.h"
 #include "proxy.h"
+#include "registry.h"
 #include "stats.h"
 #include "timers.h"
 
@@ -61,6 +63,7 @@ struct conn_proxy {
 struct conn_slab {
     pthread_mutex_t lock;
     size_t slot_size;
+    size_t max_plugins;
     struct conn *free;
     void **chunks;
     size_t nchunks, cap;
@@ -72,7 +75,8 @@ struct conn_slab *conn_slab_new(size_t max_plugins)
     if (!slab)
         return NULL;
     pthread_mutex_init(&slab->lock, NULL);
-    size_t size = sizeof(struct conn) + max_plugins * sizeof(void *);
+    slab->max_plugins = max_plugins;
+    size_t size = sizeof(struct conn) + 2 * max_plugins * sizeof(void *);
     slab->slot_size =
         (size + _Alignof(struct conn) - 1) / _Alignof(struct conn) * _Alignof(struct conn);
     return slab;
@@ -149,6 +153,8 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
     c->fd = fd;
     c->id = id;
     c->chain = chain;
+    c->plugins = (struct plugin **)&c->states[env->slab->max_plugins];
+    c->migrates = generation_hold(c->plugins, chain->plugins, chain->n);
     size_t len = peer->sa_family == AF_INET6 ? sizeof c->peer.in6 : sizeof c->peer.in4;
     memcpy(&c->peer, peer, len);
     atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
@@ -226,6 +232,8 @@ const char *conn_via_text(struct conn *c)
 
 int conn_reply(struct conn *c, const void *bytes, size_t len)
 {
+    if (len == 0)
+        return 0; /* an empty message echoed: memcpy into a NULL buffer is undefined */
     if (c->out_len + len > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 512;
         while (cap < c->out_len + len)
@@ -310,7 +318,7 @@ static void run_close_hooks(struct conn *c)
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
         return;
     c->flags |= C_CLOSED;
-    chain_close(c->chain, (struct lp_conn *)c, c->states);
+    chain_close(c->plugins, c->chain->n, (struct lp_conn *)c, c->states);
 }
 
 /* Runs the close hooks, closes the fd and frees the buffers; the slot itself goes back to
@@ -319,6 +327,7 @@ static enum pool_verdict destroy(struct conn *c, const char *why)
 {
     run_close_hooks(c);
     count_close(c);
+    generation_release(c->plugins, c->chain->n); /* after its last hook returned */
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
               conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
     connset_remove(c->env->set, c); /* from here no completer can reach it */
@@ -372,7 +381,7 @@ static int run_open_hooks(struct conn *c)
 {
     c->flags |= C_OPENED;
     const char *refused_by;
-    int rc = chain_open(c->chain, (struct lp_conn *)c, c->states, &refused_by);
+    int rc = chain_open(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, &refused_by);
     if (rc < 0)
         log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->id, conn_peer_text(c),
                  refused_by);
@@ -391,6 +400,31 @@ struct read_ctx {
 
 #define HOLD 2 /* deliver's result: stop framing, keep the rest of the input */
 
+/* A message boundary of a connection with a plugin that migrates: a slot whose version was
+ * replaced moves to the current one, unless code of the old version may still run for this
+ * connection (its timers, or answers it deferred). One load per such slot per message (a
+ * line written only by a reload). Returns 0, or -1 when the connection lost a plugin's
+ * state and closes. */
+static int migrate(struct conn *c)
+{
+    for (size_t i = 0; i < c->chain->n; i++) {
+        if (!(c->migrates & (1u << i)) || !generation_replaced(c->plugins[i]))
+            continue;
+        if ((c->flags & C_TIMERS) || (c->deferred && deferred_outstanding(c)))
+            return 0; /* asked again at the next message */
+        int rc = generation_migrate(&c->plugins[i], &c->states[i], (struct lp_conn *)c, c->id);
+        if (rc == GEN_PINNED) {
+            c->migrates &= ~(1u << i);
+        } else if (rc == GEN_LOST) {
+            log_error("conn %llu %s: plugin %s lost its state moving to a new version; closing",
+                      (unsigned long long)c->id, conn_peer_text(c), c->plugins[i]->key);
+            c->flags |= C_CLOSING;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* framer callback: one message through the chain. Stops framing once a plugin closed us,
  * or deferred its answer (unless later answers may overtake it). */
 static int deliver(void *arg, const char *msg, size_t len)
@@ -398,7 +432,9 @@ static int deliver(void *arg, const char *msg, size_t len)
     struct read_ctx *r = arg;
     struct conn *c = r->c;
     r->msgs++;
-    chain_message(c->chain, (struct lp_conn *)c, c->states, msg, len, r->k->timing);
+    if (__builtin_expect(c->migrates != 0, 0) && migrate(c) < 0)
+        return 1;
+    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, msg, len, r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
     if (c->flags & C_DEFERRED_NOW) {
@@ -456,7 +492,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
 
 static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    chain_read(c->chain, (struct lp_conn *)c, c->states, n);
+    chain_read(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, n);
     frame_again(c, data, n, k);
 }
 

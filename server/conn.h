@@ -63,7 +63,10 @@ struct conn {
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */
     uint64_t id;
-    const struct chain *chain;
+    const struct chain *chain; /* its listener's (names, length); not its plugins */
+    struct plugin **plugins;   /* the version of each plugin it runs: its own copy of the
+                                * listener's chain at accept, changed only by migration */
+    uint32_t migrates;         /* slots whose plugin may move it to a newer version */
     struct framer in;
     char *out; /* queued reply bytes [out_off, out_len); NULL when none */
     size_t out_off, out_len, out_cap;
@@ -75,7 +78,7 @@ struct conn {
     } peer;
     char *peer_text;          /* formatted on first use */
     struct conn_proxy *proxy; /* +proxy listeners only: the header being read, the proxy */
-    void *states[];           /* one per plugin in chain */
+    void *states[];           /* one per plugin in chain, then the `plugins` array */
 };
 
 /* Counters a worker bumps for every read and write: one block per worker, on its own cache

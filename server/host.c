@@ -9,6 +9,8 @@
 #include "timers.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The host table is a fixed set of functions with no context argument (plugins call them by
@@ -108,10 +110,15 @@ static struct lp_metric *host_metric_new(enum lp_metric_type type, const char *n
                                          const char *help)
 {
     const struct chain_site *site = chain_site_current();
-    if (!site || !site->hook || strcmp(site->hook, "load") != 0 || !all_metrics) {
+    if (!site || !site->hook || !all_metrics ||
+        (strcmp(site->hook, "load") != 0 && strcmp(site->hook, "reload") != 0)) {
         errno = EPERM; /* the instance is known only while its load hook runs */
         return NULL;
     }
+    /* A version loaded by SIGHUP continues its instance's series (the list is fixed once
+     * the server runs: the admin thread reads it unlocked). */
+    if (strcmp(site->hook, "reload") == 0)
+        return plugin_metrics_find(all_metrics, site->name, type, name);
     return plugin_metrics_new(all_metrics, site->name, type, name, help);
 }
 
@@ -125,6 +132,59 @@ static void host_metric_set(struct lp_metric *m, int64_t value)
 {
     if (m && m->type == LP_METRIC_GAUGE)
         atomic_store_explicit(&m->value, value, memory_order_relaxed);
+}
+
+/* Blocks that outlive plugin versions, found by instance key and name. A handful per
+ * server, looked up only from load hooks: a list under a mutex. */
+struct shared_block {
+    struct shared_block *next;
+    char *key, *name;
+    size_t size;
+    _Alignas(max_align_t) char bytes[];
+};
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shared_block *shared_blocks;
+
+static void *host_shared(const char *name, size_t size)
+{
+    const struct chain_site *site = chain_site_current();
+    if (!site || !site->name || !site->hook || !name || !size ||
+        (strcmp(site->hook, "load") != 0 && strcmp(site->hook, "reload") != 0))
+        return NULL;
+    pthread_mutex_lock(&shared_lock);
+    struct shared_block *b = shared_blocks;
+    while (b && (strcmp(b->key, site->name) != 0 || strcmp(b->name, name) != 0))
+        b = b->next;
+    if (!b && (b = calloc(1, sizeof *b + size))) {
+        b->key = strdup(site->name);
+        b->name = strdup(name);
+        b->size = size;
+        b->next = shared_blocks;
+        shared_blocks = b;
+        if (!b->key || !b->name) {
+            shared_blocks = b->next;
+            free(b->key);
+            free(b->name);
+            free(b);
+            b = NULL;
+        }
+    }
+    void *bytes = b && b->size == size ? b->bytes : NULL;
+    pthread_mutex_unlock(&shared_lock);
+    return bytes;
+}
+
+void host_shared_free(void)
+{
+    pthread_mutex_lock(&shared_lock);
+    while (shared_blocks) {
+        struct shared_block *b = shared_blocks;
+        shared_blocks = b->next;
+        free(b->key);
+        free(b->name);
+        free(b);
+    }
+    pthread_mutex_unlock(&shared_lock);
 }
 
 /* Grows only at its end (see LP_ABI_MINOR in linepool.h). */
@@ -157,6 +217,7 @@ static const struct lp_host table = {
     .metric_add = host_metric_add,
     .metric_set = host_metric_set,
     .via = host_via,
+    .shared = host_shared,
 };
 
 const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,

@@ -15,4 +15,7 @@ struct plugin_metrics;
 const struct lp_host *host_table(const _Atomic int *stopping, struct connset *conns,
                                  struct timers *timers, struct plugin_metrics *metrics);
 
+/* Frees the blocks plugins got from `shared`: at exit, after the last unload. */
+void host_shared_free(void);
+
 #endif

@@ -70,6 +70,18 @@ struct lp_metric *plugin_metrics_new(struct plugin_metrics *pm, const char *inst
     return m;
 }
 
+struct lp_metric *plugin_metrics_find(const struct plugin_metrics *pm, const char *instance,
+                                      enum lp_metric_type type, const char *name)
+{
+    for (size_t i = 0; name && instance && i < pm->n; i++) {
+        struct lp_metric *m = pm->items[i];
+        if (m->type == type && strcmp(m->name, name) == 0 && strcmp(m->instance, instance) == 0)
+            return m;
+    }
+    errno = EPERM; /* a metric new in a reloaded version needs a restart */
+    return NULL;
+}
+
 void plugin_metrics_free(struct plugin_metrics *pm)
 {
     for (size_t i = 0; i < pm->n; i++) {

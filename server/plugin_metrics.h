@@ -33,6 +33,12 @@ struct plugin_metrics {
 struct lp_metric *plugin_metrics_new(struct plugin_metrics *pm, const char *instance,
                                      enum lp_metric_type type, const char *name, const char *help);
 
+/* For a version loaded by a reload (SIGHUP): the metric its instance registered at startup
+ * with this type and name, so the series goes on; NULL with errno EPERM when there is none
+ * (the list does not grow once the server runs). */
+struct lp_metric *plugin_metrics_find(const struct plugin_metrics *pm, const char *instance,
+                                      enum lp_metric_type type, const char *name);
+
 void plugin_metrics_free(struct plugin_metrics *pm);
 
 struct textbuf;

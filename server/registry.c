@@ -4,23 +4,32 @@
 #include "registry.h"
 
 #include "chain.h"
+#include "log.h"
 #include "plugin_schema.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 struct registry {
     const struct lp_host *host;
     struct plugin **items; /* pointers, so a struct plugin never moves when the array grows */
     size_t n, cap;
+    pthread_mutex_t lock;    /* publish and migrate: `successor` and the counts it gates */
+    struct plugin *retiring; /* older versions still loaded, newest first */
+    unsigned published;      /* versions published by reloads */
 };
 
 /* What registry_load works on while it checks one spec; freed or moved into a plugin. */
@@ -28,9 +37,11 @@ struct candidate {
     char *name;       /* NAME as the user wrote it (a short name or a path) */
     char *inst;       /* INSTANCE after '@', or NULL */
     char *key;        /* what --listen names it by: "counter" or "counter@a" */
-    const char *args; /* points into the spec: after ':' or "" */
+    const char *args; /* points into the spec: after ':' or "" (or to own_args) */
+    char *own_args;   /* a reload's copy of the arguments: the new version keeps it */
     char *path;       /* the file found for NAME */
-    char *real;       /* realpath(path): what is checked and opened */
+    char *real;       /* realpath(path): what is checked and copied */
+    char *copy;       /* the private copy dlopen was given (unlinked once open) */
     void *handle;
     const struct lp_plugin *desc; /* = &view once the version is known */
     struct lp_plugin view;        /* the fields its ABI minor has; the rest zero */
@@ -53,8 +64,10 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 struct registry *registry_new(const struct lp_host *host)
 {
     struct registry *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->host = host;
+        pthread_mutex_init(&r->lock, NULL);
+    }
     return r;
 }
 
@@ -163,6 +176,77 @@ static int open_object(struct candidate *c, char *err, size_t errlen)
     return 0;
 }
 
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -errno;
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    int rc = out < 0 ? -errno : 0;
+    char buf[64 * 1024];
+    while (!rc) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n == 0)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || write(out, buf, (size_t)n) != n)
+            rc = -(errno ? errno : EIO);
+    }
+    if (out >= 0 && close(out) < 0 && !rc)
+        rc = -errno;
+    close(in);
+    return rc;
+}
+
+/* dlerror names the file dlopen was given: the user knows the original. */
+static void name_the_original(char *err, size_t errlen, const char *copy, const char *real)
+{
+    char *at = errlen ? strstr(err, copy) : NULL;
+    if (!at)
+        return;
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", at + strlen(copy));
+    snprintf(at, errlen - (size_t)(at - err), "%s%s", real, rest);
+}
+
+/* dlopens a private copy of the file: one made in a new 0700 directory under a name no
+ * other load used, opened, then unlinked. glibc hands back the object it already has for a
+ * path (or a file) it loaded before, so a reload of the same path would load nothing new;
+ * and code mapped from the copy cannot change under the server when someone writes over
+ * the original in place (cp), which would crash code mapped from it. */
+static int open_private(struct candidate *c, unsigned gen, char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX], copy[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/linepool-plugin-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return fail(err, errlen, -errno, "plugin %s: cannot make a private copy in %s: %s", c->path,
+                    dir, strerror(errno));
+    const char *base = strrchr(c->real, '/');
+    int rc = 0;
+    if (snprintf(copy, sizeof copy, "%s/%u.%s", dir, gen, base ? base + 1 : c->real) >=
+        (int)sizeof copy)
+        rc = -ENAMETOOLONG;
+    if (!rc)
+        rc = copy_file(c->real, copy);
+    if (rc) {
+        fail(err, errlen, rc, "plugin %s: cannot copy it to %s: %s", c->path, copy, strerror(-rc));
+    } else {
+        char *real = c->real;
+        c->real = copy;
+        rc = open_object(c, err, errlen);
+        c->real = real;
+        if (rc)
+            name_the_original(err, errlen, copy, real);
+        else if (!(c->copy = strdup(copy)))
+            rc = fail(err, errlen, -ENOMEM, "out of memory");
+    }
+    unlink(copy);
+    rmdir(dir);
+    return rc;
+}
+
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
 
 /* Checks the version first: the fields after `message` exist only from minor 1, so they are
@@ -178,7 +262,10 @@ static int check_version(struct candidate *c, char *err, size_t errlen)
                     major != LP_ABI_MAJOR ? "rebuild it against this server's linepool.h"
                                           : "it needs a newer server");
     memset(&c->view, 0, sizeof c->view);
-    memcpy(&c->view, c->desc, minor == 0 ? offsetof(struct lp_plugin, args) : sizeof c->view);
+    size_t have = minor == 0   ? offsetof(struct lp_plugin, args)
+                  : minor == 1 ? offsetof(struct lp_plugin, conn_export)
+                               : sizeof c->view;
+    memcpy(&c->view, c->desc, have);
     c->desc = &c->view;
     return 0;
 }
@@ -226,21 +313,22 @@ static int parse_args(struct candidate *c, char *err, size_t errlen)
 }
 
 /* Runs the load hook; its message becomes the one line of the refusal. */
-static int run_load(struct registry *r, struct candidate *c, void **state, char *err, size_t errlen)
+static int run_load(const struct lp_host *host, struct candidate *c, const char *hook, void **state,
+                    char *err, size_t errlen)
 {
     char why[512] = "";
     const struct lp_plugin *d = c->desc;
     if (!d->load && !d->load_args)
         return 0;
     struct lp_load ld = {.size = sizeof ld,
-                         .host = r->host,
+                         .host = host,
                          .instance = c->key,
                          .args = c->args,
                          .values = c->values.v};
-    struct chain_site site = {.name = c->key, .hook = "load"};
+    struct chain_site site = {.name = c->key, .hook = hook}; /* "load", or "reload" */
     chain_site_enter(&site);
     int rc = d->load_args ? d->load_args(&ld, state, why, sizeof why)
-                          : d->load(r->host, c->args, state, why, sizeof why);
+                          : d->load(host, c->args, state, why, sizeof why);
     chain_site_enter(NULL);
     if (rc == 0)
         return 0;
@@ -254,6 +342,40 @@ static int run_load(struct registry *r, struct candidate *c, void **state, char 
                 why[0] ? why : strerror(-rc));
 }
 
+/* Moves the candidate into a new struct plugin (on its own cache lines: `conns` is written
+ * by every accept and close). NULL when out of memory. */
+static struct plugin *make_plugin(struct registry *r, struct candidate *c, void *state,
+                                  unsigned gen)
+{
+    size_t size = (sizeof(struct plugin) + 63) / 64 * 64;
+    struct plugin *p = aligned_alloc(64, size);
+    if (!p)
+        return NULL;
+    memset(p, 0, size);
+    /* The load hook saw c->args and may keep it (valid until unload), so a reload's own
+     * copy moves in; a startup spec's text is the config's, copied. */
+    if (!(p->args = c->own_args ? c->own_args : strdup(c->args))) {
+        free(p);
+        return NULL;
+    }
+    c->own_args = NULL;
+    p->reg = r;
+    p->gen = gen;
+    p->migrates = c->view.conn_export && c->view.conn_import;
+    p->view = c->view;
+    p->desc = &p->view;
+    p->state = state;
+    p->handle = c->handle;
+    p->path = c->path;
+    p->real = c->real;
+    p->copy = c->copy;
+    p->key = c->key;
+    p->values = c->values;
+    c->path = c->real = c->key = c->copy = NULL;
+    memset(&c->values, 0, sizeof c->values);
+    return p;
+}
+
 /* Moves the candidate into a new registry entry. */
 static int add(struct registry *r, struct candidate *c, void *state, struct plugin **out)
 {
@@ -265,19 +387,9 @@ static int add(struct registry *r, struct candidate *c, void *state, struct plug
         r->items = items;
         r->cap = cap;
     }
-    struct plugin *p = calloc(1, sizeof *p);
+    struct plugin *p = make_plugin(r, c, state, 1);
     if (!p)
         return -ENOMEM;
-    p->view = c->view;
-    p->desc = &p->view;
-    p->state = state;
-    p->handle = c->handle;
-    p->path = c->path;
-    p->real = c->real;
-    p->key = c->key;
-    p->values = c->values;
-    c->path = c->real = c->key = NULL;
-    memset(&c->values, 0, sizeof c->values);
     p->index = (unsigned)r->n;
     r->items[r->n++] = p;
     *out = p;
@@ -296,7 +408,30 @@ static void candidate_free(struct candidate *c)
     free(c->key);
     free(c->path);
     free(c->real);
+    free(c->copy);
+    free(c->own_args);
     plugin_schema_free(&c->values);
+}
+
+/* At startup the instances of one file share one copy (one code, their own states, as
+ * linepool.h says): a second instance opens the first one's copy again by the name glibc
+ * knows it by (RTLD_NOLOAD: the file itself is gone), which counts one more reference. */
+static int open_startup(struct registry *r, struct candidate *c, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct plugin *p = r->items[i];
+        if (p->gen == 1 && p->copy && strcmp(p->real, c->real) == 0) {
+            if (!(c->handle = dlopen(p->copy, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD)))
+                break;
+            c->desc = dlsym(c->handle, LP_PLUGIN_SYMBOL);
+            if (!(c->copy = strdup(p->copy)) || !c->desc) {
+                dlclose(c->handle);
+                return fail(err, errlen, -ENOMEM, "out of memory");
+            }
+            return 0;
+        }
+    }
+    return open_private(c, 1, err, errlen);
 }
 
 static int load_one(struct registry *r, const char *spec, const char *const *dirs, size_t ndirs,
@@ -308,10 +443,10 @@ static int load_one(struct registry *r, const char *spec, const char *const *dir
     if ((rc = parse_spec(&c, spec, err, errlen)) ||
         (rc = find_file(&c, dirs, ndirs, err, errlen)) || (rc = check_safe(&c, err, errlen)))
         goto out_free;
-    if ((rc = open_object(&c, err, errlen)))
+    if ((rc = open_startup(r, &c, err, errlen)))
         goto out_free;
     if ((rc = check_desc(r, &c, err, errlen)) || (rc = parse_args(&c, err, errlen)) ||
-        (rc = run_load(r, &c, &state, err, errlen)))
+        (rc = run_load(r->host, &c, "load", &state, err, errlen)))
         goto out_dlclose;
     if ((rc = add(r, &c, state, out))) {
         fail(err, errlen, rc, "plugin %s: out of memory", c.name);
@@ -369,25 +504,259 @@ struct plugin *registry_get(struct registry *r, const char *name, const char *co
     return rc ? (errno = -rc, NULL) : p;
 }
 
+/* ---- reload -------------------------------------------------------------------------- */
+
+static void destroy_one(struct plugin *p, int unload, int say);
+
+/* A load hook run on its own thread, so a hook that hangs costs the reload, not the server.
+ * Whoever finishes last (the waiter giving up, or the hook returning late) frees it. */
+struct load_job {
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    const struct lp_host *host;
+    struct candidate c;
+    void *state;
+    int rc, done, abandoned;
+    char err[512];
+};
+
+static void job_free(struct load_job *j)
+{
+    candidate_free(&j->c);
+    pthread_cond_destroy(&j->cond);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+static void *load_main(void *arg)
+{
+    struct load_job *j = arg;
+    int rc = run_load(j->host, &j->c, "reload", &j->state, j->err, sizeof j->err);
+    pthread_mutex_lock(&j->lock);
+    j->rc = rc;
+    j->done = 1;
+    int abandoned = j->abandoned;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->lock);
+    if (abandoned) {
+        /* Too late: the reload was refused. Undo what the hook did; its code stays mapped
+         * (this thread may be the last one in it, so nothing is dlclosed). */
+        if (rc == 0 && j->c.desc->unload)
+            j->c.desc->unload(j->state);
+        job_free(j);
+    }
+    return NULL;
+}
+
+/* run_load on a helper thread, waited for up to timeout_s. -ETIMEDOUT: the job keeps the
+ * candidate (and the dlopen handle, never closed). */
+static int run_load_bounded(const struct lp_host *host, struct candidate *c, void **state,
+                            double timeout_s, char *err, size_t errlen)
+{
+    struct load_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return fail(err, errlen, -ENOMEM, "plugin %s: out of memory", c->key);
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    j->host = host;
+    j->c = *c;
+    j->c.desc = &j->c.view; /* not into the caller's stack: the thread may outlive it */
+    pthread_t th;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay the signalfd's */
+    int rc = pthread_create(&th, NULL, load_main, j);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
+        memset(&j->c, 0, sizeof j->c);
+        job_free(j);
+        return fail(err, errlen, -rc, "plugin %s: cannot start its load: %s", c->key, strerror(rc));
+    }
+    pthread_detach(th);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double end = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + timeout_s;
+    ts.tv_sec = (time_t)end;
+    ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+    pthread_mutex_lock(&j->lock);
+    while (!j->done && pthread_cond_timedwait(&j->cond, &j->lock, &ts) != ETIMEDOUT)
+        ;
+    if (!j->done) {
+        j->abandoned = 1;
+        pthread_mutex_unlock(&j->lock);
+        memset(c, 0, sizeof *c); /* the job's now */
+        return fail(err, errlen, -ETIMEDOUT,
+                    "load hook did not return within %.3f s (--reload-timeout); abandoned, its "
+                    "code stays mapped",
+                    timeout_s);
+    }
+    pthread_mutex_unlock(&j->lock);
+    rc = j->rc;
+    *state = j->state;
+    if (rc)
+        snprintf(err, errlen, "%s", j->err);
+    *c = j->c;
+    c->desc = &c->view;
+    memset(&j->c, 0, sizeof j->c);
+    job_free(j);
+    return rc;
+}
+
+int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
+                    struct plugin **fresh, char *err, size_t errlen)
+{
+    struct candidate c = {0};
+    void *state = NULL;
+    int rc = -ENOMEM;
+    unsigned gen = old->gen + 1;
+    for (const struct plugin *p = r->retiring; p; p = p->older)
+        if (strcmp(p->key, old->key) == 0 && p->gen >= gen)
+            gen = p->gen + 1;
+    if (!(c.own_args = strdup(args ? args : old->args)) || !(c.name = strdup(old->path)) ||
+        !(c.path = strdup(old->path)) || !(c.key = strdup(old->key))) {
+        fail(err, errlen, rc, "out of memory");
+        goto out_free;
+    }
+    c.args = c.own_args;
+    if ((rc = check_safe(&c, err, errlen)) || (rc = open_private(&c, gen, err, errlen)))
+        goto out_free;
+    if ((rc = check_desc(NULL, &c, err, errlen)) || (rc = parse_args(&c, err, errlen)))
+        goto out_dlclose;
+    if (strcmp(c.desc->name, old->desc->name) != 0) {
+        rc = fail(err, errlen, -EINVAL, "plugin %s: %s now calls itself '%s'", old->key, c.path,
+                  c.desc->name);
+        goto out_dlclose;
+    }
+    if ((rc = run_load_bounded(r->host, &c, &state, timeout_s, err, errlen)) == -ETIMEDOUT)
+        return rc; /* the handle stays with the abandoned hook */
+    if (rc)
+        goto out_dlclose;
+    if (!(*fresh = make_plugin(r, &c, state, gen))) {
+        rc = fail(err, errlen, -ENOMEM, "out of memory");
+        if (c.desc->unload)
+            c.desc->unload(state);
+        goto out_dlclose;
+    }
+    (*fresh)->index = old->index; /* the instance's per-plugin counters go on */
+    goto out_free;
+out_dlclose:
+    dlclose(c.handle);
+out_free:
+    candidate_free(&c);
+    return rc;
+}
+
+void registry_publish(struct registry *r, struct plugin *old, struct plugin *fresh)
+{
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i] == old)
+            r->items[i] = fresh;
+    old->older = r->retiring;
+    r->retiring = old;
+    r->published++;
+    for (struct plugin *p = r->retiring; p; p = p->older)
+        if (strcmp(p->key, fresh->key) == 0)
+            atomic_store_explicit(&p->successor, fresh, memory_order_release);
+    pthread_mutex_unlock(&r->lock);
+}
+
+unsigned registry_versions(struct registry *r, const struct plugin *p, uint64_t *older_conns)
+{
+    unsigned n = 1;
+    *older_conns = 0;
+    for (const struct plugin *q = r->retiring; q; q = q->older) {
+        if (strcmp(q->key, p->key) == 0) {
+            n++;
+            *older_conns += atomic_load_explicit(&q->conns, memory_order_relaxed);
+        }
+    }
+    return n;
+}
+
+struct plugin *registry_take_idle(struct registry *r)
+{
+    struct plugin *found = NULL;
+    /* Under the lock: a migration raises only the current version's count, so a retiring
+     * version seen at 0 here can never be held again. */
+    pthread_mutex_lock(&r->lock);
+    for (struct plugin **at = &r->retiring; *at; at = &(*at)->older) {
+        if (atomic_load_explicit(&(*at)->conns, memory_order_acquire) == 0) {
+            found = *at;
+            *at = found->older;
+            found->older = NULL;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}
+
+size_t registry_retiring(struct registry *r)
+{
+    size_t n = 0;
+    for (const struct plugin *p = r->retiring; p; p = p->older)
+        n++;
+    return n;
+}
+
+void registry_unload(struct plugin *p)
+{
+    destroy_one(p, 1, 1);
+}
+
+struct plugin *plugin_migrate_hold(struct plugin *p)
+{
+    pthread_mutex_lock(&p->reg->lock);
+    struct plugin *to = atomic_load_explicit(&p->successor, memory_order_relaxed);
+    if (to)
+        atomic_fetch_add_explicit(&to->conns, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&p->reg->lock);
+    return to;
+}
+
+/* With `say`, one line per version unloaded: the proof that each generation goes exactly
+ * once (said for every version once a reload happened, so a refused start stays one line). */
+static void destroy_one(struct plugin *p, int unload, int say)
+{
+    char version[64];
+    snprintf(version, sizeof version, "%s", p->desc->version ? p->desc->version : "no version");
+    if (unload && p->desc->unload) {
+        struct chain_site site = {.name = p->key, .hook = "unload"};
+        chain_site_enter(&site);
+        p->desc->unload(p->state);
+        chain_site_enter(NULL);
+    }
+    if (unload) {
+        dlclose(p->handle); /* p->desc points into p->view, not into the unmapped file */
+        if (say)
+            log_info("plugin %s generation %u (%s) unloaded", p->key, p->gen, version);
+    }
+    free(p->path);
+    free(p->real);
+    free(p->copy);
+    free(p->key);
+    free(p->args);
+    plugin_schema_free(&p->values);
+    free(p);
+}
+
 void registry_free(struct registry *r)
 {
     if (!r)
         return;
-    for (size_t i = r->n; i-- > 0;) {
-        struct plugin *p = r->items[i];
-        if (p->desc->unload) {
-            struct chain_site site = {.name = p->key, .hook = "unload"};
-            chain_site_enter(&site);
-            p->desc->unload(p->state);
-            chain_site_enter(NULL);
-        }
-        dlclose(p->handle);
-        free(p->path);
-        free(p->real);
-        free(p->key);
-        plugin_schema_free(&p->values);
-        free(p);
+    while (r->retiring) { /* replaced versions first: the current ones see final totals */
+        struct plugin *p = r->retiring;
+        r->retiring = p->older;
+        destroy_one(p, 1, 1);
     }
+    for (size_t i = r->n; i-- > 0;)
+        destroy_one(r->items[i], 1, r->published > 0);
+    pthread_mutex_destroy(&r->lock);
     free(r->items);
     free(r);
 }

@@ -1,5 +1,6 @@
 /* registry - loads plugins with dlopen, checks their descriptor and ABI, maps names to
- * loaded plugins. Used on the main thread only (startup and shutdown). */
+ * loaded plugins, and keeps the older versions a reload left serving until they retire.
+ * Used on the main thread (startup, reloads, shutdown); workers only plugin_migrate_hold. */
 #ifndef LINEPOOL_REGISTRY_H
 #define LINEPOOL_REGISTRY_H
 
@@ -11,8 +12,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* One loaded plugin instance. Immutable after registry_load returns, so workers read it
- * freely. One file loaded twice (NAME@a, NAME@b) is two entries sharing a dlopen handle. */
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* One loaded version of a plugin instance. Immutable after registry_load returns (but for
+ * the reload fields at its end), so workers read it freely. One file loaded twice (NAME@a,
+ * NAME@b) is two entries sharing a dlopen handle (of one private copy of the file, see
+ * registry.c); a version loaded by a reload has its own copy and handle. */
 struct plugin {
     const struct lp_plugin *desc; /* = &view */
     struct lp_plugin view;        /* the descriptor's fields its ABI minor has; the rest 0 */
@@ -20,13 +26,26 @@ struct plugin {
     void *handle;                 /* dlopen handle */
     char *key;                    /* its name in --listen: "counter" or "counter@a" */
     char *path;                   /* the file it came from, as found */
-    char *real;                   /* realpath(path): the file actually opened */
+    char *real;                   /* realpath(path): the file its private copy was made of */
+    char *copy;                   /* the private copy's name, as dlopen knows it (unlinked) */
+    char *args;                   /* the argument string given to load ("" when none) */
     struct plugin_values values;  /* declared arguments, parsed (minor 1) */
     unsigned index;               /* its place in load order (per-plugin counters) */
     /* The one field that changes after load: connections whose chain holds this instance and
      * are open now (chain_open adds, chain_close subtracts; per connection, never per
      * message). */
     _Atomic uint64_t open_conns;
+    /* ---- generations (reload.h) ---- */
+    struct registry *reg;               /* whose lock guards `successor` */
+    unsigned gen;                       /* 1 at startup, +1 per version loaded by a reload */
+    int migrates;                       /* has conn_export and conn_import (minor 2) */
+    struct plugin *older;               /* in the registry's list of retiring versions */
+    _Atomic(struct plugin *) successor; /* NULL while current; else the current version,
+                                         * set under reg's lock: read per message only for a
+                                         * plugin that migrates (a line written per reload) */
+    char pad[64];                       /* keeps `conns` off the line read per message */
+    _Atomic uint64_t conns;             /* connections holding this version: +1 at accept
+                                         * (or migration in), -1 after their close hooks */
 };
 
 struct registry;
@@ -62,8 +81,42 @@ int registry_list(FILE *out, FILE *errout, const char *const *dirs, size_t ndirs
 size_t registry_count(const struct registry *r);
 struct plugin *registry_at(struct registry *r, size_t i);
 
-/* Calls every unload hook (reverse load order), dlcloses, and frees. NULL is a no-op.
- * Only after every connection has closed. */
+/* ---- reload (main thread, but plugin_migrate_hold) -------------------------------------
+ * A reload loads a NEW version of a loaded plugin beside the old one: from a private copy of
+ * its file (glibc's dlopen hands back the already-open object for a path or a file it has
+ * loaded), checked like a first load (ABI, descriptor, the same name, `args` (NULL: the
+ * arguments it has), its
+ * load hook bounded by timeout_s: a hook still running then is abandoned, its code left
+ * mapped). Nothing is published: *fresh belongs to the caller until registry_publish.
+ * Returns 0 or -errno with one line in err. */
+int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
+                    struct plugin **fresh, char *err, size_t errlen);
+
+/* Makes fresh the current version of old's instance: registry_find finds it, every older
+ * version's successor points to it (connections that migrate move there), and old joins
+ * the retiring list. Chains are the caller's (reload.c). */
+void registry_publish(struct registry *r, struct plugin *old, struct plugin *fresh);
+
+/* Versions of p's instance still loaded (current + retiring), and the connections that the
+ * retiring ones hold. */
+unsigned registry_versions(struct registry *r, const struct plugin *p, uint64_t *older_conns);
+
+/* A retiring version that no connection holds any more, taken off the list (NULL: none).
+ * Once taken nothing can reach it: the caller stops its timers, then registry_unload. */
+struct plugin *registry_take_idle(struct registry *r);
+
+/* How many versions are retiring. */
+size_t registry_retiring(struct registry *r);
+
+/* Runs the unload hook of a version taken by registry_take_idle, dlcloses it, frees it. */
+void registry_unload(struct plugin *p);
+
+/* Worker, at a message boundary of a connection on p whose successor is set: the current
+ * version with one more connection counted on it, or NULL when p is current. */
+struct plugin *plugin_migrate_hold(struct plugin *p);
+
+/* Calls every unload hook (reverse load order), dlcloses, and frees, retiring versions
+ * included. NULL is a no-op. Only after every connection has closed. */
 void registry_free(struct registry *r);
 
 #endif

@@ -16,6 +16,7 @@
 #include "plugin_metrics.h"
 #include "pool.h"
 #include "registry.h"
+#include "reload.h"
 #include "stats.h"
 #include "timers.h"
 #include "timing.h"
@@ -46,6 +47,7 @@ struct stats stats;
 struct server {
     const struct config *cfg;
     struct registry *reg;
+    struct reload *reload; /* SIGHUP */
     struct pool *pool;
     struct conn_env env; /* the pool's context: read by every connection, fixed once started */
     struct timers *timers;
@@ -63,6 +65,7 @@ struct server {
     _Atomic int draining;
     uint64_t next_id;
     unsigned max_conns;
+    size_t retiring; /* plugin versions waiting for their last connection */
     uint64_t next_sweep_ns, started_ns, drain_deadline_ns;
     struct notify notify;   /* the service manager, if any (notify.h) */
     struct passfds passed;  /* sockets passed at exec, until the listeners took theirs */
@@ -242,12 +245,27 @@ static int setup_signals(struct server *s)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL))
         return -EINVAL;
     if ((s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return -errno;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->sigfd};
     return epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0 ? -errno : 0;
+}
+
+static int start_reload(struct server *s)
+{
+    size_t n = s->cfg->nlistens;
+    struct chain **chains = calloc(n ? n : 1, sizeof *chains);
+    if (!chains)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        chains[i] = &s->chains[i];
+    s->reload =
+        reload_new(s->reg, s->timers, chains, n, s->cfg->max_generations, s->cfg->reload_timeout);
+    free(chains);
+    return s->reload ? 0 : -ENOMEM;
 }
 
 static size_t longest_chain(const struct server *s)
@@ -416,7 +434,7 @@ struct server *server_start(const struct config *cfg, char *err, size_t errlen)
     }
     if ((rc = open_listeners(s, err, errlen)))
         goto out_free;
-    if ((rc = start_workers(s)) || (rc = start_admin(s)))
+    if ((rc = start_reload(s)) || (rc = start_workers(s)) || (rc = start_admin(s)))
         goto out_fail;
     log_info("linepool-server %s: %u workers, max %u connections, max line %zu bytes", LP_VERSION,
              pool_threads(s->pool), s->max_conns, cfg->max_line);
@@ -639,7 +657,7 @@ static void watchdog_tick(struct server *s, uint64_t now)
 /* The main loop's longest sleep: until the next sweep, ping or upgrade check. */
 static int loop_timeout_ms(const struct server *s, uint64_t now)
 {
-    int ms = atomic_load(&s->draining) || s->upgrade.child ? 10 : 100;
+    int ms = atomic_load(&s->draining) || s->upgrade.child || s->retiring ? 10 : 100;
     if (s->notify.watchdog_ns) {
         uint64_t left = s->next_ping_ns > now ? (s->next_ping_ns - now + 999999) / 1000000 : 0;
         ms = left < (uint64_t)ms ? (int)left : ms;
@@ -651,13 +669,16 @@ static void print_summary(struct server *s)
 {
     double up = (double)(monotonic_ns() - s->started_ns) / NS_PER_S;
     struct metrics_totals t = {0};
+    uint64_t reloads, reload_failures;
     if (s->metrics.env)
         metrics_totals(&s->metrics, &t); /* the counters /metrics reads */
+    reload_counts(s->reload, &reloads, &reload_failures);
     printf("linepool-server: stopped after %.3f s: connections=%llu messages=%llu bytes_in=%llu "
-           "bytes_out=%llu rejected=%llu\n",
+           "bytes_out=%llu rejected=%llu reloads=%llu reload_failures=%llu\n",
            up, (unsigned long long)t.accepted, (unsigned long long)t.messages,
            (unsigned long long)t.bytes_in, (unsigned long long)t.bytes_out,
-           (unsigned long long)t.rejected);
+           (unsigned long long)t.rejected, (unsigned long long)reloads,
+           (unsigned long long)reload_failures);
     fflush(stdout);
 }
 
@@ -671,8 +692,14 @@ static void handle_event(struct server *s, void *ptr, int *forced)
             start_upgrade(s);
             return;
         }
-        const char *sig = signo == SIGINT ? "SIGINT" : "SIGTERM";
-        if (atomic_load(&s->draining)) {
+        const char *sig = signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM";
+        if (signo == SIGHUP) {
+            if (atomic_load(&s->draining))
+                log_info("SIGHUP while stopping: no reload");
+            else
+                reload_run(s->reload, s->cfg->config_path);
+            s->retiring = reload_retire(s->reload);
+        } else if (atomic_load(&s->draining)) {
             log_warn("%s again: exiting now with %zu connections open", sig,
                      connset_count(&s->conns));
             *forced = 1;
@@ -723,6 +750,8 @@ int server_run(struct server *s)
             check_upgrade(s, now);
         if (!atomic_load(&s->draining))
             listeners_tick(&s->listeners, now);
+        if (s->retiring)
+            s->retiring = reload_retire(s->reload);
         if (now >= s->next_sweep_ns) {
             sweep(s, now);
             s->next_sweep_ns = now + SWEEP_NS;
@@ -769,6 +798,8 @@ void server_free(struct server *s)
     free(s->env.listeners);
     free(s->env.timing);
     registry_free(s->reg);
+    host_shared_free(); /* after the last unload */
+    reload_free(s->reload);
     listeners_free(&s->listeners);
     for (size_t i = 0; s->chains && i < s->nchains; i++)
         free(s->chains[i].plugins);

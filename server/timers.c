@@ -3,6 +3,7 @@
  * cancels a newer timer. See timers.h. */
 #include "timers.h"
 
+#include "chain.h"
 #include "conn.h"
 #include "connset.h"
 #include "monotonic.h"
@@ -20,6 +21,7 @@ struct timer {
     uint64_t due_ns, every_ns;
     lp_timer_fn fn;
     void *arg;
+    const char *owner;       /* the plugin version that started it (its key), or NULL */
     struct conn *conn;       /* NULL for a plugin timer; valid while linked (under lock) */
     uint64_t conn_id;        /* to find the connection from the timer thread */
     struct timer *conn_next; /* in the connection's list */
@@ -30,6 +32,8 @@ struct timer {
 struct timers {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    pthread_cond_t done; /* a plugin timer's callback returned (timers_forget_owner) */
+    const char *running; /* owner of the plugin timer callback running now */
     pthread_t thread;
     int started, quit, quiesced;
     struct connset *conns;
@@ -147,9 +151,15 @@ static void fire(struct timers *t, uint32_t slot, uint64_t now)
     if (!x->conn_id) {
         lp_timer_fn fn = x->fn;
         void *arg = x->arg;
+        struct chain_site site = {.name = x->owner, .hook = "timer"};
+        t->running = x->owner;
         pthread_mutex_unlock(&t->lock);
+        chain_site_enter(&site); /* a timer it starts is its own too */
         fn(arg, NULL, id);
+        chain_site_enter(NULL);
         pthread_mutex_lock(&t->lock);
+        t->running = NULL;
+        pthread_cond_broadcast(&t->done);
     } else if (!x->fired) { /* still fired: its owner has not run it yet; one run serves */
         x->fired = 1;
         uint64_t conn_id = x->conn_id;
@@ -211,6 +221,7 @@ struct timers *timers_new(struct connset *conns)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&t->cond, &attr);
     pthread_condattr_destroy(&attr);
+    pthread_cond_init(&t->done, NULL);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -236,6 +247,7 @@ void timers_free(struct timers *t)
     if (t->started)
         pthread_join(t->thread, NULL);
     pthread_cond_destroy(&t->cond);
+    pthread_cond_destroy(&t->done);
     pthread_mutex_destroy(&t->lock);
     for (uint32_t i = 0; i < t->nchunks; i++)
         free(t->chunks[i]);
@@ -280,6 +292,8 @@ int timers_start(struct timers *t, struct conn *conn, uint64_t delay_ns, uint64_
 {
     if (!fn || !id)
         return -EINVAL;
+    const struct chain_site *site = chain_site_current();
+    const char *owner = site ? site->name : NULL;
     pthread_mutex_lock(&t->lock);
     int rc = -ECANCELED;
     uint32_t slot;
@@ -293,6 +307,7 @@ int timers_start(struct timers *t, struct conn *conn, uint64_t delay_ns, uint64_
                             .every_ns = every_ns,
                             .fn = fn,
                             .arg = arg,
+                            .owner = owner,
                             .conn = conn,
                             .conn_id = conn ? conn->id : 0};
         if ((rc = heap_push(t, slot))) {
@@ -333,6 +348,7 @@ int timers_run_fired(struct timers *t, struct conn *c)
         lp_timer_fn fn;
         void *arg;
         uint64_t id;
+        const char *owner;
     } due[MAX];
     int n = 0, more = 0;
     pthread_mutex_lock(&t->lock);
@@ -347,6 +363,7 @@ int timers_run_fired(struct timers *t, struct conn *c)
         x->fired = 0;
         due[n].fn = x->fn;
         due[n].arg = x->arg;
+        due[n].owner = x->owner;
         due[n++].id = x->id;
         if (!x->every_ns) { /* a one-shot timer is done once its callback runs (a repeating
                              * one is out of the heap only while the thread fires it) */
@@ -356,8 +373,12 @@ int timers_run_fired(struct timers *t, struct conn *c)
     }
     int left = c->timers != NULL;
     pthread_mutex_unlock(&t->lock);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        struct chain_site site = {.name = due[i].owner, .hook = "timer", .conn_id = c->id};
+        chain_site_enter(&site);
         due[i].fn(due[i].arg, (struct lp_conn *)c, due[i].id);
+        chain_site_enter(NULL);
+    }
     if (more)
         pool_notify(c->env->pool, &c->src);
     return left;
@@ -375,5 +396,21 @@ void timers_cancel_conn(struct timers *t, struct conn *c)
         if (!x->in_heap)
             slot_free(t, x->slot);
     }
+    pthread_mutex_unlock(&t->lock);
+}
+
+void timers_forget_owner(struct timers *t, const char *owner)
+{
+    pthread_mutex_lock(&t->lock);
+    for (uint32_t i = 0; i < t->nslots; i++) {
+        struct timer *x = at(t, i);
+        if (x->id && !x->cancelled && !x->conn_id && x->owner == owner) {
+            x->cancelled = 1;
+            if (!x->in_heap) /* being fired right now: fire() sees the cancel */
+                slot_free(t, x->slot);
+        }
+    }
+    while (t->running == owner)
+        pthread_cond_wait(&t->done, &t->lock);
     pthread_mutex_unlock(&t->lock);
 }

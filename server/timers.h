@@ -34,6 +34,11 @@ int timers_cancel(struct timers *t, uint64_t id);
  * timers. */
 int timers_run_fired(struct timers *t, struct conn *c);
 
+/* A plugin version is retiring (no connection holds it): cancels its plugin timers and waits
+ * for a callback of its that is running. `owner` is its key pointer, what timers_start
+ * recorded from the calling thread's chain site. */
+void timers_forget_owner(struct timers *t, const char *owner);
+
 /* Owner of c, before its close hooks: cancels every timer of c. */
 void timers_cancel_conn(struct timers *t, struct conn *c);
 

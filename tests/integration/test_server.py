@@ -567,6 +567,8 @@ HELP_DEFAULTS = {  # option -> the default its entry in --help must state, exact
     "--idle-timeout": "(default: 300)",
     "--drain-timeout": "(default: 2)",
     "--upgrade-timeout": "(default: 10)",
+    "--max-generations": "(default: 2)",
+    "--reload-timeout": "(default: 5)",
     "--admin": "127.0.0.1 when HOST is omitted (default: off)",
     "--proxy-trusted": "(default: 127.0.0.0/8,::1)",
     "--proxy-timeout": "(default: 3)",

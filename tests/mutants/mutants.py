@@ -41,8 +41,8 @@ STABLE = [
           "counter forgets each message's newline"),
     fault("counter_server_total_off_by_one",
           [("plugins/counter.c",
-            "    atomic_fetch_add_explicit(&c->conns, 1, memory_order_relaxed);\n",
-            "    atomic_fetch_add_explicit(&c->conns, 2, memory_order_relaxed);\n")],
+            "    atomic_fetch_add_explicit(&c->tot->conns, 1, memory_order_relaxed);\n",
+            "    atomic_fetch_add_explicit(&c->tot->conns, 2, memory_order_relaxed);\n")],
           ["test_plugins.counter_exact_under_threads_and_logs_totals"],
           "counter's server total counts each closed connection twice"),
     fault("idle_timeout_ignored",
@@ -246,4 +246,31 @@ OPERATIONS = [
           "service under systemd)"),
 ]
 
-FAULTS = STABLE + REWRITTEN + ADMIN + OPERATIONS
+# --- plugin reload by generations (issue 13) ------------------------------------------------
+
+RELOAD = [
+    fault("old_generation_unloaded_while_held",
+          [("server/registry.c",
+            "        if (atomic_load_explicit(&(*at)->conns, memory_order_acquire) == 0) {\n",
+            "        if (1) {\n")],
+          ["test_reload.reload_refused_while_previous_generation_retires"],
+          "a replaced plugin version is unloaded at once, while a connection still runs it"),
+    fault("close_does_not_release_generation",
+          [("server/conn.c",
+            "    generation_release(c->plugins, c->chain->n); /* after its last hook returned */\n",
+            "")],
+          ["test_reload.reload_refused_while_previous_generation_retires"],
+          "a closed connection still counts on its plugin versions: old versions never retire"),
+    fault("migration_skips_export",
+          [("server/generation.c",
+            "    if (export_from(from, conn, conn_id, *state, buf, sizeof buf, &len) < 0) {\n",
+            "    if (export_from(from, conn, conn_id, *state, buf, 0 * sizeof buf, &len) < 0) {\n")],
+          ["test_reload.two_hundred_reloads_keep_rss_flat"],
+          "counter's connections never move to the new version (their counts stay behind)"),
+    fault("retired_version_keeps_its_timers",
+          [("server/reload.c", "        timers_forget_owner(rl->timers, p->key);\n", "")],
+          ["test_reload.reload_whose_load_hook_fails_keeps_old_version"],
+          "an old version's plugin timer still fires after its unload, into unmapped code"),
+]
+
+FAULTS = STABLE + REWRITTEN + ADMIN + OPERATIONS + RELOAD

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,8 +311,9 @@ static void free_calls_unload_and_closes(void)
 {
     CU_ASSERT_EQUAL(registry_load(reg, "probe", broken_dirs, 2, err, sizeof err), 0);
     CU_ASSERT_EQUAL(registry_load(reg, "echo", build_dirs, 1, err, sizeof err), 0);
-    /* An extra reference keeps probe.so mapped, so its unload counter stays readable. */
-    void *h = dlopen(LP_BROKEN_DIR "/probe.so", RTLD_NOW | RTLD_LOCAL);
+    /* An extra reference keeps probe.so mapped, so its unload counter stays readable: to
+     * the private copy the registry loaded (the original file is another object). */
+    void *h = dlopen(registry_find(reg, "probe")->copy, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     CU_ASSERT_PTR_NOT_NULL_FATAL(h);
     int *unloads = dlsym(h, "probe_unloads");
     CU_ASSERT_PTR_NOT_NULL_FATAL(unloads);
@@ -424,6 +426,56 @@ static void bad_instance_names_refused(void)
     assert_refused("@a", -EINVAL);
 }
 
+/* A reload (reload.h): a new version beside the old one, from its own private copy (another
+ * handle), published as the instance, the old one retiring until no connection counts on it;
+ * a connection of the old one migrates to the current version. */
+static void reload_loads_a_second_version_beside_the_first(void)
+{
+    CU_ASSERT_EQUAL_FATAL(registry_load(reg, "echo", build_dirs, 1, err, sizeof err), 0);
+    struct plugin *old = registry_find(reg, "echo"), *fresh = NULL;
+    CU_ASSERT_EQUAL_FATAL(registry_reload(reg, old, NULL, 5.0, &fresh, err, sizeof err), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fresh);
+    CU_ASSERT_PTR_NOT_EQUAL(fresh->handle, old->handle);
+    CU_ASSERT_STRING_NOT_EQUAL(fresh->copy, old->copy);
+    CU_ASSERT_EQUAL(old->gen, 1);
+    CU_ASSERT_EQUAL(fresh->gen, 2);
+    CU_ASSERT_PTR_EQUAL(registry_find(reg, "echo"), old); /* nothing published yet */
+    atomic_store(&old->conns, 1);                         /* one connection on it */
+    registry_publish(reg, old, fresh);
+    CU_ASSERT_PTR_EQUAL(registry_find(reg, "echo"), fresh);
+    CU_ASSERT_PTR_EQUAL(atomic_load(&old->successor), fresh);
+    uint64_t older;
+    CU_ASSERT_EQUAL(registry_versions(reg, fresh, &older), 2);
+    CU_ASSERT_EQUAL(older, 1);
+    CU_ASSERT_PTR_NULL(registry_take_idle(reg));    /* held */
+    CU_ASSERT_PTR_NULL(plugin_migrate_hold(fresh)); /* current: nowhere to go */
+    CU_ASSERT_PTR_EQUAL(plugin_migrate_hold(old), fresh);
+    CU_ASSERT_EQUAL(atomic_load(&fresh->conns), 1);
+    atomic_store(&old->conns, 0); /* the connection moved */
+    CU_ASSERT_PTR_EQUAL(registry_take_idle(reg), old);
+    CU_ASSERT_EQUAL(registry_retiring(reg), 0);
+    registry_unload(old);
+    CU_ASSERT_EQUAL(registry_versions(reg, fresh, &older), 1);
+    atomic_store(&fresh->conns, 0);
+}
+
+/* A reload that cannot load says why and leaves the instance as it was. */
+static void reload_of_missing_file_refused(void)
+{
+    char dir[PATH_MAX], file[PATH_MAX], spec[PATH_MAX + 8];
+    CU_ASSERT_EQUAL_FATAL(make_copy(dir, file), 0);
+    snprintf(spec, sizeof spec, "%s", file);
+    CU_ASSERT_EQUAL_FATAL(registry_load(reg, spec, broken_dirs, 2, err, sizeof err), 0);
+    struct plugin *old = registry_at(reg, 0), *fresh = NULL;
+    unlink(file);
+    CU_ASSERT_EQUAL(registry_reload(reg, old, NULL, 5.0, &fresh, err, sizeof err), -ENOENT);
+    snprintf(want, sizeof want, "plugin %s: No such file or directory", file);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_PTR_NULL(fresh);
+    CU_ASSERT_PTR_EQUAL(registry_at(reg, 0), old);
+    remove_copy(dir, file);
+}
+
 static CU_TestInfo loads[] = {
     {"older_minor_loads", older_minor_loads},
     {"instances_have_their_own_state", instances_have_their_own_state},
@@ -434,6 +486,9 @@ static CU_TestInfo loads[] = {
     {"path_with_args_passed_to_load", path_with_args_passed_to_load},
     {"get_loads_once_and_reuses", get_loads_once_and_reuses},
     {"free_calls_unload_and_closes", free_calls_unload_and_closes},
+    {"reload_loads_a_second_version_beside_the_first",
+     reload_loads_a_second_version_beside_the_first},
+    {"reload_of_missing_file_refused", reload_of_missing_file_refused},
     CU_TEST_INFO_NULL,
 };
 

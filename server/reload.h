@@ -1,0 +1,42 @@
+/* reload - SIGHUP: a new version of every loaded plugin, published for new connections, and
+ * the retirement of old versions once no connection holds them. Main thread only.
+ *
+ * Per plugin instance: the new version comes from a private copy of its file, with the same
+ * arguments (or the --config file's, read again), checked like a first load (registry_reload); when
+ * it loads, the listeners' chains name it for connections accepted from then on, and the version it
+ * replaces retires. A connection keeps the versions it started with (or migrates, generation.h). A
+ * retiring version is unloaded once no connection counts on it: its plugin timers are stopped (a
+ * running callback waited for), then its unload runs, once. When a plugin already has
+ * --max-generations versions loaded, its reload is refused. Every outcome is one log line
+ * per plugin; nothing here can stop the server. */
+#ifndef LINEPOOL_RELOAD_H
+#define LINEPOOL_RELOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct chain;
+struct registry;
+struct timers;
+
+struct reload;
+
+/* chains: every listener's chain (the array is copied; the chains must outlive it).
+ * NULL + errno. */
+struct reload *reload_new(struct registry *reg, struct timers *timers, struct chain *const *chains,
+                          size_t nchains, unsigned max_generations, double timeout_s);
+void reload_free(struct reload *rl);
+
+/* Reloads every plugin (SIGHUP). With config_path (--config FILE), the file is read again
+ * and a plugin instance it has a `plugin` line for reloads with that line's arguments; the
+ * rest of the file (listeners, limits) takes effect only at a restart. */
+void reload_run(struct reload *rl, const char *config_path);
+
+/* Unloads the retiring versions no connection holds any more. Returns how many are still
+ * retiring (the caller looks again soon while any are). */
+size_t reload_retire(struct reload *rl);
+
+/* For the exit summary: versions published, and reloads refused or failed. */
+void reload_counts(const struct reload *rl, uint64_t *reloads, uint64_t *failures);
+
+#endif
