@@ -1,13 +1,10 @@
 # The Debian package: `cpack -G DEB` in the build folder writes linepool_VERSION_ARCH.deb
 # with the server, the client, the bundled plugins, the plugin SDK (header, helpers, fake
-# host, pkg-config and CMake package), the systemd units found in this folder and a man page
-# for each program, generated from its --help at build time. Everything goes under /usr; the
-# server finds its plugins relative to its own binary (/usr/lib/linepool/plugins).
+# host, pkg-config and CMake package), the systemd units of this folder (installed by
+# server/CMakeLists.txt, the service naming /usr/bin/linepool-server) and a man page for each
+# program, generated from its --help at build time. Everything goes under /usr; the server
+# finds its plugins relative to its own binary (/usr/lib/linepool/plugins).
 set(LP_PACKAGING_DIR ${CMAKE_CURRENT_LIST_DIR})
-
-file(GLOB LP_SYSTEMD_UNITS CONFIGURE_DEPENDS ${LP_PACKAGING_DIR}/*.service
-     ${LP_PACKAGING_DIR}/*.socket)
-install(FILES ${LP_SYSTEMD_UNITS} DESTINATION lib/systemd/system)
 
 set(LP_MAN_DIR ${CMAKE_BINARY_DIR}/man)
 function(lp_man_page target summary commands plugin_subdir)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The Debian package: `cpack -G DEB` in the build folder makes a .deb with the server, the
-client, the bundled plugins, the SDK, the systemd units of server/packaging and both man
-pages; unpacked into a fresh root (dpkg-deb -x), its server runs with its own plugins (found
-relative to itself), and the sample plugin builds against its SDK both with find_package and
-with pkg-config, passes its unit test through the installed fake host, and loads."""
+client, the bundled plugins, the SDK, the systemd units of server/packaging (the service's
+ExecStart naming /usr/bin/linepool-server) and both man pages; unpacked into a fresh root
+(dpkg-deb -x), its server runs with its own plugins (found relative to itself), and the
+sample plugin builds against its SDK both with find_package and with pkg-config, passes its
+unit test through the installed fake host, and loads."""
 import glob
 import os
 import re
@@ -98,6 +99,12 @@ def case_deb_installs_and_runs():
             page = open(os.path.join(usr, "share", "man", "man1", prog + ".1")).read()
             assert page.startswith(".TH %s 1" % prog.upper()) and word in page, page[:300]
             assert lptest.BUILD not in page and os.path.abspath(lptest.BUILD) not in page
+
+        for unit in glob.glob(os.path.join(usr, "lib", "systemd", "system", "*")):
+            text = open(unit).read()
+            assert "@CMAKE" not in text and lptest.BUILD not in text, (unit, text)
+            execs = re.findall(r"^ExecStart=(\S+)", text, re.M)
+            assert all(e == "/usr/bin/linepool-server" for e in execs), (unit, execs)
 
         server = os.path.join(usr, "bin", "linepool-server")
         plugins = os.path.join(usr, "lib", "linepool", "plugins")
