@@ -61,18 +61,15 @@ static int set_host(char *host, size_t hostlen, const char *text, size_t len)
 
 int options_parse_server(const char *text, char *host, size_t hostlen, uint16_t *port)
 {
-    const char *colon = strrchr(text, ':');
-    if (!colon)
+    const char *h;
+    size_t hlen;
+    uint16_t p;
+    if (values_parse_address(text, strlen(text), &h, &hlen, &p, NULL) || p == 0 || hlen >= hostlen)
         return -EINVAL;
-    size_t hlen = (size_t)(colon - text);
-    /* a bare IPv6 address has colons but no brackets: its last group is no port */
-    if (memchr(text, ':', hlen) && !(text[0] == '[' && hlen > 0 && text[hlen - 1] == ']'))
-        return -EINVAL;
-    uint64_t p;
-    if (parse_count(colon + 1, strlen(colon + 1), 1, 65535, &p))
-        return -EINVAL;
-    *port = (uint16_t)p;
-    return set_host(host, hostlen, text, hlen);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    *port = p;
+    return 0;
 }
 
 int apply_host(void *base, const char *arg, char *err, size_t errlen)

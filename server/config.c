@@ -131,22 +131,15 @@ static void clear_plugin_dirs(void *base)
 static int apply_admin(void *base, const char *text, char *err, size_t errlen)
 {
     struct config *cfg = base;
-    const char *host = "127.0.0.1", *port = text;
+    const char *host = "127.0.0.1", *why = "", *port = strrchr(text, ':');
     size_t hlen = strlen(host);
-    const char *colon = strrchr(text, ':');
-    if (colon) {
-        host = text;
-        hlen = (size_t)(colon - text);
-        port = colon + 1;
-        if (hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']')
-            host++, hlen -= 2;
-        else if (memchr(text, ':', hlen))
-            return say(err, errlen, -EINVAL, "write IPv6 hosts as [ADDR]:PORT");
-    }
-    if (hlen == 0 || memchr(host, '[', hlen) || memchr(host, ']', hlen))
-        return say(err, errlen, -EINVAL, "expected HOST:PORT, [IPV6]:PORT or PORT");
-    if (values_parse_port(port, strlen(port), &cfg->admin_port))
-        return say(err, errlen, -EINVAL, "bad port '%s' (0-65535; 0 picks a free port)", port);
+    int rc = port ? values_parse_address(text, strlen(text), &host, &hlen, &cfg->admin_port, &why)
+                  : values_parse_port(text, strlen(text), &cfg->admin_port);
+    if (rc && (!port || strcmp(why, "bad port") == 0))
+        return say(err, errlen, -EINVAL, "bad port '%s' (0-65535; 0 picks a free port)",
+                   port ? port + 1 : text);
+    if (rc)
+        return say(err, errlen, -EINVAL, "%s (expected HOST:PORT, [IPV6]:PORT or PORT)", why);
     char *copy = strndup(host, hlen);
     if (!copy)
         return -ENOMEM;

@@ -25,30 +25,20 @@ static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
 static int parse_inet(struct listen_spec *out, const char *text, size_t len, char *err,
                       size_t errlen)
 {
-    const char *end = text + len, *host = text, *host_end, *colon;
-    if (*text == '[') {
-        host = text + 1;
-        host_end = memchr(host, ']', (size_t)(end - host));
-        if (!host_end || host_end + 1 == end || host_end[1] != ':')
-            return say(err, errlen, -EINVAL, "expected [IPV6]:PORT=...");
-        colon = host_end + 1;
-    } else {
-        colon = memchr(text, ':', len);
-        if (!colon)
-            return say(err, errlen, -EINVAL, "missing :PORT");
-        host_end = colon;
-        if (memchr(colon + 1, ':', (size_t)(end - colon - 1)))
-            return say(err, errlen, -EINVAL, "write IPv6 hosts as [ADDR]:PORT");
-    }
-    if (host_end == host)
-        return say(err, errlen, -EINVAL, "empty host");
-    if (memchr(host, '@', (size_t)(host_end - host))) /* NAME@ comes once, first */
-        return say(err, errlen, -EINVAL, "'@' in the host");
-    size_t plen = (size_t)(end - colon - 1);
-    if (values_parse_port(colon + 1, plen, &out->port))
+    const char *host, *why = "";
+    size_t hlen;
+    int rc = values_parse_address(text, len, &host, &hlen, &out->port, &why);
+    if (rc && strcmp(why, "bad port") == 0) {
+        const char *p = *text == '[' ? (const char *)memchr(text, ']', len) + 2
+                                     : (const char *)memchr(text, ':', len) + 1;
         return say(err, errlen, -EINVAL, "bad port '%.*s' (0-65535; 0 picks a free port)",
-                   (int)plen, colon + 1);
-    if (!(out->host = strndup(host, (size_t)(host_end - host))))
+                   (int)(text + len - p), p);
+    }
+    if (rc)
+        return say(err, errlen, -EINVAL, "%s", why);
+    if (memchr(host, '@', hlen)) /* NAME@ comes once, first */
+        return say(err, errlen, -EINVAL, "'@' in the host");
+    if (!(out->host = strndup(host, hlen)))
         return -ENOMEM;
     return 0;
 }

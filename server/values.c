@@ -1,4 +1,4 @@
-/* values - one grammar for sizes, durations, counts, bools and ports; see values.h. */
+/* values - one grammar for sizes, durations, counts, bools, ports and addresses; see values.h. */
 #include "values.h"
 
 #include <errno.h>
@@ -143,5 +143,45 @@ int values_parse_port(const char *text, size_t len, uint16_t *out)
     if (v > 65535)
         return -ERANGE;
     *out = (uint16_t)v;
+    return 0;
+}
+
+static int bad(const char **why, const char *reason, int rc)
+{
+    if (why)
+        *why = reason;
+    return rc;
+}
+
+int values_parse_address(const char *text, size_t len, const char **host, size_t *hostlen,
+                         uint16_t *port, const char **why)
+{
+    const char *end = text + len, *h = text, *h_end, *colon;
+    if (len && *text == '[') {
+        h = text + 1;
+        h_end = memchr(h, ']', (size_t)(end - h));
+        if (!h_end || h_end + 1 == end || h_end[1] != ':')
+            return bad(why, "expected [IPV6]:PORT", -EINVAL);
+        colon = h_end + 1;
+    } else {
+        colon = memchr(text, ':', len);
+        if (!colon)
+            return bad(why, "missing :PORT", -EINVAL);
+        h_end = colon;
+        if (memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+            return bad(why, "write IPv6 hosts as [ADDR]:PORT", -EINVAL);
+    }
+    size_t hlen = (size_t)(h_end - h);
+    if (hlen == 0)
+        return bad(why, "empty host", -EINVAL);
+    if (memchr(h, '[', hlen) || memchr(h, ']', hlen))
+        return bad(why, "'[' or ']' in the host", -EINVAL);
+    uint16_t p;
+    int rc = values_parse_port(colon + 1, (size_t)(end - colon - 1), &p);
+    if (rc)
+        return bad(why, "bad port", rc);
+    *host = h;
+    *hostlen = hlen;
+    *port = p;
     return 0;
 }

@@ -1,9 +1,9 @@
-/* values - the parsers of every typed value a user writes: on the server's command line
- * (sizes, durations, counts, ports) and in plugin arguments (bool, unsigned, size,
- * duration). One grammar for all of them. Self-contained: no allocation, no logging, no
- * globals, any thread. Inputs are (text, len) and need no NUL. Every function returns 0, or
- * -EINVAL for text outside the grammar, -ERANGE for a well-formed value that does not fit;
- * *out is written only on success. */
+/* values - the parsers of every typed value a user writes: on the server's and the client's
+ * command lines and in the config file (sizes, durations, counts, ports, addresses) and in
+ * plugin arguments (bool, unsigned, size, duration). One grammar for all of them. Self-contained:
+ * no allocation, no logging, no globals, any thread. Inputs are (text, len) and need no NUL. Every
+ * function returns 0, or -EINVAL for text outside the grammar, -ERANGE for a well-formed value that
+ * does not fit; *out is written only on success. */
 #ifndef LINEPOOL_VALUES_H
 #define LINEPOOL_VALUES_H
 
@@ -26,6 +26,13 @@ int values_parse_bool(const char *text, size_t len, int *out);
 
 /* A TCP port 0-65535 (digits only). */
 int values_parse_port(const char *text, size_t len, uint16_t *out);
+
+/* An address "HOST:PORT" or "[IPV6]:PORT": HOST is non-empty and holds no ':' unless it is in
+ * brackets, and no '[' or ']' inside; PORT as values_parse_port. *host, *hostlen: the host
+ * (brackets removed), a slice of text. *why, when not NULL, names what is wrong on an error
+ * ("missing :PORT", "write IPv6 hosts as [ADDR]:PORT", ...). -ERANGE: a port past 65535. */
+int values_parse_address(const char *text, size_t len, const char **host, size_t *hostlen,
+                         uint16_t *port, const char **why);
 
 /* Largest duration values_parse_duration accepts, in seconds. */
 #define VALUES_MAX_SECONDS 1000000000ull

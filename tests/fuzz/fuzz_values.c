@@ -1,7 +1,8 @@
 /* fuzz_values - server/values.c, the one set of value parsers behind the server's and the
  * client's options, the config file and declared plugin arguments, and server/opt.c's typed
  * entries over them. The input is one value. Oracles: independent reference parsers (written
- * from the grammar in values.h, with 128-bit arithmetic instead of saturation) agree on every
+ * from the grammar in values.h, with 128-bit arithmetic instead of saturation; addresses
+ * split at the port's ':' first) agree on every
  * result, -EINVAL vs -ERANGE included, and on every value; *out is untouched by a refusal; an
  * option entry with limits stores the value exactly when it parses and is within them, else
  * returns the parser's code (-ERANGE outside the limits) with an error line naming it. */
@@ -119,6 +120,37 @@ static int ref_port(const char *t, size_t len, uint16_t *out)
     return 0;
 }
 
+/* HOST:PORT / [IPV6]:PORT, from the grammar in values.h: split at the port's ':' first. */
+static int ref_address(const char *t, size_t len, size_t *hoff, size_t *hlen, uint16_t *port)
+{
+    size_t colon, h = 0, n;
+    if (len && t[0] == '[') {
+        const char *close = memchr(t, ']', len);
+        if (!close || (size_t)(close - t) + 1 >= len || close[1] != ':')
+            return -EINVAL;
+        h = 1;
+        n = (size_t)(close - t) - 1;
+        colon = (size_t)(close - t) + 1;
+    } else {
+        const char *c = memchr(t, ':', len);
+        if (!c || memchr(c + 1, ':', len - (size_t)(c - t) - 1))
+            return -EINVAL;
+        colon = (size_t)(c - t);
+        n = colon;
+    }
+    for (size_t i = h; i < h + n; i++)
+        if (t[i] == '[' || t[i] == ']')
+            return -EINVAL;
+    if (n == 0)
+        return -EINVAL;
+    int rc = ref_port(t + colon + 1, len - colon - 1, port);
+    if (!rc) {
+        *hoff = h;
+        *hlen = n;
+    }
+    return rc;
+}
+
 #define SENTINEL 0x5a5a5a5a5a5a5a5aull
 
 /* Each parser against its reference: same code, same value, *out untouched on a refusal. */
@@ -139,6 +171,12 @@ static void check_parsers(const char *t, size_t len)
     uint16_t p = 7, q = 7;
     rc = values_parse_port(t, len, &p);
     FUZZ_CHECK(rc == ref_port(t, len, &q) && p == q);
+    const char *host = NULL, *why = NULL;
+    size_t hlen = 0, hoff = 0, rlen = 0;
+    p = q = 7;
+    rc = values_parse_address(t, len, &host, &hlen, &p, &why);
+    FUZZ_CHECK(rc == ref_address(t, len, &hoff, &rlen, &q) && p == q);
+    FUZZ_CHECK(rc ? why != NULL : host == t + hoff && hlen == rlen);
 }
 
 struct dest {

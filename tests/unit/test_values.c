@@ -90,7 +90,50 @@ static void bools_and_ports(void)
     CU_ASSERT_EQUAL(values_parse_port(S(":80"), &port), -EINVAL);
 }
 
+/* HOST:PORT and [IPV6]:PORT: the host is a slice of the text, brackets removed; each refusal
+ * names its reason. */
+static void addresses(void)
+{
+    const char *host, *why;
+    size_t hlen;
+    uint16_t port = 7;
+    CU_ASSERT_EQUAL_FATAL(values_parse_address(S("127.0.0.1:5005"), &host, &hlen, &port, NULL), 0);
+    CU_ASSERT(hlen == 9 && memcmp(host, "127.0.0.1", 9) == 0 && port == 5005);
+    CU_ASSERT_EQUAL_FATAL(values_parse_address(S("[::1]:0"), &host, &hlen, &port, NULL), 0);
+    CU_ASSERT(hlen == 3 && memcmp(host, "::1", 3) == 0 && port == 0);
+    CU_ASSERT_EQUAL(values_parse_address("localhost:80x", 12, &host, &hlen, &port, NULL), 0);
+    CU_ASSERT_EQUAL(port, 80); /* a slice: no NUL needed */
+    static const struct {
+        const char *text, *why;
+        int rc;
+    } bad[] = {
+        {"localhost", "missing :PORT", -EINVAL},
+        {"::1:80", "write IPv6 hosts as [ADDR]:PORT", -EINVAL},
+        {"[::1:80", "expected [IPV6]:PORT", -EINVAL},
+        {"[::1]80", "expected [IPV6]:PORT", -EINVAL},
+        {"[::1]", "expected [IPV6]:PORT", -EINVAL},
+        {":80", "empty host", -EINVAL},
+        {"[]:80", "empty host", -EINVAL},
+        {"a]b:80", "'[' or ']' in the host", -EINVAL},
+        {"h:", "bad port", -EINVAL},
+        {"h: 80", "bad port", -EINVAL},
+        {"h:65536", "bad port", -ERANGE},
+        {"", "missing :PORT", -EINVAL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        why = NULL;
+        port = 7;
+        CU_ASSERT_EQUAL(
+            values_parse_address(bad[i].text, strlen(bad[i].text), &host, &hlen, &port, &why),
+            bad[i].rc);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+        CU_ASSERT_STRING_EQUAL(why, bad[i].why);
+        CU_ASSERT_EQUAL(port, 7); /* untouched */
+    }
+}
+
 static CU_TestInfo tests[] = {
+    {"addresses", addresses},
     {"uint_grammar_and_range", uint_grammar_and_range},
     {"size_units", size_units},
     {"duration_units", duration_units},
