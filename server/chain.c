@@ -50,8 +50,6 @@ int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, void **sta
 {
     struct chain_site site = {.hook = "open", .conn_id = conn_id_of(c)};
     int rc = 0;
-    for (size_t i = 0; i < n; i++) /* chain_close runs for all of them, refused or not */
-        atomic_fetch_add_explicit(&ps[i]->open_conns, 1, memory_order_relaxed);
     enter(&site);
     for (size_t i = 0; i < n; i++) {
         struct plugin *p = ps[i];
@@ -129,7 +127,6 @@ void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, void **s
         site.name = p->key;
         if (p->desc->close)
             p->desc->close(p->state, c, states[i]);
-        atomic_fetch_sub_explicit(&p->open_conns, 1, memory_order_relaxed);
     }
     current = NULL;
 }

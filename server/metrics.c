@@ -214,14 +214,26 @@ static void handler_histogram(const struct metrics_src *m, const struct plugin *
     sample(out, "linepool_handler_duration_seconds_count", "plugin", p->key, cumulative);
 }
 
+struct plugin_visit {
+    const struct metrics_src *m;
+    struct textbuf *out;
+};
+
+static void visit_histogram(const struct plugin *p, uint64_t conns, void *arg)
+{
+    (void)conns;
+    struct plugin_visit *v = arg;
+    handler_histogram(v->m, p, v->out);
+}
+
 static void handler_families(const struct metrics_src *m, struct textbuf *out)
 {
     if (!m->env->timing)
         return;
     family(out, "linepool_handler_duration_seconds", "histogram",
            "Time in each plugin's message hook, per message");
-    for (size_t i = 0; i < registry_count(m->reg); i++)
-        handler_histogram(m, registry_at(m->reg, i), out);
+    struct plugin_visit v = {m, out};
+    registry_visit(m->reg, visit_histogram, &v); /* a reload may unload what it replaced */
 }
 
 static void process_families(const struct metrics_src *m, struct textbuf *out)
@@ -285,14 +297,16 @@ void metrics_stats(const struct metrics_src *m, struct textbuf *out)
     textbuf_printf(out, "END\n");
 }
 
+static void visit_plugin_line(const struct plugin *p, uint64_t conns, void *arg)
+{
+    struct plugin_visit *v = arg;
+    textbuf_printf(v->out, "PLUGIN %s %s connections=%llu\n", p->key,
+                   p->desc->version ? p->desc->version : "-", (unsigned long long)conns);
+}
+
 void metrics_plugins(const struct metrics_src *m, struct textbuf *out)
 {
-    for (size_t i = 0; i < registry_count(m->reg); i++) {
-        struct plugin *p = registry_at(m->reg, i);
-        textbuf_printf(
-            out, "PLUGIN %s %s connections=%llu\n", p->key,
-            p->desc->version ? p->desc->version : "-",
-            (unsigned long long)atomic_load_explicit(&p->open_conns, memory_order_relaxed));
-    }
+    struct plugin_visit v = {m, out};
+    registry_visit(m->reg, visit_plugin_line, &v); /* connections on every version it has */
     textbuf_printf(out, "END\n");
 }

@@ -89,6 +89,23 @@ struct plugin *registry_at(struct registry *r, size_t i)
     return i < r->n ? r->items[i] : NULL;
 }
 
+void registry_visit(struct registry *r, void (*f)(const struct plugin *p, uint64_t conns, void *arg),
+                    void *arg)
+{
+    /* publish swaps items[] and take_idle unlinks retiring versions under this lock, and a
+     * version is unloaded only after take_idle: nothing visited here can be unloaded meanwhile. */
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct plugin *cur = r->items[i];
+        uint64_t conns = atomic_load_explicit(&cur->conns, memory_order_relaxed);
+        for (const struct plugin *q = r->retiring; q; q = q->older)
+            if (strcmp(q->key, cur->key) == 0)
+                conns += atomic_load_explicit(&q->conns, memory_order_relaxed);
+        f(cur, conns, arg);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
 /* Lists dirs as "a, b" into buf for the not-found message. */
 static const char *join_dirs(const char *const *dirs, size_t ndirs, char *buf, size_t len)
 {

@@ -1,6 +1,7 @@
 /* registry - loads plugins with dlopen, checks their descriptor and ABI, maps names to
  * loaded plugins, and keeps the older versions a reload left serving until they retire.
- * Used on the main thread (startup, reloads, shutdown); workers only plugin_migrate_hold. */
+ * Used on the main thread (startup, reloads, shutdown); workers only plugin_migrate_hold, the
+ * admin thread only registry_visit. */
 #ifndef LINEPOOL_REGISTRY_H
 #define LINEPOOL_REGISTRY_H
 
@@ -31,10 +32,6 @@ struct plugin {
     char *args;                   /* the argument string given to load ("" when none) */
     struct plugin_values values;  /* declared arguments, parsed (minor 1) */
     unsigned index;               /* its place in load order (per-plugin counters) */
-    /* The one field that changes after load: connections whose chain holds this instance and
-     * are open now (chain_open adds, chain_close subtracts; per connection, never per
-     * message). */
-    _Atomic uint64_t open_conns;
     /* ---- generations (reload.h) ---- */
     struct registry *reg;               /* whose lock guards `successor` */
     unsigned gen;                       /* 1 at startup, +1 per version loaded by a reload */
@@ -79,6 +76,13 @@ int registry_list(FILE *out, FILE *errout, const char *const *dirs, size_t ndirs
 
 /* Number of loaded plugins and the i-th one, in load order. */
 size_t registry_count(const struct registry *r);
+
+/* Calls f for each instance's current version, under the registry's lock, with the
+ * connections held by all its versions (current and retiring): what a thread other than the
+ * main one (the admin thread) uses, since a reload may retire and unload a version that
+ * registry_at handed out. f must not call back into the registry. */
+void registry_visit(struct registry *r, void (*f)(const struct plugin *p, uint64_t conns, void *arg),
+                    void *arg);
 struct plugin *registry_at(struct registry *r, size_t i);
 
 /* ---- reload (main thread, but plugin_migrate_hold) -------------------------------------

@@ -6,6 +6,7 @@
 #include "cidr.h"
 #include "conn.h"
 #include "connset.h"
+#include "generation.h"
 #include "host.h"
 #include "listener.h"
 #include "log.h"
@@ -256,7 +257,7 @@ static int setup_signals(struct server *s)
 
 static int start_reload(struct server *s)
 {
-    size_t n = s->cfg->nlistens;
+    size_t n = s->nchains; /* one per listener: a systemd:NAME spec may make several */
     struct chain **chains = calloc(n ? n : 1, sizeof *chains);
     if (!chains)
         return -ENOMEM;
@@ -475,7 +476,7 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
 {
     struct server *s = ctx;
     /* +proxy: a PROXY header first, from --proxy-trusted peers only */
-    int proxy = (s->cfg->listens[l - s->listeners.items].flags & LISTEN_PROXY) != 0;
+    int proxy = (s->specs[l - s->listeners.items]->flags & LISTEN_PROXY) != 0;
     if (proxy && untrusted_proxy(s, l, sa)) {
         close(fd);
         return;
@@ -491,6 +492,7 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct conn *c = conn_new(&s->env, fd, sa, l->user, ++s->next_id);
     if (c && proxy && conn_expect_proxy(c, (uint64_t)(s->cfg->proxy_timeout * NS_PER_S)) < 0) {
+        generation_release(c->plugins, c->chain->n); /* conn_new held its plugin versions */
         conn_release(&s->env, &c->src);
         c = NULL;
     }
