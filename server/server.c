@@ -256,7 +256,7 @@ static int setup_signals(struct server *s)
 
 static int start_reload(struct server *s)
 {
-    size_t n = s->cfg->nlistens;
+    size_t n = s->nchains; /* one per listener: a systemd:NAME may make several */
     struct chain **chains = calloc(n ? n : 1, sizeof *chains);
     if (!chains)
         return -ENOMEM;
@@ -475,7 +475,7 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
 {
     struct server *s = ctx;
     /* +proxy: a PROXY header first, from --proxy-trusted peers only */
-    int proxy = (s->cfg->listens[l - s->listeners.items].flags & LISTEN_PROXY) != 0;
+    int proxy = (s->specs[l - s->listeners.items]->flags & LISTEN_PROXY) != 0;
     if (proxy && untrusted_proxy(s, l, sa)) {
         close(fd);
         return;
