@@ -5,6 +5,8 @@
  * room for its own pid, is built before the fork. */
 #include "upgrade.h"
 
+#include "monotonic.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -221,13 +222,6 @@ static int private_socket(char *name, size_t len)
     return fd;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Parent side of the exec: the pipe's end of file means the exec happened. */
 static int await_exec(pid_t pid, int rd, const char *exe, char *err, size_t errlen)
 {
@@ -281,7 +275,7 @@ int upgrade_start(struct upgrade *u, const char *exe, char *const argv[],
     }
     u->child = pid;
     u->sock = sock;
-    u->deadline_ns = now_ns() + timeout_ns;
+    u->deadline_ns = monotonic_ns() + timeout_ns;
     return 0;
 }
 

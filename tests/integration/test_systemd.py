@@ -217,6 +217,42 @@ def case_socket_activation_two_names_two_chains():
         srv.stop()
 
 
+def case_two_sockets_of_one_name_keep_their_listener_options_and_reload():
+    """Two passed sockets named 'a' make two listeners of one `--listen systemd:a+proxy=echo`:
+    each reads a PROXY header (the option belongs to the spec, not to a position among
+    listeners), the listener after them keeps its own options, and a SIGHUP reload moves
+    every one of their chains to the new plugin generation (both still answer after it)."""
+    need_activate()
+    p1, p2 = free_port(), free_port()
+    wrap = [ACTIVATE, "-l", "127.0.0.1:%d" % p1, "-l", "127.0.0.1:%d" % p2, "--fdname=a:a"]
+    header = b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n"
+    with Server("--listen", "systemd:a+proxy=echo", "--listen", "127.0.0.1:0=echo",
+                wrap=wrap, wait=False) as srv:
+        wait_for(lambda: "Listening" in srv.stderr(), 10, "systemd-socket-activate to listen")
+        first = connect(p1)
+        srv._await_listeners(3)
+        assert sorted(p for _, p, _ in srv.listeners[:2]) == sorted([p1, p2]), srv.listeners
+        plain = srv.listeners[2][1]
+
+        def round_trips():
+            for port in (p1, p2):
+                with connect(port) as s:
+                    s.sendall(header + b"hello\n")
+                    assert recv_lines(s, 1)[0] == b"hello", port
+            with connect(plain) as s:
+                s.sendall(header)
+                assert recv_lines(s, 1)[0] == header.rstrip(b"\n"), "no +proxy here"
+
+        first.sendall(header + b"first\n")
+        assert recv_lines(first, 1)[0] == b"first"
+        first.close()
+        round_trips()
+        srv.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "plugin echo reloaded" in srv.stderr(), 10, "the reload")
+        round_trips()
+        srv.stop()
+
+
 def case_socket_activation_unknown_name_exits_2():
     """`--listen systemd:nope=echo` when only 'web' was passed: one line naming what was passed,
     exit 2."""

@@ -232,6 +232,13 @@ OPERATIONS = [
           ["test_upgrade.upgrade_runs_the_file_on_disk_now"],
           "LISTEN_PID names the parent: the new process ignores the passed sockets and binds "
           "its own (another port, another inode)"),
+    fault("listener_options_read_by_position",
+          [("server/server.c",
+            "    int proxy = (s->specs[l - s->listeners.items]->flags & LISTEN_PROXY) != 0;\n",
+            "    int proxy = (s->cfg->listens[l - s->listeners.items].flags & LISTEN_PROXY) != 0;\n")],
+          ["test_systemd.two_sockets_of_one_name_keep_their_listener_options_and_reload"],
+          "a listener's +proxy is looked up by its position among --listen options: with two "
+          "sockets passed under one systemd name, the second reads the next option's flags"),
     fault("watchdog_never_withheld",
           [("server/server.c", "    if (stuck > every) {\n", "    if (0 && stuck > every) {\n")],
           ["test_systemd.watchdog_withheld_while_a_handler_is_stuck"],
