@@ -675,7 +675,7 @@ static int read_header(struct conn *c, struct conn_counters *k)
 static void frame_after_header(struct conn *c, struct conn_counters *k)
 {
     struct conn_proxy *p = c->proxy;
-    if (p->len > p->hlen && !(c->flags & C_CLOSING)) /* an open hook may have closed it */
+    if (p->len > p->hlen && !(c->flags & C_CLOSING))     /* an open hook may have closed it */
         frame(c, p->buf + p->hlen, p->len - p->hlen, k); /* a hold copies what it keeps */
     free(p->buf);
     p->buf = NULL;

@@ -89,8 +89,8 @@ struct plugin *registry_at(struct registry *r, size_t i)
     return i < r->n ? r->items[i] : NULL;
 }
 
-void registry_visit(struct registry *r, void (*f)(const struct plugin *p, uint64_t conns, void *arg),
-                    void *arg)
+void registry_visit(struct registry *r,
+                    void (*f)(const struct plugin *p, uint64_t conns, void *arg), void *arg)
 {
     /* publish swaps items[] and take_idle unlinks retiring versions under this lock, and a
      * version is unloaded only after take_idle: nothing visited here can be unloaded meanwhile. */

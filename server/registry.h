@@ -81,8 +81,8 @@ size_t registry_count(const struct registry *r);
  * connections held by all its versions (current and retiring): what a thread other than the
  * main one (the admin thread) uses, since a reload may retire and unload a version that
  * registry_at handed out. f must not call back into the registry. */
-void registry_visit(struct registry *r, void (*f)(const struct plugin *p, uint64_t conns, void *arg),
-                    void *arg);
+void registry_visit(struct registry *r,
+                    void (*f)(const struct plugin *p, uint64_t conns, void *arg), void *arg);
 struct plugin *registry_at(struct registry *r, size_t i);
 
 /* ---- reload (main thread, but plugin_migrate_hold) -------------------------------------

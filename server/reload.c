@@ -148,7 +148,7 @@ static void reload_one(struct reload *rl, struct plugin *p, const char *args)
 
 void reload_run(struct reload *rl, const char *config_path)
 {
-    reload_retire(rl); /* what already can go does not count against --max-generations */
+    reload_retire(rl);        /* what already can go does not count against --max-generations */
     struct config file = {0}; /* config_free'd even when the file could not be read */
     int have = config_path && reread(config_path, &file);
     size_t n = registry_count(rl->reg);

@@ -487,5 +487,121 @@ def case_sighup_rereads_plugin_arguments_from_config_file():
             srv.stop()
 
 
+# --- found in review: the admin thread during reloads, a vanished config file -----------------
+
+ADMIN_RE = re.compile(r"^admin listening on \S+:(\d+)$")
+
+
+def admin_port_of(srv):
+    for line in srv.stdout_lines:
+        m = ADMIN_RE.match(line)
+        if m:
+            return int(m.group(1))
+    raise AssertionError("no 'admin listening on' line in %r" % srv.stdout_lines)
+
+
+def plugins_lines(port):
+    """The admin 'plugins' answer: {key: (version, connections)}."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW) as a:
+        a.sendall(b"plugins\n")
+        buf = b""
+        a.settimeout(5 * SLOW)
+        while not buf.endswith(b"END\n"):
+            chunk = a.recv(65536)
+            assert chunk, "admin closed after %r" % buf
+            buf += chunk
+    out = {}
+    for line in buf.decode().splitlines()[:-1]:
+        m = re.match(r"^PLUGIN (\S+) (\S+) connections=(\d+)$", line)
+        assert m, line
+        out[m.group(1)] = (m.group(2), int(m.group(3)))
+    return out
+
+
+def case_admin_plugins_command_during_reloads():
+    """The admin thread lists plugin versions while SIGHUPs retire and unload the ones it
+    replaced (it once printed a version being unloaded: SIGSEGV): 'plugins' asked without
+    pause through 150 reloads, echo's file alternating, gets a whole answer every time and
+    the server keeps serving."""
+    with PluginDir("echo", "counter") as d:
+        srv, w = witnessed(d, "--admin", "127.0.0.1:0")
+        with srv:
+            port = admin_port_of(srv)
+            w.close()  # a connection pinned on echo would hold its generation: reloads refused
+            stop, asked, errors = [], [0], []
+
+            def asker():
+                try:
+                    while not stop:
+                        got = plugins_lines(port)
+                        assert set(got) == {"echo", "counter"}, got
+                        asked[0] += 1
+                except Exception as e:  # reported below
+                    errors.append(e)
+
+            import threading
+            threads = [threading.Thread(target=asker, daemon=True) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for i in range(150):
+                d.install("echo", "echo_v2" if i % 2 == 0 else "echo")
+                assert hup(srv, "echo") == "reloaded"
+                if i % 30 == 0:
+                    want = b"v2:ping" if i % 2 == 0 else b"ping"
+                    assert lptest.echo_roundtrip(srv.port) == want
+            stop.append(1)
+            for t in threads:
+                t.join(10 * SLOW)
+            assert not errors, errors
+            assert asked[0] > 0
+            assert lptest.echo_roundtrip(srv.port) == b"ping"  # the last install was echo
+            rc, err = srv.stop()
+            assert rc == 0, err
+            print("150 reloads, 'plugins' answered %d times meanwhile" % asked[0])
+
+
+def case_plugins_command_counts_connections_on_every_version():
+    """'plugins' counts an instance's connections on all its versions: a witness that stays
+    on echo generation 1 (echo does not migrate) and one that moves to counter's new version
+    are both still counted after a reload, and nothing is counted once they close (the count
+    once went to 2^64-1 after a migration)."""
+    with PluginDir("echo", "counter") as d:
+        srv, w = witnessed(d, "--admin", "127.0.0.1:0")
+        with srv:
+            port = admin_port_of(srv)
+            assert plugins_lines(port) == {"echo": ("1.0.0", 1), "counter": ("1.0.0", 1)}
+            d.install("echo", "echo_v2")
+            assert hup(srv, "echo") == "reloaded"
+            assert ask(w, b"moved") == [b"moved"]  # counter migrates here, echo stays
+            got = plugins_lines(port)
+            assert got["echo"][1] == 1 and got["counter"][1] == 1, got
+            w.close()
+            wait_for(lambda: all(n == 0 for _, n in plugins_lines(port).values()), 5 * SLOW,
+                     "no connection counted after the close")
+            rc, err = srv.stop()
+            assert rc == 0, err
+
+
+def case_sighup_after_config_file_vanished_keeps_serving():
+    """SIGHUP when the --config file has been removed: one line says it was not re-read, the
+    plugins reload with the arguments they have, and the server keeps serving (it once freed
+    an uninitialised config there and died of SIGSEGV)."""
+    with PluginDir("echo", "counter") as d:
+        conf = os.path.join(d.path, "linepool.conf")
+        with open(conf, "w") as f:
+            f.write("listen 127.0.0.1:0=counter,echo\nplugin counter:marker=END\n")
+        with Server("--config", conf, "--plugin-dir", d.path, expect_listeners=1) as srv:
+            w = connect(srv.port)
+            assert ask(w, b"hello") == [b"hello"]
+            os.unlink(conf)
+            assert hup(srv, "counter") == "reloaded"
+            assert re.search(r"WARN  SIGHUP: %s not re-read, plugins keep their arguments: "
+                             % re.escape(conf), srv.stderr()), srv.stderr()
+            assert ask(w, b"END") == [b"count messages=1 bytes=6"]
+            w.close()
+            rc, err = srv.stop()
+            assert rc == 0, err
+
+
 if __name__ == "__main__":
     lptest.main(globals())
