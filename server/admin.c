@@ -380,6 +380,7 @@ static void expire(struct admin *a, uint64_t now)
 static void *admin_main(void *arg)
 {
     struct admin *a = arg;
+    pthread_setname_np(pthread_self(), "lp-admin");
     set_accepting(a, 1);
     for (;;) {
         struct epoll_event evs[32];

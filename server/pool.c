@@ -36,6 +36,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -401,6 +402,9 @@ static void *worker_main(void *arg)
 {
     struct worker *self = arg;
     struct pool *p = self->pool;
+    char name[16]; /* named for top -H, perf and the tests that look at each thread */
+    snprintf(name, sizeof name, "lp-worker-%u", self->index);
+    pthread_setname_np(pthread_self(), name);
     if (!(self->ctx.scratch = malloc(p->scratch_size)))
         return NULL;
     self->run_since_ns = monotonic_ns();
@@ -515,6 +519,7 @@ uint64_t pool_longest_stuck_ns(struct pool *p)
 static void *monitor_main(void *arg)
 {
     struct pool *p = arg;
+    pthread_setname_np(pthread_self(), "lp-monitor");
     unsigned long *seen = calloc(p->nthreads, sizeof *seen);
     if (!seen)
         return NULL;

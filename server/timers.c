@@ -190,6 +190,7 @@ static void deadline(struct timespec *ts, uint64_t due)
 static void *timer_main(void *arg)
 {
     struct timers *t = arg;
+    pthread_setname_np(pthread_self(), "lp-timers");
     pthread_mutex_lock(&t->lock);
     while (!t->quit) {
         if (!t->nheap || t->quiesced) {
