@@ -3,6 +3,8 @@
  * HdrHistogram_c (hdr_histogram_log.c); written from the format, not from their code. */
 #include "hdr.h"
 
+#include "errbuf.h"
+
 #include "base64.h"
 
 #include <errno.h>
@@ -17,18 +19,6 @@
 #define COOKIE_MASK       0xffffff0fu
 #define HEADER_LEN        40
 #define VARINT_MAX        9
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static unsigned log2_floor(uint64_t v)
 {
@@ -279,16 +269,17 @@ static int inflate_all(const uint8_t *zdata, size_t zlen, uint8_t **payload, siz
     size_t got;
     int rc = 0;
     if (inflate_some(&z, head, HEADER_LEN, &got) || got < HEADER_LEN) {
-        rc = fail(err, errlen, "corrupt or truncated zlib data");
+        rc = errbuf_set(err, errlen, -EINVAL, "corrupt or truncated zlib data");
         goto out;
     }
     if ((get32(head) & COOKIE_MASK) != COOKIE_ENCODING) {
-        rc = fail(err, errlen, "not a V2 histogram encoding (cookie 0x%08x)", get32(head));
+        rc = errbuf_set(err, errlen, -EINVAL, "not a V2 histogram encoding (cookie 0x%08x)",
+                        get32(head));
         goto out;
     }
     *len = get32(head + 4);
     if (*len > HDR_MAX_PAYLOAD) {
-        rc = fail(err, errlen, "payload of %zu bytes is too large", *len);
+        rc = errbuf_set(err, errlen, -EINVAL, "payload of %zu bytes is too large", *len);
         goto out;
     }
     if (!(*payload = malloc(HEADER_LEN + *len + 1))) {
@@ -301,7 +292,7 @@ static int inflate_all(const uint8_t *zdata, size_t zlen, uint8_t **payload, siz
     if (inflate_some(&z, *payload + HEADER_LEN, *len, len)) {
         free(*payload);
         *payload = NULL;
-        rc = fail(err, errlen, "corrupt or truncated zlib data");
+        rc = errbuf_set(err, errlen, -EINVAL, "corrupt or truncated zlib data");
     }
 out:
     inflateEnd(&z);
@@ -315,15 +306,15 @@ static int fill_counts(struct hdr *h, const uint8_t *p, size_t len, char *err, s
     while (pos < len) {
         int64_t v;
         if (get_varint(p, &pos, len, &v))
-            return fail(err, errlen, "truncated count");
+            return errbuf_set(err, errlen, -EINVAL, "truncated count");
         if (v < 0) {
             if (v == INT64_MIN || (uint64_t)-v > h->len - i)
-                return fail(err, errlen, "zero run past the end of the counts");
+                return errbuf_set(err, errlen, -EINVAL, "zero run past the end of the counts");
             i += (uint32_t)-v;
             continue;
         }
         if (i >= h->len)
-            return fail(err, errlen, "more counts than the histogram has buckets");
+            return errbuf_set(err, errlen, -EINVAL, "more counts than the histogram has buckets");
         h->counts[i++] = (uint64_t)v;
         h->total = h->total + (uint64_t)v < h->total ? UINT64_MAX : h->total + (uint64_t)v;
     }
@@ -333,19 +324,21 @@ static int fill_counts(struct hdr *h, const uint8_t *p, size_t len, char *err, s
 static int decode_payload(struct hdr *h, const uint8_t *p, size_t len, char *err, size_t errlen)
 {
     if (get32(p + 8) != 0)
-        return fail(err, errlen, "normalizing index offset %d is not supported", (int)get32(p + 8));
+        return errbuf_set(err, errlen, -EINVAL, "normalizing index offset %d is not supported",
+                          (int)get32(p + 8));
     int64_t lowest = (int64_t)get64(p + 16), highest = (int64_t)get64(p + 24);
     int32_t sig = (int32_t)get32(p + 12);
     int rc = hdr_init(h, lowest, highest, sig);
     if (rc == -EINVAL)
-        return fail(err, errlen, "invalid parameters (lowest %lld, highest %lld, %d digits)",
-                    (long long)lowest, (long long)highest, (int)sig);
+        return errbuf_set(err, errlen, -EINVAL,
+                          "invalid parameters (lowest %lld, highest %lld, %d digits)",
+                          (long long)lowest, (long long)highest, (int)sig);
     if (rc)
         return rc;
     if (h->len > HDR_MAX_COUNTS) {
         hdr_free(h);
-        return fail(err, errlen, "%d digits up to %lld need too many buckets", (int)sig,
-                    (long long)highest);
+        return errbuf_set(err, errlen, -EINVAL, "%d digits up to %lld need too many buckets",
+                          (int)sig, (long long)highest);
     }
     uint64_t ratio = get64(p + 32);
     memcpy(&h->ratio, &ratio, sizeof h->ratio);
@@ -358,7 +351,7 @@ int hdr_decode(struct hdr *h, const char *text, size_t len, char *err, size_t er
 {
     memset(h, 0, sizeof *h);
     if (len > 4 * (size_t)HDR_MAX_PAYLOAD)
-        return fail(err, errlen, "histogram string too long");
+        return errbuf_set(err, errlen, -EINVAL, "histogram string too long");
     uint8_t *bin = malloc(len / 4 * 3 + 3), *payload = NULL;
     if (!bin)
         return -ENOMEM;
@@ -366,12 +359,14 @@ int hdr_decode(struct hdr *h, const char *text, size_t len, char *err, size_t er
     size_t plen = 0;
     int rc;
     if (n < 0)
-        rc = fail(err, errlen, "not base64");
+        rc = errbuf_set(err, errlen, -EINVAL, "not base64");
     else if (n < 8 || (get32(bin) & COOKIE_MASK) != COOKIE_COMPRESSED)
-        rc = fail(err, errlen, "not a V2 compressed histogram (expected a HISTF... string)");
+        rc = errbuf_set(err, errlen, -EINVAL,
+                        "not a V2 compressed histogram (expected a HISTF... string)");
     else if (get32(bin + 4) > (uint64_t)n - 8)
-        rc = fail(err, errlen, "truncated: %u compressed bytes announced, %ld present",
-                  get32(bin + 4), n - 8);
+        rc = errbuf_set(err, errlen, -EINVAL,
+                        "truncated: %u compressed bytes announced, %ld present", get32(bin + 4),
+                        n - 8);
     else if (!(rc = inflate_all(bin + 8, get32(bin + 4), &payload, &plen, err, errlen)))
         rc = decode_payload(h, payload, plen, err, errlen);
     free(bin);

@@ -1,6 +1,8 @@
 /* merge - several runs into one: histograms added, seconds aligned, percentiles recomputed. */
 #include "merge.h"
 
+#include "errbuf.h"
+
 #include "hdr.h"
 #include "hlog.h"
 
@@ -13,18 +15,6 @@
 #include <string.h>
 
 #define YEAR_S (365.0 * 86400.0)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static const struct json *path(const struct json *j, const char *a, const char *b, const char *c)
 {
@@ -63,7 +53,7 @@ static int hlog_each(const struct merge_input *in, double *start_time,
         lineno++;
         int rc = hlog_parse_line(p, len, &l, start_time, &base, why, sizeof why);
         if (rc < 0)
-            return fail(err, errlen, "%s: line %u: %s", in->name, lineno, why);
+            return errbuf_set(err, errlen, -EINVAL, "%s: line %u: %s", in->name, lineno, why);
         if (rc == 1 && fn && (rc = fn(ctx, &l, lineno)))
             return rc;
         p = nl ? nl + 1 : end;
@@ -88,21 +78,23 @@ int merge_inspect(struct merge_input *in, char *err, size_t errlen)
         if (rc)
             return rc;
         if (start < 0)
-            return fail(err, errlen, "%s: no #[StartTime: ...] line", in->name);
+            return errbuf_set(err, errlen, -EINVAL, "%s: no #[StartTime: ...] line", in->name);
         in->start_ms = (uint64_t)llround(start * 1000.0);
         in->has_ns = 1;
         return 0;
     }
     const struct json *all = json_get(in->json, "ALL STATS");
     if (!all || all->type != JSON_OBJECT)
-        return fail(err, errlen, "%s: no \"ALL STATS\" object: not a bench result", in->name);
+        return errbuf_set(err, errlen, -EINVAL, "%s: no \"ALL STATS\" object: not a bench result",
+                          in->name);
     uint64_t finish;
     if (json_u64(path(all, "Runtime", "Start time", NULL), &in->start_ms) ||
         json_u64(path(all, "Runtime", "Finish time", NULL), &finish) || finish < in->start_ms)
-        return fail(err, errlen, "%s: no valid Runtime Start time and Finish time", in->name);
+        return errbuf_set(err, errlen, -EINVAL, "%s: no valid Runtime Start time and Finish time",
+                          in->name);
     const struct json *tot = json_get(all, "Totals");
     if (!tot || tot->type != JSON_OBJECT)
-        return fail(err, errlen, "%s: no \"Totals\"", in->name);
+        return errbuf_set(err, errlen, -EINVAL, "%s: no \"Totals\"", in->name);
     in->has_ns = is_string(path(tot, "linepool", "Compressed Histogram ns", NULL));
     in->has_uncorrected =
         is_string(path(tot, "linepool", "Uncorrected Compressed Histogram ns", NULL));
@@ -154,20 +146,21 @@ static int load_histogram(const struct merge *m, const struct json *s, struct hi
                           const char *what, char *err, size_t errlen)
 {
     if (!is_string(s))
-        return fail(err, errlen, "%s: no compressed histogram", what);
+        return errbuf_set(err, errlen, -EINVAL, "%s: no compressed histogram", what);
     struct hdr e;
     char why[160];
     int rc = hdr_decode(&e, s->string, s->len, why, sizeof why);
     if (rc == -ENOMEM)
         return rc;
     if (rc)
-        return fail(err, errlen, "%s: %s", what, why);
+        return errbuf_set(err, errlen, -EINVAL, "%s: %s", what, why);
     int ok = m->micro ? e.lowest == HDR_US_LOWEST && e.sig == HDR_US_SIG
                       : e.lowest == HDR_NS_LOWEST && e.sig == HDR_NS_SIG;
     if (!ok) {
-        fail(err, errlen, "%s: incompatible histograms (lowest %lld, %d digits; expected %d, %d)",
-             what, (long long)e.lowest, (int)e.sig, m->micro ? HDR_US_LOWEST : HDR_NS_LOWEST,
-             m->micro ? HDR_US_SIG : HDR_NS_SIG);
+        errbuf_set(err, errlen, -EINVAL,
+                   "%s: incompatible histograms (lowest %lld, %d digits; expected %d, %d)", what,
+                   (long long)e.lowest, (int)e.sig, m->micro ? HDR_US_LOWEST : HDR_NS_LOWEST,
+                   m->micro ? HDR_US_SIG : HDR_NS_SIG);
         hdr_free(&e);
         return -EINVAL;
     }
@@ -239,8 +232,9 @@ static int add_whole(struct merge *m, struct cmdstat *cs, const struct json *op,
             exact_figures(ex, k ? "Uncorrected " : "", h);
         uint64_t count;
         if (k == 0 && (json_u64(json_get(op, "Count"), &count) || count != h->count))
-            return fail(err, errlen, "%s: the histogram holds %llu values, Count says otherwise",
-                        what, (unsigned long long)h->count);
+            return errbuf_set(err, errlen, -EINVAL,
+                              "%s: the histogram holds %llu values, Count says otherwise", what,
+                              (unsigned long long)h->count);
         histogram_merge(cs->whole[k], h);
     }
     return 0;
@@ -253,7 +247,7 @@ static int add_second(struct merge *m, struct cmdstat *cs, const struct json *e,
     json_u64(json_get(e, "Bytes RX"), &rx);
     json_u64(json_get(e, "Bytes TX"), &tx);
     if (json_u64(json_get(e, "Count"), &count))
-        return fail(err, errlen, "%s: a Time-Serie entry without a Count", what);
+        return errbuf_set(err, errlen, -EINVAL, "%s: a Time-Serie entry without a Count", what);
     const struct json *ex = json_get(e, "linepool");
     int exact = !m->micro && is_string(json_get(ex, "Compressed Histogram ns"));
     int rc = cmdstat_put_counts(cs, sec, exact ? 0 : count, rx, tx);
@@ -265,8 +259,9 @@ static int add_second(struct merge *m, struct cmdstat *cs, const struct json *e,
             break;
         exact_figures(ex, k ? "Uncorrected " : "", h);
         if (k == 0 && h->count != count)
-            return fail(err, errlen, "%s: second %zu: the histogram holds %llu values, Count %llu",
-                        what, sec, (unsigned long long)h->count, (unsigned long long)count);
+            return errbuf_set(err, errlen, -EINVAL,
+                              "%s: second %zu: the histogram holds %llu values, Count %llu", what,
+                              sec, (unsigned long long)h->count, (unsigned long long)count);
         rc = cmdstat_put_second(cs, sec, k, h);
     }
     return rc;
@@ -279,17 +274,18 @@ static int add_series(struct merge *m, struct cmdstat *cs, const struct json *op
     if (!ts)
         return 0;
     if (ts->type != JSON_OBJECT)
-        return fail(err, errlen, "%s: Time-Serie is not an object", what);
+        return errbuf_set(err, errlen, -EINVAL, "%s: Time-Serie is not an object", what);
     for (const struct json *e = ts->child; e; e = e->next) {
         char *end;
         unsigned long long s = strtoull(e->key, &end, 10);
         if (!isdigit((unsigned char)e->key[0]) || *end)
-            return fail(err, errlen, "%s: Time-Serie key \"%s\" is not a second", what, e->key);
+            return errbuf_set(err, errlen, -EINVAL, "%s: Time-Serie key \"%s\" is not a second",
+                              what, e->key);
         if (s + offset >= MERGE_MAX_SECONDS)
-            return fail(err, errlen,
-                        "%s: second %llu is more than %d s after the earliest start "
-                        "(runs that far apart need --relative)",
-                        what, s + offset, MERGE_MAX_SECONDS);
+            return errbuf_set(err, errlen, -EINVAL,
+                              "%s: second %llu is more than %d s after the earliest start "
+                              "(runs that far apart need --relative)",
+                              what, s + offset, MERGE_MAX_SECONDS);
         int rc = add_second(m, cs, e, (size_t)(offset + s), what, h, err, errlen);
         if (rc)
             return rc;
@@ -317,14 +313,16 @@ static int check_types(struct merge *m, const struct json *all, const char *name
             continue;
         n++;
         if (m->inputs && type_index(m, t->key, "", 0) < 0)
-            return fail(err, errlen, "%s has \"%s\", the first run not: different commands", name,
-                        t->key);
+            return errbuf_set(err, errlen, -EINVAL,
+                              "%s has \"%s\", the first run not: different commands", name, t->key);
     }
     if (m->inputs && n != m->ntypes)
-        return fail(err, errlen, "%s has %u op types, the first run %u: different commands", name,
-                    n, m->ntypes);
+        return errbuf_set(err, errlen, -EINVAL,
+                          "%s has %u op types, the first run %u: different commands", name, n,
+                          m->ntypes);
     if (n == 0)
-        return fail(err, errlen, "%s: no op type (like \"Gets\") in ALL STATS", name);
+        return errbuf_set(err, errlen, -EINVAL, "%s: no op type (like \"Gets\") in ALL STATS",
+                          name);
     return 0;
 }
 
@@ -399,17 +397,18 @@ static int hlog_interval_add(void *arg, const struct hlog_line *l, unsigned line
     char word[64], name[80], what[256];
     snprintf(what, sizeof what, "%s: line %u", c->in->name, lineno);
     if (m->micro)
-        return fail(c->err, c->errlen,
-                    "%s: an .hlog (ns) cannot be merged with memtier's µs "
-                    "histograms",
-                    what);
+        return errbuf_set(c->err, c->errlen, -EINVAL,
+                          "%s: an .hlog (ns) cannot be merged with memtier's µs "
+                          "histograms",
+                          what);
     size_t n = strlen(l->tag);
     int k = n > 12 && strcmp(l->tag + n - 12, ".uncorrected") == 0;
     snprintf(word, sizeof word, "%.*s", (int)(k ? n - 12 : n), *l->tag ? l->tag : "request");
     memtier_type_name(name, sizeof name, word);
     int i = type_index(m, name, word, 1);
     if (i < 0)
-        return i == -2 ? -ENOMEM : fail(c->err, c->errlen, "%s: too many tags", what);
+        return i == -2 ? -ENOMEM
+                       : errbuf_set(c->err, c->errlen, -EINVAL, "%s: too many tags", what);
     if (k && !m->both)
         return 0;
     struct json s = {.type = JSON_STRING, .string = (char *)l->b64, .len = l->b64_len};
@@ -420,10 +419,10 @@ static int hlog_interval_add(void *arg, const struct hlog_line *l, unsigned line
     double start = l->start >= c->start_time - YEAR_S ? l->start - c->start_time : l->start;
     double base = m->relative ? 0 : floor(c->start_time) - (double)m->base_s;
     if (start + base < 0 || start + base >= MERGE_MAX_SECONDS)
-        return fail(c->err, c->errlen,
-                    "%s: interval start out of range (more than %d s after "
-                    "the earliest start)",
-                    what, MERGE_MAX_SECONDS);
+        return errbuf_set(c->err, c->errlen, -EINVAL,
+                          "%s: interval start out of range (more than %d s after "
+                          "the earliest start)",
+                          what, MERGE_MAX_SECONDS);
     size_t sec = (size_t)floor(start + base + 1e-9);
     histogram_merge(m->cmds[i].whole[k], c->h);
     uint64_t end = (uint64_t)llround((m->relative ? (double)m->start_ms : c->start_time * 1000.0) +

@@ -1,6 +1,8 @@
 /* option_values - the client's compound option values; see option_values.h. */
 #include "option_values.h"
 
+#include "errbuf.h"
+
 #include "options.h"
 #include "replies.h"
 #include "template.h"
@@ -11,18 +13,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int reason(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reason(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 /* A whole number min..max in the shared grammar (values.h). */
 static int parse_count(const char *text, size_t len, uint64_t min, uint64_t max, uint64_t *out)
@@ -76,7 +66,7 @@ int apply_host(void *base, const char *arg, char *err, size_t errlen)
 {
     struct client_opts *o = base;
     if (set_host(o->host, sizeof o->host, arg, strlen(arg)))
-        return reason(err, errlen, "expected a host name or address");
+        return errbuf_set(err, errlen, -EINVAL, "expected a host name or address");
     return 0;
 }
 
@@ -84,7 +74,7 @@ int apply_server(void *base, const char *arg, char *err, size_t errlen)
 {
     struct client_opts *o = base;
     if (options_parse_server(arg, o->host, sizeof o->host, &o->port))
-        return reason(err, errlen, "expected HOST:PORT or [IPV6]:PORT");
+        return errbuf_set(err, errlen, -EINVAL, "expected HOST:PORT or [IPV6]:PORT");
     return 0;
 }
 
@@ -96,12 +86,13 @@ int apply_size(void *base, const char *arg, char *err, size_t errlen)
         return 0;
     int rc = values_parse_size(arg, strlen(arg), &o->size);
     if (rc || o->size == 0) {
-        reason(err, errlen, "expected a size in bytes of at least 1, like 300000 or 64K");
+        errbuf_set(err, errlen, -EINVAL,
+                   "expected a size in bytes of at least 1, like 300000 or 64K");
         return rc ? rc : -ERANGE;
     }
     /* bench keeps whole requests in memory; send and stream stream them from a small buffer */
     if (o->cmd == CMD_BENCH && o->size > OPTIONS_MAX_REQUEST)
-        return reason(err, errlen, "at most 64M bytes per request"), -ERANGE;
+        return errbuf_set(err, errlen, -EINVAL, "at most 64M bytes per request"), -ERANGE;
     return 0;
 }
 
@@ -123,21 +114,21 @@ int apply_rate(void *base, const char *arg, char *err, size_t errlen)
 {
     int rc = parse_real(arg, 1e9, &((struct client_opts *)base)->rate);
     if (rc)
-        reason(err, errlen, "expected requests per second, more than 0");
+        errbuf_set(err, errlen, -EINVAL, "expected requests per second, more than 0");
     return rc;
 }
 
 int apply_message(void *base, const char *arg, char *err, size_t errlen)
 {
     if (strchr(arg, '\n'))
-        return reason(err, errlen, "must not contain a newline ('\\n' is appended)");
+        return errbuf_set(err, errlen, -EINVAL, "must not contain a newline ('\\n' is appended)");
     return set_string(&((struct client_opts *)base)->message, arg);
 }
 
 int apply_hdr_prefix(void *base, const char *arg, char *err, size_t errlen)
 {
     if (!*arg)
-        return reason(err, errlen, "expected a file name prefix");
+        return errbuf_set(err, errlen, -EINVAL, "expected a file name prefix");
     return set_string(&((struct client_opts *)base)->hdr_prefix, arg);
 }
 
@@ -146,7 +137,8 @@ int apply_start_at(void *base, const char *arg, char *err, size_t errlen)
     int rc = parse_count(arg, strlen(arg), 1, UINT64_MAX / 2,
                          &((struct client_opts *)base)->start_at_ms);
     if (rc)
-        reason(err, errlen, "expected milliseconds since the epoch, like $(date +%%s%%3N)");
+        errbuf_set(err, errlen, -EINVAL,
+                   "expected milliseconds since the epoch, like $(date +%%s%%3N)");
     return rc;
 }
 
@@ -156,10 +148,10 @@ int apply_segment(void *base, const char *arg, char *err, size_t errlen)
     uint64_t i, n;
     const char *slash = strchr(arg, '/');
     if (!slash || slash == arg)
-        return reason(err, errlen, "expected i/N, like 1/3");
+        return errbuf_set(err, errlen, -EINVAL, "expected i/N, like 1/3");
     if (parse_count(arg, (size_t)(slash - arg), 1, OPTIONS_MAX_CONNS, &i) ||
         parse_count(slash + 1, strlen(slash + 1), 1, OPTIONS_MAX_CONNS, &n) || i > n)
-        return reason(err, errlen, "expected i/N with 1 <= i <= N, like 1/3");
+        return errbuf_set(err, errlen, -EINVAL, "expected i/N with 1 <= i <= N, like 1/3");
     o->seg_i = (unsigned)i;
     o->seg_n = (unsigned)n;
     return 0;
@@ -178,7 +170,7 @@ int apply_command(void *base, const char *arg, char *err, size_t errlen)
 {
     struct client_opts *o = base;
     if (o->ncommands == OPTIONS_MAX_COMMANDS)
-        return reason(err, errlen, "at most %d commands", OPTIONS_MAX_COMMANDS);
+        return errbuf_set(err, errlen, -EINVAL, "at most %d commands", OPTIONS_MAX_COMMANDS);
     int rc = check_template(arg, err, errlen);
     if (rc)
         return rc;
@@ -201,10 +193,10 @@ int apply_command_ratio(void *base, const char *arg, char *err, size_t errlen)
     struct client_opts *o = base;
     uint64_t v;
     if (!o->ncommands)
-        return reason(err, errlen, "comes after the --command it weighs");
+        return errbuf_set(err, errlen, -EINVAL, "comes after the --command it weighs");
     int rc = parse_count(arg, strlen(arg), 1, 1000000, &v);
     if (rc)
-        return reason(err, errlen, "expected a weight from 1 to 1000000"), rc;
+        return errbuf_set(err, errlen, -EINVAL, "expected a weight from 1 to 1000000"), rc;
     o->command_weights[o->ncommands - 1] = (unsigned)v;
     return 0;
 }
@@ -212,7 +204,8 @@ int apply_command_ratio(void *base, const char *arg, char *err, size_t errlen)
 int apply_key_prefix(void *base, const char *arg, char *err, size_t errlen)
 {
     if (strpbrk(arg, " \r\n") || strlen(arg) > 256)
-        return reason(err, errlen, "expected at most 256 bytes without spaces or line breaks");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "expected at most 256 bytes without spaces or line breaks");
     return set_string(&((struct client_opts *)base)->key_prefix, arg);
 }
 
@@ -221,8 +214,8 @@ int apply_key_pattern(void *base, const char *arg, char *err, size_t errlen)
     /* memtier writes SET:GET pairs like "S:R"; one letter applies to every command */
     if (!arg[0] || !strchr("RSGZ", arg[0]) ||
         (arg[1] && !(arg[1] == ':' && arg[2] == arg[0] && !arg[3])))
-        return reason(err, errlen,
-                      "expected R (uniform), S (sequential), G (gaussian) or Z (zipf)");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "expected R (uniform), S (sequential), G (gaussian) or Z (zipf)");
     ((struct client_opts *)base)->key_pattern = arg[0];
     return 0;
 }
@@ -231,9 +224,9 @@ static int apply_positive(double *out, double max, const char *arg, char *err, s
 {
     int rc = parse_real(arg, max, out);
     if (rc && max < 1e300)
-        reason(err, errlen, "expected a number above 0 and below %g", max);
+        errbuf_set(err, errlen, -EINVAL, "expected a number above 0 and below %g", max);
     else if (rc)
-        reason(err, errlen, "expected a number above 0");
+        errbuf_set(err, errlen, -EINVAL, "expected a number above 0");
     return rc;
 }
 
@@ -253,7 +246,7 @@ int apply_zipf_exp(void *base, const char *arg, char *err, size_t errlen)
     double v;
     int rc = apply_positive(&v, 5, arg, err, errlen);
     if (!rc && v >= 5)
-        return reason(err, errlen, "expected a number above 0 and below 5"), -ERANGE;
+        return errbuf_set(err, errlen, -EINVAL, "expected a number above 0 and below 5"), -ERANGE;
     if (!rc)
         o->zipf_exp = v;
     return rc;
@@ -276,7 +269,7 @@ int apply_protocol(void *base, const char *arg, char *err, size_t errlen)
             return 0;
         }
     }
-    return reason(err, errlen, "expected line, redis or memcache");
+    return errbuf_set(err, errlen, -EINVAL, "expected line, redis or memcache");
 }
 
 /* Milliseconds, as redis-benchmark's proposed --connection-duration: the shared duration
@@ -295,7 +288,7 @@ static int apply_ms(double *out, const char *arg, int zero_ok, char *err, size_t
     if (!rc && !zero_ok && ns == 0)
         rc = -ERANGE;
     if (rc)
-        return reason(err, errlen, "expected milliseconds, like 500, or 2s"), rc;
+        return errbuf_set(err, errlen, -EINVAL, "expected milliseconds, like 500, or 2s"), rc;
     *out = (double)ns / 1e9;
     return 0;
 }

@@ -4,6 +4,8 @@
  * the table and the checks that look at several options of one command. */
 #include "options.h"
 
+#include "errbuf.h"
+
 #include "opt.h"
 #include "option_values.h"
 #include "values.h"
@@ -21,18 +23,6 @@
 #define ON_MERGE  (1u << CMD_MERGE)
 #define ON_PLOT   (1u << CMD_PLOT)
 #define ON_ALL    (ON_SEND | ON_STREAM | ON_BENCH)
-
-static int reason(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reason(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static int set_string(char **dst, const char *arg)
 {
@@ -550,8 +540,9 @@ static int parse_flags(struct client_opts *o, int argc, char **argv, int *first_
         return rc; /* done, --help, or a value's error line (in err already) */
     const char *name = commands[o->cmd].name;
     if (optopt == 'h' && strstr(why, "needs a value"))
-        return reason(err, errlen, "-h needs a HOST (help is --help)");
-    return reason(err, errlen, "%s: %s; try linepool-client %s --help", name, why, name);
+        return errbuf_set(err, errlen, -EINVAL, "-h needs a HOST (help is --help)");
+    return errbuf_set(err, errlen, -EINVAL, "%s: %s; try linepool-client %s --help", name, why,
+                      name);
 }
 
 static int join_words(char **out, char **words, int n)
@@ -581,20 +572,21 @@ static int finish_send(struct client_opts *o, char **words, int nwords, char *er
         o->size = OPTIONS_DEFAULT_SEND_SIZE;
         if (nwords == 1 && values_parse_size(words[0], strlen(words[0]), &o->size) == 0) {
             if (o->size == 0)
-                return reason(err, errlen, "--size 0: expected a size in bytes of at least 1");
+                return errbuf_set(err, errlen, -EINVAL,
+                                  "--size 0: expected a size in bytes of at least 1");
             nwords = 0;
         }
     }
     if (o->size_given && nwords > 0)
-        return reason(err, errlen, "send: give TEXT or --size, not both");
+        return errbuf_set(err, errlen, -EINVAL, "send: give TEXT or --size, not both");
     if (o->size_given && o->raw)
-        return reason(err, errlen, "send: --raw applies to TEXT, not to --size");
+        return errbuf_set(err, errlen, -EINVAL, "send: --raw applies to TEXT, not to --size");
     if (o->size_given)
         return 0;
     int rc =
         nwords ? join_words(&o->text, words, nwords) : set_string(&o->text, OPTIONS_DEFAULT_TEXT);
     if (rc)
-        return reason(err, errlen, "send: TEXT is too long");
+        return errbuf_set(err, errlen, -EINVAL, "send: TEXT is too long");
     return 0;
 }
 
@@ -602,7 +594,7 @@ static int finish_stream(struct client_opts *o, char **words, int nwords, char *
 {
     (void)words;
     if (nwords > 0)
-        return reason(err, errlen, "stream: unexpected argument '%s'", words[0]);
+        return errbuf_set(err, errlen, -EINVAL, "stream: unexpected argument '%s'", words[0]);
     if (!o->size_given)
         o->size = OPTIONS_DEFAULT_MSG_SIZE;
     return 0;
@@ -612,29 +604,30 @@ static int finish_bench(struct client_opts *o, unsigned ncpu, char **words, int 
                         size_t errlen)
 {
     if (nwords > 0)
-        return reason(err, errlen, "bench: unexpected argument '%s'", words[0]);
+        return errbuf_set(err, errlen, -EINVAL, "bench: unexpected argument '%s'", words[0]);
     if (o->size_given && o->message)
-        return reason(err, errlen, "bench: give --message or --size, not both");
+        return errbuf_set(err, errlen, -EINVAL, "bench: give --message or --size, not both");
     if ((o->ncommands || o->commands_file) && (o->size_given || o->message))
-        return reason(err, errlen, "bench: give --command/--commands-file or --message/--size");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "bench: give --command/--commands-file or --message/--size");
     if (o->key_max < o->key_min)
-        return reason(err, errlen, "bench: --key-maximum is below --key-minimum");
+        return errbuf_set(err, errlen, -EINVAL, "bench: --key-maximum is below --key-minimum");
     if (o->conn_jitter > 0 && o->conn_jitter >= 2 * o->conn_duration)
-        return reason(err, errlen,
-                      "bench: --connection-duration-jitter needs a longer "
-                      "--connection-duration (jitter/2 below it)");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "bench: --connection-duration-jitter needs a longer "
+                          "--connection-duration (jitter/2 below it)");
     if (!o->size_given && !o->message && !o->ncommands && !o->commands_file &&
         set_string(&o->message, OPTIONS_DEFAULT_MESSAGE))
-        return reason(err, errlen, "out of memory");
+        return errbuf_set(err, errlen, -EINVAL, "out of memory");
     if (o->duration < 0)
         o->duration = o->requests ? 0 : OPTIONS_DEFAULT_DURATION;
     if (o->threads == 0)
         o->threads = ncpu ? ncpu : 1;
     if (o->seg_n > o->conns)
-        return reason(err, errlen,
-                      "bench: --segment %u/%u: fewer connections (-c %u) than "
-                      "segments",
-                      o->seg_i, o->seg_n, o->conns);
+        return errbuf_set(err, errlen, -EINVAL,
+                          "bench: --segment %u/%u: fewer connections (-c %u) than "
+                          "segments",
+                          o->seg_i, o->seg_n, o->conns);
     if (o->threads > o->conns)
         o->threads = o->conns; /* a thread without a connection would only idle */
     return 0;
@@ -644,13 +637,13 @@ static int finish_merge(struct client_opts *o, char **words, int nwords, char *e
 {
     int plot = o->cmd == CMD_PLOT;
     if (nwords == 0)
-        return reason(err, errlen,
-                      plot ? "plot: give the runs to draw (RUN.json files)"
-                           : "merge: give the runs to merge (RUN.json or RUN.hlog files)");
+        return errbuf_set(err, errlen, -EINVAL,
+                          plot ? "plot: give the runs to draw (RUN.json files)"
+                               : "merge: give the runs to merge (RUN.json or RUN.hlog files)");
     if (!o->out_path)
-        return reason(err, errlen,
-                      plot ? "plot: -o OUT.svg or OUT.png is required"
-                           : "merge: -o OUT.json is required");
+        return errbuf_set(err, errlen, -EINVAL,
+                          plot ? "plot: -o OUT.svg or OUT.png is required"
+                               : "merge: -o OUT.json is required");
     o->inputs = words;
     o->ninputs = nwords;
     return 0;
@@ -661,8 +654,8 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
 {
     set_defaults(o, CMD_NONE, err, errlen);
     if (argc < 2)
-        return reason(err, errlen,
-                      "missing command (send, stream, bench, merge or plot); try --help");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "missing command (send, stream, bench, merge or plot); try --help");
     const char *first = argv[1];
     if (strcmp(first, "--version") == 0)
         return OPTIONS_VERSION;
@@ -670,14 +663,14 @@ int options_parse(struct client_opts *o, int argc, char **argv, unsigned ncpu, c
         return OPTIONS_HELP;
     if (strcmp(first, "help") == 0) {
         if (argc > 2 && (o->cmd = find_command(argv[2])) == CMD_NONE)
-            return reason(err, errlen, "help: unknown command '%s'", argv[2]);
+            return errbuf_set(err, errlen, -EINVAL, "help: unknown command '%s'", argv[2]);
         return OPTIONS_HELP;
     }
     enum client_cmd cmd = find_command(first);
     if (cmd == CMD_NONE)
-        return reason(err, errlen,
-                      "unknown command '%s' (send, stream, bench, merge or plot); try --help",
-                      first);
+        return errbuf_set(err, errlen, -EINVAL,
+                          "unknown command '%s' (send, stream, bench, merge or plot); try --help",
+                          first);
     int first_word = 0;
     int rc = set_defaults(o, cmd, err, errlen);
     if (!rc)

@@ -1,6 +1,8 @@
 /* template - parses request templates into literal and placeholder segments. */
 #include "template.h"
 
+#include "errbuf.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -18,18 +20,6 @@ static const struct {
 };
 
 #define NAME_MAX_LEN 24
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
 
 static int add_seg(struct template *t, enum template_part part, size_t off, size_t len)
 {
@@ -91,9 +81,9 @@ int template_parse(struct template *t, const char *text, char *err, size_t errle
     t->weight = 1;
     size_t len = strlen(text);
     if (len == 0)
-        return fail(err, errlen, "empty template");
+        return errbuf_set(err, errlen, -EINVAL, "empty template");
     if (len > TEMPLATE_MAX_LEN)
-        return fail(err, errlen, "template longer than %d bytes", TEMPLATE_MAX_LEN);
+        return errbuf_set(err, errlen, -EINVAL, "template longer than %d bytes", TEMPLATE_MAX_LEN);
     if (!(t->lit = malloc(len + 1)))
         return -ENOMEM;
     for (size_t i = 0; i < len;) {
@@ -105,29 +95,29 @@ int template_parse(struct template *t, const char *text, char *err, size_t errle
                    strcmp(placeholders[k].name, name))
                 k++;
             if (k == sizeof placeholders / sizeof *placeholders)
-                return fail(err, errlen,
-                            "unknown placeholder __%s__ (known: __rand_int__, "
-                            "__key__, __data__)",
-                            name);
+                return errbuf_set(err, errlen, -EINVAL,
+                                  "unknown placeholder __%s__ (known: __rand_int__, "
+                                  "__key__, __data__)",
+                                  name);
             if (add_seg(t, placeholders[k].part, 0, 0))
-                return fail(err, errlen, "more than %d parts", TEMPLATE_MAX_SEGS);
+                return errbuf_set(err, errlen, -EINVAL, "more than %d parts", TEMPLATE_MAX_SEGS);
             t->has_placeholders = 1;
             i += ph;
             continue;
         }
         if (text[i] == '\n' || text[i] == '\r')
-            return fail(err, errlen, "a raw line break (write \\r or \\n)");
+            return errbuf_set(err, errlen, -EINVAL, "a raw line break (write \\r or \\n)");
         if (text[i] == '\\') {
             if (escape(text[i + 1], &c))
-                return fail(err, errlen, "bad escape \\%c (known: \\r \\n \\t \\\\)",
-                            text[i + 1] ? text[i + 1] : ' ');
+                return errbuf_set(err, errlen, -EINVAL, "bad escape \\%c (known: \\r \\n \\t \\\\)",
+                                  text[i + 1] ? text[i + 1] : ' ');
             i += 2;
         } else {
             c = text[i++];
         }
         t->lit[t->litlen] = c;
         if (add_seg(t, TEMPLATE_LITERAL, t->litlen, 1))
-            return fail(err, errlen, "more than %d parts", TEMPLATE_MAX_SEGS);
+            return errbuf_set(err, errlen, -EINVAL, "more than %d parts", TEMPLATE_MAX_SEGS);
         t->litlen++;
     }
     const struct template_seg *last = &t->segs[t->nsegs - 1];

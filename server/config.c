@@ -2,6 +2,8 @@
  * option is one entry in `options` below (and a field in struct config). */
 #include "config.h"
 
+#include "errbuf.h"
+
 #include "cidr.h"
 #include "values.h"
 
@@ -20,18 +22,6 @@ static const char *const default_listens[] = {
     "127.0.0.1:5006=echo",
     "127.0.0.1:5007=counter",
 };
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 static int push_string(char ***arr, size_t *n, const char *s)
 {
@@ -62,11 +52,11 @@ static int check_duplicate(const struct config *cfg, const struct listen_spec *l
     for (size_t i = 0; i < cfg->nlistens; i++) {
         const struct listen_spec *o = &cfg->listens[i];
         if (l->name && o->name && strcmp(l->name, o->name) == 0)
-            return say(err, errlen, -EINVAL, "listener name '%s' given twice", l->name);
+            return errbuf_set(err, errlen, -EINVAL, "listener name '%s' given twice", l->name);
         if (l->host && o->host && l->port && l->port == o->port && strcmp(l->host, o->host) == 0)
-            return say(err, errlen, -EINVAL, "listener %s:%u given twice", l->host, l->port);
+            return errbuf_set(err, errlen, -EINVAL, "listener %s:%u given twice", l->host, l->port);
         if (l->systemd && o->systemd && strcmp(l->systemd, o->systemd) == 0)
-            return say(err, errlen, -EINVAL, "listener systemd:%s given twice", l->systemd);
+            return errbuf_set(err, errlen, -EINVAL, "listener systemd:%s given twice", l->systemd);
     }
     return 0;
 }
@@ -103,7 +93,7 @@ static int apply_plugin(void *base, const char *arg, char *err, size_t errlen)
 {
     struct config *cfg = base;
     if (!*arg || *arg == ':')
-        return say(err, errlen, -EINVAL, "expected NAME[:ARGS]");
+        return errbuf_set(err, errlen, -EINVAL, "expected NAME[:ARGS]");
     return push_string(&cfg->plugin_specs, &cfg->nplugin_specs, arg);
 }
 
@@ -117,7 +107,7 @@ static int apply_plugin_dir(void *base, const char *arg, char *err, size_t errle
 {
     struct config *cfg = base;
     if (!*arg)
-        return say(err, errlen, -EINVAL, "expected a directory");
+        return errbuf_set(err, errlen, -EINVAL, "expected a directory");
     return push_string(&cfg->plugin_dirs, &cfg->nplugin_dirs, arg);
 }
 
@@ -136,10 +126,11 @@ static int apply_admin(void *base, const char *text, char *err, size_t errlen)
     int rc = port ? values_parse_address(text, strlen(text), &host, &hlen, &cfg->admin_port, &why)
                   : values_parse_port(text, strlen(text), &cfg->admin_port);
     if (rc && (!port || strcmp(why, "bad port") == 0))
-        return say(err, errlen, -EINVAL, "bad port '%s' (0-65535; 0 picks a free port)",
-                   port ? port + 1 : text);
+        return errbuf_set(err, errlen, -EINVAL, "bad port '%s' (0-65535; 0 picks a free port)",
+                          port ? port + 1 : text);
     if (rc)
-        return say(err, errlen, -EINVAL, "%s (expected HOST:PORT, [IPV6]:PORT or PORT)", why);
+        return errbuf_set(err, errlen, -EINVAL, "%s (expected HOST:PORT, [IPV6]:PORT or PORT)",
+                          why);
     char *copy = strndup(host, hlen);
     if (!copy)
         return -ENOMEM;
@@ -443,9 +434,9 @@ static int finish(struct config *cfg, int rc, char *err, size_t errlen)
     if (!rc && cfg->nplugin_dirs == 0)
         rc = push_default_dir(cfg);
     if (rc == -ENOMEM)
-        say(err, errlen, rc, "out of memory");
+        errbuf_set(err, errlen, rc, "out of memory");
     if (rc == -ENAMETOOLONG)
-        say(err, errlen, rc, "the server's path is too long for its plugin directory");
+        errbuf_set(err, errlen, rc, "the server's path is too long for its plugin directory");
     return rc ? rc : cfg->mode;
 }
 
@@ -508,7 +499,8 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
     free(cli.opts);
     free(cli.values);
     if (!rc && cfg->mode == CONFIG_RUN && first_arg < argc)
-        rc = say(err, errlen, -EINVAL, "unexpected argument '%s' (see --help)", argv[first_arg]);
+        rc = errbuf_set(err, errlen, -EINVAL, "unexpected argument '%s' (see --help)",
+                        argv[first_arg]);
     return finish(cfg, rc, err, errlen);
 }
 

@@ -1,6 +1,8 @@
 /* listen_spec - the --listen value: NAME@, an address form, +SUFFIXes, =PLUGINS. */
 #include "listen_spec.h"
 
+#include "errbuf.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,18 +10,6 @@
 #include <string.h>
 
 #include "values.h"
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 /* HOST:PORT or [IPV6]:PORT (text, len: the address without NAME@ and +SUFFIXes). */
 static int parse_inet(struct listen_spec *out, const char *text, size_t len, char *err,
@@ -31,13 +21,13 @@ static int parse_inet(struct listen_spec *out, const char *text, size_t len, cha
     if (rc && strcmp(why, "bad port") == 0) {
         const char *p = *text == '[' ? (const char *)memchr(text, ']', len) + 2
                                      : (const char *)memchr(text, ':', len) + 1;
-        return say(err, errlen, -EINVAL, "bad port '%.*s' (0-65535; 0 picks a free port)",
-                   (int)(text + len - p), p);
+        return errbuf_set(err, errlen, -EINVAL, "bad port '%.*s' (0-65535; 0 picks a free port)",
+                          (int)(text + len - p), p);
     }
     if (rc)
-        return say(err, errlen, -EINVAL, "%s", why);
+        return errbuf_set(err, errlen, -EINVAL, "%s", why);
     if (memchr(host, '@', hlen)) /* NAME@ comes once, first */
-        return say(err, errlen, -EINVAL, "'@' in the host");
+        return errbuf_set(err, errlen, -EINVAL, "'@' in the host");
     if (!(out->host = strndup(host, hlen)))
         return -ENOMEM;
     return 0;
@@ -52,9 +42,9 @@ static int parse_systemd(struct listen_spec *out, const char *text, size_t len, 
     for (size_t i = 0; ok && i < len; i++)
         ok = text[i] > ' ' && text[i] < 127 && text[i] != ':';
     if (!ok)
-        return say(err, errlen, -EINVAL,
-                   "expected systemd:NAME, NAME the socket's FileDescriptorName (1-255 "
-                   "printable characters, no ':')");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "expected systemd:NAME, NAME the socket's FileDescriptorName (1-255 "
+                          "printable characters, no ':')");
     return (out->systemd = strndup(text, len)) ? 0 : -ENOMEM;
 }
 
@@ -92,7 +82,8 @@ static int parse_suffixes(struct listen_spec *out, const char *text, size_t len,
                                             memcmp(listen_suffixes[i].name, word, wlen) == 0))
             i++;
         if (!listen_suffixes[i].name)
-            return say(err, errlen, -EINVAL, "unknown listener option '+%.*s'", (int)wlen, word);
+            return errbuf_set(err, errlen, -EINVAL, "unknown listener option '+%.*s'", (int)wlen,
+                              word);
         out->flags |= listen_suffixes[i].flag;
         text = next ? next : end;
     }
@@ -117,7 +108,7 @@ static int split_plugins(struct listen_spec *out, const char *list, char *err, s
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (len == 0)
-            return say(err, errlen, -EINVAL, "empty plugin name");
+            return errbuf_set(err, errlen, -EINVAL, "empty plugin name");
         int rc = push_plugin(out, p, len);
         if (rc || !comma)
             return rc;
@@ -140,13 +131,15 @@ int listen_spec_parse(struct listen_spec *out, const char *text, char *err, size
     memset(out, 0, sizeof *out);
     const char *eq = strchr(text, '=');
     if (!eq)
-        return say(err, errlen, -EINVAL, "expected [NAME@]HOST:PORT[+proxy]=PLUGIN[,PLUGIN...]");
+        return errbuf_set(err, errlen, -EINVAL,
+                          "expected [NAME@]HOST:PORT[+proxy]=PLUGIN[,PLUGIN...]");
     const char *addr = text;
     const char *at = memchr(text, '@', (size_t)(eq - text));
     if (at) {
         if (config_check_name(text, (size_t)(at - text)))
-            return say(err, errlen, -EINVAL,
-                       "listener name must be 1-%d of [A-Za-z0-9._-] before '@'", CONFIG_NAME_MAX);
+            return errbuf_set(err, errlen, -EINVAL,
+                              "listener name must be 1-%d of [A-Za-z0-9._-] before '@'",
+                              CONFIG_NAME_MAX);
         if (!(out->name = strndup(text, (size_t)(at - text))))
             return -ENOMEM;
         addr = at + 1;
@@ -164,7 +157,7 @@ int listen_spec_parse(struct listen_spec *out, const char *text, char *err, size
     if (!rc)
         rc = split_plugins(out, eq + 1, err, errlen);
     if (rc == -ENOMEM)
-        say(err, errlen, rc, "out of memory");
+        errbuf_set(err, errlen, rc, "out of memory");
     return rc;
 }
 

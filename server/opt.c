@@ -1,6 +1,8 @@
 /* opt - table-driven options: values, getopt, config-file lines and --help; see opt.h. */
 #include "opt.h"
 
+#include "errbuf.h"
+
 #include "values.h"
 
 #include <errno.h>
@@ -18,18 +20,6 @@
 #define NS_PER_S  1000000000ull
 #define NS_PER_MS 1000000ull
 #define OPTS_MAX  128 /* entries in one table (getopt's arrays live on the stack) */
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int say(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 static int in_scope(const struct opt_table *t, const struct opt *o)
 {
@@ -72,26 +62,27 @@ static int refuse(const struct opt *o, int rc, char *err, size_t errlen)
     switch (o->type) {
     case OPT_UINT:
     case OPT_U64:
-        return say(err, errlen, rc, "expected a whole number from %llu to %llu", lo, hi);
+        return errbuf_set(err, errlen, rc, "expected a whole number from %llu to %llu", lo, hi);
     case OPT_SIZE:
     case OPT_SIZE64:
         if (max == type_max(o->type))
-            return say(err, errlen, rc,
-                       "expected a size of at least %llu bytes (suffixes K, M, G, T)", lo);
-        return say(err, errlen, rc, "expected a size from %llu to %llu bytes (suffixes K, M, G, T)",
-                   lo, hi);
+            return errbuf_set(err, errlen, rc,
+                              "expected a size of at least %llu bytes (suffixes K, M, G, T)", lo);
+        return errbuf_set(err, errlen, rc,
+                          "expected a size from %llu to %llu bytes (suffixes K, M, G, T)", lo, hi);
     case OPT_SECONDS:
         seconds_text(a, sizeof a, o->min);
         seconds_text(b, sizeof b, max);
         if (o->min == 0 && max == type_max(o->type))
-            return say(err, errlen, rc, "expected seconds (e.g. 2, 0.5, 1500ms)");
+            return errbuf_set(err, errlen, rc, "expected seconds (e.g. 2, 0.5, 1500ms)");
         if (o->min == 1 && max == type_max(o->type))
-            return say(err, errlen, rc, "expected seconds above 0 (e.g. 2, 0.5, 1500ms)");
-        return say(err, errlen, rc, "expected seconds from %s to %s (e.g. 2, 0.5, 1500ms)", a, b);
+            return errbuf_set(err, errlen, rc, "expected seconds above 0 (e.g. 2, 0.5, 1500ms)");
+        return errbuf_set(err, errlen, rc, "expected seconds from %s to %s (e.g. 2, 0.5, 1500ms)",
+                          a, b);
     case OPT_PORT:
-        return say(err, errlen, rc, "expected a port from %llu to %llu", lo, hi);
+        return errbuf_set(err, errlen, rc, "expected a port from %llu to %llu", lo, hi);
     default:
-        return say(err, errlen, rc, "bad value");
+        return errbuf_set(err, errlen, rc, "bad value");
     }
 }
 
@@ -138,11 +129,11 @@ static int store(const struct opt *o, void *base, const char *value, char *err, 
         break;
     }
     if (!value) /* an OPT_OPTIONAL entry of a type that needs one */
-        return say(err, errlen, -EINVAL, "needs a value");
+        return errbuf_set(err, errlen, -EINVAL, "needs a value");
     if (o->type == OPT_STRING) {
         char *copy = strdup(value);
         if (!copy)
-            return say(err, errlen, -ENOMEM, "out of memory");
+            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
         free(*(char **)field(base, o));
         *(char **)field(base, o) = copy;
         return 0;
@@ -176,7 +167,7 @@ int opt_defaults(const struct opt_table *t, void *base, char *err, size_t errlen
         char why[200];
         int rc = store(o, base, o->def, why, sizeof why);
         if (rc)
-            return say(err, errlen, rc, "default of --%s '%s': %s", o->name, o->def, why);
+            return errbuf_set(err, errlen, rc, "default of --%s '%s': %s", o->name, o->def, why);
     }
     return 0;
 }
@@ -195,13 +186,13 @@ int opt_apply(const struct opt_table *t, const struct opt *o, void *base, const 
     why[0] = '\0';
     int rc = store(o, base, value, why, sizeof why);
     if (rc == -ENOMEM)
-        return say(err, errlen, rc, "out of memory");
+        return errbuf_set(err, errlen, rc, "out of memory");
     if (rc > 0)
         return rc; /* an .apply's own result, such as a request for help */
     if (rc && value)
-        return say(err, errlen, rc, "%s%s %s: %s", dash, o->name, value, why);
+        return errbuf_set(err, errlen, rc, "%s%s %s: %s", dash, o->name, value, why);
     if (rc)
-        return say(err, errlen, rc, "%s%s: %s", dash, o->name, why);
+        return errbuf_set(err, errlen, rc, "%s%s: %s", dash, o->name, why);
     return 0;
 }
 
@@ -256,7 +247,7 @@ int opt_getopt(const struct opt_table *t, int argc, char **argv,
     struct option longs[OPTS_MAX + 1];
     char shorts[2 * OPTS_MAX + 2];
     if (t->n > OPTS_MAX)
-        return say(err, errlen, -E2BIG, "option table too large");
+        return errbuf_set(err, errlen, -E2BIG, "option table too large");
     build_getopt(t, longs, shorts);
     optind = 0; /* glibc: full re-initialisation, so parsing can run more than once */
     opterr = 0;
@@ -264,9 +255,9 @@ int opt_getopt(const struct opt_table *t, int argc, char **argv,
     while (!rc && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         const struct opt *o = c == '?' || c == ':' ? NULL : entry_of_key(t, c);
         if (c == ':')
-            rc = say(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
+            rc = errbuf_set(err, errlen, -EINVAL, "option '%s' needs a value", argv[optind - 1]);
         else if (!o)
-            rc = say(err, errlen, -EINVAL, "unknown option '%s'", argv[optind - 1]);
+            rc = errbuf_set(err, errlen, -EINVAL, "unknown option '%s'", argv[optind - 1]);
         else
             rc = visit(ctx, o, optarg);
     }
@@ -301,12 +292,12 @@ static int parse_line(const struct opt_table *t, void *base, char *line, size_t 
     const char *value = i < len ? line + i : NULL;
     const struct opt *o = opt_find(t, line + name, name_len);
     if (!o || (o->flags & OPT_CLI))
-        return say(err, errlen, -EINVAL, "unknown directive '%.*s'%s", (int)name_len, line + name,
-                   o ? " (command line only)" : "");
+        return errbuf_set(err, errlen, -EINVAL, "unknown directive '%.*s'%s", (int)name_len,
+                          line + name, o ? " (command line only)" : "");
     if (takes_value(o) && !value && !(o->flags & OPT_OPTIONAL))
-        return say(err, errlen, -EINVAL, "'%s' needs a value", o->name);
+        return errbuf_set(err, errlen, -EINVAL, "'%s' needs a value", o->name);
     if (!takes_value(o) && value)
-        return say(err, errlen, -EINVAL, "'%s' takes no value", o->name);
+        return errbuf_set(err, errlen, -EINVAL, "'%s' takes no value", o->name);
     return opt_apply(t, o, base, value, OPT_SRC_FILE, st, err, errlen);
 }
 
@@ -322,15 +313,15 @@ int opt_parse_text(const struct opt_table *t, void *base, const char *path, cons
         int rc = 0;
         char *line = malloc(n + 1);
         if (!line)
-            return say(err, errlen, -ENOMEM, "out of memory");
+            return errbuf_set(err, errlen, -ENOMEM, "out of memory");
         memcpy(line, text + at, n);
         if (memchr(line, '\0', n))
-            rc = say(why, sizeof why, -EINVAL, "NUL byte in the line");
+            rc = errbuf_set(why, sizeof why, -EINVAL, "NUL byte in the line");
         else
             rc = parse_line(t, base, line, n, st, why, sizeof why);
         free(line);
         if (rc)
-            return say(err, errlen, rc, "%s:%zu: %s", path, lineno, why);
+            return errbuf_set(err, errlen, rc, "%s:%zu: %s", path, lineno, why);
         at += n + 1;
     }
     return 0;
@@ -375,7 +366,7 @@ int opt_parse_file(const struct opt_table *t, void *base, const char *path, stru
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return say(err, errlen, -errno, "%s: %s", path, strerror(errno));
+        return errbuf_set(err, errlen, -errno, "%s: %s", path, strerror(errno));
     struct stat sb;
     int rc = fstat(fd, &sb) < 0 ? -errno : S_ISDIR(sb.st_mode) ? -EISDIR : 0;
     char *text = NULL;
@@ -384,9 +375,9 @@ int opt_parse_file(const struct opt_table *t, void *base, const char *path, stru
         rc = read_all(fd, &text, &len);
     close(fd);
     if (rc == -EFBIG)
-        return say(err, errlen, rc, "%s: larger than %d bytes", path, OPT_FILE_MAX);
+        return errbuf_set(err, errlen, rc, "%s: larger than %d bytes", path, OPT_FILE_MAX);
     if (rc)
-        return say(err, errlen, rc, "%s: %s", path, strerror(-rc));
+        return errbuf_set(err, errlen, rc, "%s: %s", path, strerror(-rc));
     rc = opt_parse_text(t, base, path, text, len, st, err, errlen);
     free(text);
     return rc;

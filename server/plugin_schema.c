@@ -1,6 +1,8 @@
 /* plugin_schema - declared plugin arguments: KEY=VALUE text to typed values; see the header. */
 #include "plugin_schema.h"
 
+#include "errbuf.h"
+
 #include "values.h"
 
 #include <errno.h>
@@ -10,23 +12,6 @@
 #include <string.h>
 
 #define KEY_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    /* the line quotes the user's text: keep it one printable line */
-    for (char *p = err; errlen && *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
-    return rc;
-}
 
 const char *plugin_schema_type_name(enum lp_arg_type t)
 {
@@ -131,22 +116,23 @@ int plugin_schema_check(const struct lp_arg *args, char *err, size_t errlen)
         char scratch[256], *store = scratch;
         union lp_value v;
         if (n == PLUGIN_SCHEMA_MAX)
-            return fail(err, errlen, -EINVAL, "declares more than %d arguments", PLUGIN_SCHEMA_MAX);
+            return errbuf_set(err, errlen, -EINVAL, "declares more than %d arguments",
+                              PLUGIN_SCHEMA_MAX);
         if (!a->name[0] || strlen(a->name) > 32 || a->name[strspn(a->name, KEY_CHARS)])
-            return fail(err, errlen, -EINVAL, "argument '%.32s': name must be 1-32 of [a-z0-9_-]",
-                        a->name);
+            return errbuf_set(err, errlen, -EINVAL,
+                              "argument '%.32s': name must be 1-32 of [a-z0-9_-]", a->name);
         if (!known_type(a->type))
-            return fail(err, errlen, -EINVAL, "argument '%s': unknown type %d", a->name,
-                        (int)a->type);
+            return errbuf_set(err, errlen, -EINVAL, "argument '%s': unknown type %d", a->name,
+                              (int)a->type);
         if (a->max && a->min > a->max)
-            return fail(err, errlen, -EINVAL, "argument '%s': min above max", a->name);
+            return errbuf_set(err, errlen, -EINVAL, "argument '%s': min above max", a->name);
         const char *def = a->def ? a->def : a->type == LP_ARG_STRING ? "" : "0";
         if (strlen(def) >= sizeof scratch || parse_value(a, def, strlen(def), &v, &store) != 0)
-            return fail(err, errlen, -EINVAL, "argument '%s': default '%.64s' is not %s", a->name,
-                        def, plugin_schema_accepts(a, scratch, sizeof scratch));
+            return errbuf_set(err, errlen, -EINVAL, "argument '%s': default '%.64s' is not %s",
+                              a->name, def, plugin_schema_accepts(a, scratch, sizeof scratch));
         for (size_t j = 0; j < n; j++)
             if (strcmp(args[j].name, a->name) == 0)
-                return fail(err, errlen, -EINVAL, "argument '%s' declared twice", a->name);
+                return errbuf_set(err, errlen, -EINVAL, "argument '%s' declared twice", a->name);
     }
     return 0;
 }
@@ -197,19 +183,19 @@ static int parse_pair(const struct lp_arg *args, const char *p, size_t len,
     char keys[512], accepts[160];
     size_t klen = strcspn(p, "=,"), i;
     if (klen >= len || klen == 0)
-        return fail(err, errlen, -EINVAL, "expected KEY=VALUE, got '%.*s'", (int)len, p);
+        return errbuf_set(err, errlen, -EINVAL, "expected KEY=VALUE, got '%.*s'", (int)len, p);
     const struct lp_arg *a = find(args, p, klen, &i);
     if (!a)
-        return fail(err, errlen, -EINVAL, "unknown argument '%.*s' (accepted: %s)", (int)klen, p,
-                    list_keys(args, keys, sizeof keys));
+        return errbuf_set(err, errlen, -EINVAL, "unknown argument '%.*s' (accepted: %s)", (int)klen,
+                          p, list_keys(args, keys, sizeof keys));
     if (*seen & (1ull << i))
-        return fail(err, errlen, -EINVAL, "argument '%s' given twice", a->name);
+        return errbuf_set(err, errlen, -EINVAL, "argument '%s' given twice", a->name);
     *seen |= 1ull << i;
     const char *val = p + klen + 1;
     size_t vlen = len - klen - 1;
     if (parse_value(a, val, vlen, &out->v[i], store))
-        return fail(err, errlen, -EINVAL, "%s=%.*s: expected %s", a->name, (int)vlen, val,
-                    plugin_schema_accepts(a, accepts, sizeof accepts));
+        return errbuf_set(err, errlen, -EINVAL, "%s=%.*s: expected %s", a->name, (int)vlen, val,
+                          plugin_schema_accepts(a, accepts, sizeof accepts));
     return 0;
 }
 
@@ -224,19 +210,19 @@ int plugin_schema_parse(const struct lp_arg *args, const char *text, struct plug
     out->strings = malloc(tlen + defaults_size(args, out->n) + 1);
     if (!out->v || !out->strings) {
         plugin_schema_free(out);
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     }
     char *store = out->strings;
     uint64_t seen = 0;
     int rc = defaults(args, out, &store);
     if (rc)
-        fail(err, errlen, rc, "a default does not parse");
+        errbuf_set(err, errlen, rc, "a default does not parse");
     for (const char *p = text; !rc && *p;) {
         size_t len = strcspn(p, ",");
         rc = parse_pair(args, p, len, out, &seen, &store, err, errlen);
         p += len;
         if (!rc && *p == ',' && !*++p)
-            rc = fail(err, errlen, -EINVAL, "expected KEY=VALUE after the last ','");
+            rc = errbuf_set(err, errlen, -EINVAL, "expected KEY=VALUE after the last ','");
     }
     if (rc)
         plugin_schema_free(out);
@@ -271,21 +257,22 @@ int plugin_schema_split_spec(const char *spec, char **name, char **inst, const c
     *inst = NULL;
     *args = colon ? colon + 1 : "";
     if (!(*name = copy(spec, len)))
-        return fail(err, errlen, -ENOMEM, "out of memory");
+        return errbuf_set(err, errlen, -ENOMEM, "out of memory");
     char *slash = strrchr(*name, '/'), *at = strchr(slash ? slash : *name, '@');
     int rc = 0;
     if (at) {
         *at = '\0';
         size_t ilen = strlen(at + 1);
         if (ilen == 0 || ilen > PLUGIN_INSTANCE_MAX || at[1 + strspn(at + 1, INSTANCE_CHARS)])
-            rc = fail(err, errlen, -EINVAL,
-                      "plugin '%s': instance name must be 1-64 of [A-Za-z0-9._-] after '@'", spec);
+            rc = errbuf_set(err, errlen, -EINVAL,
+                            "plugin '%s': instance name must be 1-64 of [A-Za-z0-9._-] after '@'",
+                            spec);
         else if (!(*inst = copy(at + 1, ilen)))
-            rc = fail(err, errlen, -ENOMEM, "out of memory");
+            rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
     }
     if (!rc && !(*name)[0])
-        rc = fail(err, errlen, -EINVAL, "plugin '%s': empty name (expected NAME[@INSTANCE][:ARGS])",
-                  spec);
+        rc = errbuf_set(err, errlen, -EINVAL,
+                        "plugin '%s': empty name (expected NAME[@INSTANCE][:ARGS])", spec);
     if (rc) {
         free(*name);
         free(*inst);

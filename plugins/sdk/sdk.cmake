@@ -12,7 +12,8 @@ include(CMakePackageConfigHelpers)
 # linepool_fake_host, never instrumented, so plugin authors link it with any flags.
 function(lp_fake_host_library target)
   add_library(${target} STATIC ${PROJECT_SOURCE_DIR}/tests/unit/fake_host.c
-    ${PROJECT_SOURCE_DIR}/server/plugin_schema.c ${PROJECT_SOURCE_DIR}/server/values.c)
+    ${PROJECT_SOURCE_DIR}/server/plugin_schema.c ${PROJECT_SOURCE_DIR}/server/values.c
+    ${PROJECT_SOURCE_DIR}/server/errbuf.c)
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(${target} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>

@@ -43,7 +43,9 @@ if(LP_FUZZ)
 endif()
 
 function(lp_fuzz_executable exe name)
-  add_executable(${exe} ${LP_FUZZ_DIR}/fuzz_${name}.c ${LP_FUZZ_${name}_SOURCES} ${ARGN})
+  # errbuf.c: the one error-line helper every parser uses
+  add_executable(${exe} ${LP_FUZZ_DIR}/fuzz_${name}.c ${LP_FUZZ_${name}_SOURCES}
+                 ${PROJECT_SOURCE_DIR}/server/errbuf.c ${ARGN})
   target_include_directories(${exe} PRIVATE ${LP_FUZZ_DIR} ${PROJECT_SOURCE_DIR}/server
                              ${PROJECT_SOURCE_DIR}/plugins ${PROJECT_SOURCE_DIR}/include
                              ${PROJECT_SOURCE_DIR}/client)
