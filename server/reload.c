@@ -88,27 +88,10 @@ static const char *args_in(const struct config *file, const char *key)
  * was filled (config_free it). */
 static int reread(const char *path, struct config *file)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL, err[512] = "";
-    size_t len = 0;
-    int rc = -errno;
-    if (f) {
-        FILE *mem = open_memstream(&text, &len);
-        char buf[8192];
-        size_t n;
-        while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
-            fwrite(buf, 1, n, mem);
-        rc = ferror(f) || !mem ? -EIO : 0;
-        if (mem)
-            fclose(mem);
-        fclose(f);
-    }
-    if (!rc)
-        rc = config_parse_text(file, path, text, len, err, sizeof err);
-    free(text);
+    char err[512] = "";
+    int rc = config_parse_file(file, path, err, sizeof err);
     if (rc < 0) {
-        log_warn("SIGHUP: %s not re-read, plugins keep their arguments: %s", path,
-                 err[0] ? err : strerror(-rc));
+        log_warn("SIGHUP: %s not re-read, plugins keep their arguments: %s", path, err);
         config_free(file);
         return 0;
     }

@@ -603,5 +603,37 @@ def case_sighup_after_config_file_vanished_keeps_serving():
             assert rc == 0, err
 
 
+def case_sighup_with_config_now_a_directory_or_a_fifo():
+    """The re-read is the option module's reader, bounded and non-blocking: --config FILE
+    replaced by a directory is one line; by a FIFO with no writer, one line and no wait (an
+    open(2) of it would block the main thread until a writer came). Each time the plugins
+    reload with the arguments they have, and the server keeps serving."""
+    with PluginDir("echo", "counter") as d:
+        conf = os.path.join(d.path, "linepool.conf")
+        with open(conf, "w") as f:
+            f.write("listen 127.0.0.1:0=counter,echo\nplugin counter:marker=END\n")
+        with Server("--config", conf, "--plugin-dir", d.path, expect_listeners=1) as srv:
+            os.unlink(conf)
+            os.mkdir(conf)
+            assert hup(srv, "counter") == "reloaded"
+            said = re.findall(r"WARN  SIGHUP: %s not re-read, plugins keep their arguments: "
+                              r"%s: (.*)" % (re.escape(conf), re.escape(conf)), srv.stderr())
+            assert said == ["Is a directory"], srv.stderr()
+            with connect(srv.port) as n:
+                assert ask(n, b"a\nEND", 2) == [b"a", b"count messages=1 bytes=2"]
+            os.rmdir(conf)
+            os.mkfifo(conf)
+            t0 = time.monotonic()
+            assert hup(srv, "counter") == "reloaded"
+            took = time.monotonic() - t0
+            said = re.findall(r"WARN  SIGHUP: %s not re-read, plugins keep their arguments: "
+                              r"%s: (.*)" % (re.escape(conf), re.escape(conf)), srv.stderr())
+            assert said == ["Is a directory", "not a regular file"], srv.stderr()
+            assert took < 2 * SLOW, "the reload with a FIFO took %.2f s" % took
+            with connect(srv.port) as n:
+                assert ask(n, b"b\nEND", 2) == [b"b", b"count messages=1 bytes=2"]
+            srv.stop()
+
+
 if __name__ == "__main__":
     lptest.main(globals())
