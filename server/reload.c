@@ -55,6 +55,7 @@ void reload_free(struct reload *rl)
     if (!rl)
         return;
     reload_abandon(rl);
+    free(rl->pending);
     free(rl->chains);
     free(rl);
 }
