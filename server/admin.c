@@ -312,14 +312,22 @@ static void on_event(struct admin *a, struct aconn *c, uint32_t events)
     if (!c->peer_done && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         c->peer_done = fill(c) < 0;
     int ended = c->peer_done;
-    if (!c->lingering) {
-        answer(a, c);
-        if (ended)
-            c->closing = 1; /* the peer is gone or half-closed: answer what came, then close */
-    }
-    if (flush(c) < 0 || (ended && c->lingering && c->out_off >= c->out.len)) {
-        drop(a, c);
-        return;
+    for (;;) {
+        size_t before = c->in_len;
+        if (!c->lingering) {
+            answer(a, c);
+            if (ended)
+                c->closing = 1; /* the peer is gone or half-closed: answer what came, then close */
+        }
+        if (flush(c) < 0 || (ended && c->lingering && c->out_off >= c->out.len)) {
+            drop(a, c);
+            return;
+        }
+        /* Pipelined commands that answer() left at OUT_MAX are not new input: no EPOLLIN
+         * will come for them, so answer them now that the output has drained. */
+        if (c->lingering || c->closing || c->out_off < c->out.len || c->in_len == 0 ||
+            c->in_len == before)
+            break;
     }
     watch(a, c);
 }

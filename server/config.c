@@ -492,7 +492,7 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
         if (cli.opts[i] == config_opt)
             rc = opt_apply(&table, config_opt, cfg, cli.values[i], OPT_SRC_CLI, &st, err, errlen);
     if (!rc && cfg->config_path)
-        rc = opt_parse_file(&table, cfg, cfg->config_path, &st, err, errlen);
+        rc = opt_parse_file(&table, cfg, cfg->config_path, 0, &st, err, errlen);
     for (size_t i = 0; !rc && i < cli.n; i++)
         if (cli.opts[i] != config_opt)
             rc = opt_apply(&table, cli.opts[i], cfg, cli.values[i], OPT_SRC_CLI, &st, err, errlen);
@@ -512,6 +512,16 @@ int config_parse_text(struct config *cfg, const char *path, const char *text, si
     int rc = start(cfg, &st, src, err, errlen);
     if (!rc)
         rc = opt_parse_text(&table, cfg, path, text, len, &st, err, errlen);
+    return finish(cfg, rc, err, errlen);
+}
+
+int config_parse_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+    unsigned char src[sizeof options / sizeof options[0]];
+    struct opt_state st;
+    int rc = start(cfg, &st, src, err, errlen);
+    if (!rc)
+        rc = opt_parse_file(&table, cfg, path, OPT_FILE_REGULAR, &st, err, errlen);
     return finish(cfg, rc, err, errlen);
 }
 

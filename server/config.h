@@ -62,6 +62,12 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
 int config_parse_text(struct config *cfg, const char *path, const char *text, size_t len, char *err,
                       size_t errlen);
 
+/* The config file at `path` alone, re-read on a thread that must not block (SIGHUP): a
+ * regular file only (a FIFO, a directory or a device is "PATH: not a regular file" or
+ * "PATH: Is a directory"), at most OPT_FILE_MAX bytes, through the same reader and parser
+ * as config_parse. Same results and ownership as config_parse_text. */
+int config_parse_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
 /* The server's option table (for tests and the help text). */
 const struct opt_table *config_options(void);
 

@@ -41,6 +41,7 @@ enum {
     C_OVERTAKE = 1 << 10,    /* later messages may run (and answer) before deferred ones */
     C_TIMERS = 1 << 11,      /* it has started timers: look for fired ones on each run */
     C_PROXY_WAIT = 1 << 12,  /* +proxy: its PROXY header is not complete yet */
+    C_STAYED = 1 << 13,      /* a migration was refused (export failed) during this run */
 };
 
 /* What a +proxy connection keeps: the header's bytes while they arrive (freed once the
@@ -407,6 +408,10 @@ struct read_ctx {
  * state and closes. */
 static int migrate(struct conn *c)
 {
+    /* A version whose export keeps refusing is asked once per run, not once per message:
+     * each ask takes the registry lock and a shared count. */
+    if (c->flags & C_STAYED)
+        return 0;
     for (size_t i = 0; i < c->chain->n; i++) {
         if (!(c->migrates & (1u << i)) || !generation_replaced(c->plugins[i]))
             continue;
@@ -415,6 +420,8 @@ static int migrate(struct conn *c)
         int rc = generation_migrate(&c->plugins[i], &c->states[i], (struct lp_conn *)c, c->id);
         if (rc == GEN_PINNED) {
             c->migrates &= ~(1u << i);
+        } else if (rc == GEN_STAYED) {
+            c->flags |= C_STAYED;
         } else if (rc == GEN_LOST) {
             log_error("conn %llu %s: plugin %s lost its state moving to a new version; closing",
                       (unsigned long long)c->id, conn_peer_text(c), c->plugins[i]->key);
@@ -790,6 +797,7 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
     struct conn *c = (struct conn *)src;
     struct conn_counters *k = &c->env->counters[w->index * c->env->nlisteners + c->chain->index];
     atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
+    c->flags &= ~(uint32_t)C_STAYED; /* a refused migration is asked again once this run */
     int kick = atomic_load_explicit(&c->kick, memory_order_relaxed);
     /* Edge-triggered: every run tries both directions. A hang-up is reported once, so from
      * then on a short read no longer proves the stream has nothing more (its end). */

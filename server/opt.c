@@ -361,14 +361,19 @@ static int read_all(int fd, char **out, size_t *outlen)
     return 0;
 }
 
-int opt_parse_file(const struct opt_table *t, void *base, const char *path, struct opt_state *st,
-                   char *err, size_t errlen)
+int opt_parse_file(const struct opt_table *t, void *base, const char *path, unsigned flags,
+                   struct opt_state *st, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int regular = (flags & OPT_FILE_REGULAR) != 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NONBLOCK : 0));
     if (fd < 0)
         return errbuf_set(err, errlen, -errno, "%s: %s", path, strerror(errno));
     struct stat sb;
     int rc = fstat(fd, &sb) < 0 ? -errno : S_ISDIR(sb.st_mode) ? -EISDIR : 0;
+    if (!rc && regular && !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return say(err, errlen, -EINVAL, "%s: not a regular file", path);
+    }
     char *text = NULL;
     size_t len = 0;
     if (!rc)

@@ -99,10 +99,13 @@ int opt_parse_text(const struct opt_table *t, void *base, const char *path, cons
                    size_t len, struct opt_state *st, char *err, size_t errlen);
 
 /* Reads path (a regular file or a pipe, at most OPT_FILE_MAX bytes) and opt_parse_text()s
- * it. A missing file, a directory or a read error is "PATH: reason". */
-#define OPT_FILE_MAX (1024 * 1024)
-int opt_parse_file(const struct opt_table *t, void *base, const char *path, struct opt_state *st,
-                   char *err, size_t errlen);
+ * it. A missing file, a directory or a read error is "PATH: reason". With OPT_FILE_REGULAR
+ * only a regular file is read, and opening never blocks (a FIFO without a writer would):
+ * for a re-read on a thread that must not wait, anything else is "PATH: not a regular file". */
+#define OPT_FILE_MAX     (1024 * 1024)
+#define OPT_FILE_REGULAR 1u
+int opt_parse_file(const struct opt_table *t, void *base, const char *path, unsigned flags,
+                   struct opt_state *st, char *err, size_t errlen);
 
 /* Prints one block per entry: "  -s, --name METAVAR", the help from column 26 wrapped before
  * column 100, and "(default: X)" for every entry with a default. */

@@ -5,6 +5,7 @@
 
 #include "chain.h"
 #include "log.h"
+#include "monotonic.h"
 #include "plugin_schema.h"
 
 #include <dirent.h>
@@ -525,19 +526,24 @@ struct plugin *registry_get(struct registry *r, const char *name, const char *co
 
 static void destroy_one(struct plugin *p, int unload, int say);
 
-/* A load hook run on its own thread, so a hook that hangs costs the reload, not the server.
- * Whoever finishes last (the waiter giving up, or the hook returning late) frees it. */
-struct load_job {
+/* A load hook run on its own thread, so a hook that hangs costs the reload, not the server:
+ * the main thread starts it and looks at it again each turn of its loop. Whoever finishes
+ * last (the main thread giving up, or the hook returning late) frees it. */
+struct reload_job {
     pthread_mutex_t lock;
-    pthread_cond_t cond; /* CLOCK_MONOTONIC */
+    pthread_cond_t cond; /* CLOCK_MONOTONIC; for registry_reload's wait */
     const struct lp_host *host;
     struct candidate c;
     void *state;
     int rc, done, abandoned;
+    unsigned gen;         /* the new version's generation */
+    size_t index;         /* the instance's per-plugin counters */
+    uint64_t deadline_ns; /* monotonic: the hook is abandoned when it runs past this */
+    double timeout_s;
     char err[512];
 };
 
-static void job_free(struct load_job *j)
+static void job_free(struct reload_job *j)
 {
     candidate_free(&j->c);
     pthread_cond_destroy(&j->cond);
@@ -547,7 +553,7 @@ static void job_free(struct load_job *j)
 
 static void *load_main(void *arg)
 {
-    struct load_job *j = arg;
+    struct reload_job *j = arg;
     int rc = run_load(j->host, &j->c, "reload", &j->state, j->err, sizeof j->err);
     pthread_mutex_lock(&j->lock);
     j->rc = rc;
@@ -565,14 +571,17 @@ static void *load_main(void *arg)
     return NULL;
 }
 
-/* run_load on a helper thread, waited for up to timeout_s. -ETIMEDOUT: the job keeps the
- * candidate (and the dlopen handle, never closed). */
-static int run_load_bounded(const struct lp_host *host, struct candidate *c, void **state,
-                            double timeout_s, char *err, size_t errlen)
+/* The candidate's load hook on a helper thread; the job owns the candidate from here (the
+ * caller's is zeroed). NULL with a line in err when the thread cannot start (then the
+ * candidate stays the caller's). */
+static struct reload_job *job_start(const struct lp_host *host, struct candidate *c,
+                                    double timeout_s, char *err, size_t errlen)
 {
-    struct load_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return fail(err, errlen, -ENOMEM, "plugin %s: out of memory", c->key);
+    struct reload_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        fail(err, errlen, -ENOMEM, "plugin %s: out of memory", c->key);
+        return NULL;
+    }
     pthread_mutex_init(&j->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -582,6 +591,8 @@ static int run_load_bounded(const struct lp_host *host, struct candidate *c, voi
     j->host = host;
     j->c = *c;
     j->c.desc = &j->c.view; /* not into the caller's stack: the thread may outlive it */
+    j->timeout_s = timeout_s;
+    j->deadline_ns = monotonic_ns() + (uint64_t)(timeout_s * 1e9);
     pthread_t th;
     sigset_t all, old;
     sigfillset(&all);
@@ -591,45 +602,21 @@ static int run_load_bounded(const struct lp_host *host, struct candidate *c, voi
     if (rc) {
         memset(&j->c, 0, sizeof j->c);
         job_free(j);
-        return fail(err, errlen, -rc, "plugin %s: cannot start its load: %s", c->key, strerror(rc));
+        fail(err, errlen, -rc, "plugin %s: cannot start its load: %s", c->key, strerror(rc));
+        return NULL;
     }
     pthread_detach(th);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double end = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + timeout_s;
-    ts.tv_sec = (time_t)end;
-    ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
-    pthread_mutex_lock(&j->lock);
-    while (!j->done && pthread_cond_timedwait(&j->cond, &j->lock, &ts) != ETIMEDOUT)
-        ;
-    if (!j->done) {
-        j->abandoned = 1;
-        pthread_mutex_unlock(&j->lock);
-        memset(c, 0, sizeof *c); /* the job's now */
-        return fail(err, errlen, -ETIMEDOUT,
-                    "load hook did not return within %.3f s (--reload-timeout); abandoned, its "
-                    "code stays mapped",
-                    timeout_s);
-    }
-    pthread_mutex_unlock(&j->lock);
-    rc = j->rc;
-    *state = j->state;
-    if (rc)
-        snprintf(err, errlen, "%s", j->err);
-    *c = j->c;
-    c->desc = &c->view;
-    memset(&j->c, 0, sizeof j->c);
-    job_free(j);
-    return rc;
+    memset(c, 0, sizeof *c);
+    return j;
 }
 
-int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
-                    struct plugin **fresh, char *err, size_t errlen)
+int registry_reload_start(struct registry *r, struct plugin *old, const char *args,
+                          double timeout_s, struct reload_job **job, char *err, size_t errlen)
 {
     struct candidate c = {0};
-    void *state = NULL;
     int rc = -ENOMEM;
     unsigned gen = old->gen + 1;
+    *job = NULL;
     for (const struct plugin *p = r->retiring; p; p = p->older)
         if (strcmp(p->key, old->key) == 0 && p->gen >= gen)
             gen = p->gen + 1;
@@ -648,8 +635,58 @@ int registry_reload(struct registry *r, struct plugin *old, const char *args, do
                   c.desc->name);
         goto out_dlclose;
     }
-    if ((rc = run_load_bounded(r->host, &c, &state, timeout_s, err, errlen)) == -ETIMEDOUT)
-        return rc; /* the handle stays with the abandoned hook */
+    if (!(*job = job_start(r->host, &c, timeout_s, err, errlen))) {
+        rc = -ENOMEM;
+        goto out_dlclose;
+    }
+    (*job)->gen = gen;
+    (*job)->index = old->index;
+    return 0;
+out_dlclose:
+    dlclose(c.handle);
+out_free:
+    candidate_free(&c);
+    return rc;
+}
+
+/* The finished job's candidate and state, and the job freed (main thread; done is set). */
+static int job_take(struct reload_job *j, struct candidate *c, void **state, char *err,
+                    size_t errlen)
+{
+    int rc = j->rc;
+    *state = j->state;
+    if (rc)
+        snprintf(err, errlen, "%s", j->err);
+    *c = j->c;
+    c->desc = &c->view;
+    memset(&j->c, 0, sizeof j->c);
+    job_free(j);
+    return rc;
+}
+
+int registry_reload_finish(struct registry *r, struct reload_job *j, uint64_t now_ns,
+                           struct plugin **fresh, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!j->done && now_ns < j->deadline_ns) {
+        pthread_mutex_unlock(&j->lock);
+        return -EINPROGRESS;
+    }
+    if (!j->done) {
+        j->abandoned = 1; /* the thread frees it, and keeps the handle */
+        double timeout_s = j->timeout_s;
+        pthread_mutex_unlock(&j->lock);
+        return fail(err, errlen, -ETIMEDOUT,
+                    "load hook did not return within %.3f s (--reload-timeout); abandoned, its "
+                    "code stays mapped",
+                    timeout_s);
+    }
+    pthread_mutex_unlock(&j->lock);
+    unsigned gen = j->gen;
+    size_t index = j->index;
+    struct candidate c;
+    void *state;
+    int rc = job_take(j, &c, &state, err, errlen);
     if (rc)
         goto out_dlclose;
     if (!(*fresh = make_plugin(r, &c, state, gen))) {
@@ -658,13 +695,48 @@ int registry_reload(struct registry *r, struct plugin *old, const char *args, do
             c.desc->unload(state);
         goto out_dlclose;
     }
-    (*fresh)->index = old->index; /* the instance's per-plugin counters go on */
+    (*fresh)->index = index; /* the instance's per-plugin counters go on */
     goto out_free;
 out_dlclose:
     dlclose(c.handle);
 out_free:
     candidate_free(&c);
     return rc;
+}
+
+void registry_reload_abandon(struct reload_job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    if (!j->done) {
+        j->abandoned = 1; /* the hook's thread undoes its load and frees the job */
+        pthread_mutex_unlock(&j->lock);
+        return;
+    }
+    pthread_mutex_unlock(&j->lock);
+    struct candidate c;
+    void *state;
+    char err[sizeof j->err];
+    if (job_take(j, &c, &state, err, sizeof err) == 0 && c.desc->unload)
+        c.desc->unload(state);
+    dlclose(c.handle);
+    candidate_free(&c);
+}
+
+int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
+                    struct plugin **fresh, char *err, size_t errlen)
+{
+    struct reload_job *j;
+    int rc = registry_reload_start(r, old, args, timeout_s, &j, err, errlen);
+    if (rc)
+        return rc;
+    struct timespec ts = {.tv_sec = (time_t)(j->deadline_ns / 1000000000u),
+                          .tv_nsec = (long)(j->deadline_ns % 1000000000u)};
+    pthread_mutex_lock(&j->lock);
+    while (!j->done && pthread_cond_timedwait(&j->cond, &j->lock, &ts) != ETIMEDOUT)
+        ;
+    int done = j->done;
+    pthread_mutex_unlock(&j->lock);
+    return registry_reload_finish(r, j, done ? 0 : UINT64_MAX, fresh, err, errlen);
 }
 
 void registry_publish(struct registry *r, struct plugin *old, struct plugin *fresh)

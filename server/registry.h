@@ -96,6 +96,21 @@ struct plugin *registry_at(struct registry *r, size_t i);
 int registry_reload(struct registry *r, struct plugin *old, const char *args, double timeout_s,
                     struct plugin **fresh, char *err, size_t errlen);
 
+/* registry_reload in two steps, so the main thread never waits on a load hook: _start does
+ * the checks up to the hook and starts the hook on its own thread (*job; 0, or -errno with
+ * one line in err and no job); _finish, called again each turn of the main loop, answers
+ * -EINPROGRESS while the hook runs and its deadline (now + timeout_s at the start) has not
+ * passed; else it frees the job and answers as registry_reload does (-ETIMEDOUT: the hook is
+ * abandoned, its code left mapped, its load undone by its thread if it ever returns).
+ * _abandon gives a job up at shutdown: a finished load is unloaded and closed here, a
+ * running one is left to its thread as after a timeout. */
+struct reload_job;
+int registry_reload_start(struct registry *r, struct plugin *old, const char *args,
+                          double timeout_s, struct reload_job **job, char *err, size_t errlen);
+int registry_reload_finish(struct registry *r, struct reload_job *job, uint64_t now_ns,
+                           struct plugin **fresh, char *err, size_t errlen);
+void registry_reload_abandon(struct reload_job *job);
+
 /* Makes fresh the current version of old's instance: registry_find finds it, every older
  * version's successor points to it (connections that migrate move there), and old joins
  * the retiring list. Chains are the caller's (reload.c). */

@@ -21,6 +21,15 @@ struct reload {
     unsigned max_generations;
     double timeout_s;
     uint64_t reloads, failures;
+    /* The reload under way: one load job per plugin whose hook still runs (main thread
+     * only). A SIGHUP meanwhile is queued, once: it runs when the last job is settled. */
+    struct pending {
+        struct plugin *old;
+        struct reload_job *job;
+    } * pending;
+    size_t npending;
+    int queued;
+    const char *queued_path;
 };
 
 struct reload *reload_new(struct registry *reg, struct timers *timers, struct chain *const *chains,
@@ -45,6 +54,8 @@ void reload_free(struct reload *rl)
 {
     if (!rl)
         return;
+    reload_abandon(rl);
+    free(rl->pending);
     free(rl->chains);
     free(rl);
 }
@@ -88,34 +99,25 @@ static const char *args_in(const struct config *file, const char *key)
  * was filled (config_free it). */
 static int reread(const char *path, struct config *file)
 {
-    FILE *f = fopen(path, "rb");
-    char *text = NULL, err[512] = "";
-    size_t len = 0;
-    int rc = -errno;
-    if (f) {
-        FILE *mem = open_memstream(&text, &len);
-        char buf[8192];
-        size_t n;
-        while (mem && (n = fread(buf, 1, sizeof buf, f)) > 0)
-            fwrite(buf, 1, n, mem);
-        rc = ferror(f) || !mem ? -EIO : 0;
-        if (mem)
-            fclose(mem);
-        fclose(f);
-    }
-    if (!rc)
-        rc = config_parse_text(file, path, text, len, err, sizeof err);
-    free(text);
+    char err[512] = "";
+    int rc = config_parse_file(file, path, err, sizeof err);
     if (rc < 0) {
-        log_warn("SIGHUP: %s not re-read, plugins keep their arguments: %s", path,
-                 err[0] ? err : strerror(-rc));
+        log_warn("SIGHUP: %s not re-read, plugins keep their arguments: %s", path, err);
         config_free(file);
         return 0;
     }
     return 1;
 }
 
-static void reload_one(struct reload *rl, struct plugin *p, const char *args)
+static void refused_or_failed(struct reload *rl, const struct plugin *p, const char *err)
+{
+    rl->failures++;
+    log_warn("plugin %s: reload failed, generation %u (%s) keeps serving: %s", p->key, p->gen,
+             version_of(p), err);
+}
+
+/* Checks and starts the new version of p; its hook then runs on its own thread. */
+static void start_one(struct reload *rl, struct plugin *p, const char *args)
 {
     uint64_t older;
     unsigned live = registry_versions(rl->reg, p, &older);
@@ -128,14 +130,23 @@ static void reload_one(struct reload *rl, struct plugin *p, const char *args)
         return;
     }
     char err[1024];
-    struct plugin *fresh = NULL;
-    int rc = registry_reload(rl->reg, p, args, rl->timeout_s, &fresh, err, sizeof err);
-    if (rc) {
-        rl->failures++;
-        log_warn("plugin %s: reload failed, generation %u (%s) keeps serving: %s", p->key, p->gen,
-                 version_of(p), err);
+    struct reload_job *job;
+    if (registry_reload_start(rl->reg, p, args, rl->timeout_s, &job, err, sizeof err)) {
+        refused_or_failed(rl, p, err);
         return;
     }
+    rl->pending[rl->npending++] = (struct pending){.old = p, .job = job};
+}
+
+/* A settled job: the new version published for new connections, or the old one kept. */
+static void settle(struct reload *rl, struct plugin *p, int rc, struct plugin *fresh,
+                   const char *err)
+{
+    if (rc) {
+        refused_or_failed(rl, p, err);
+        return;
+    }
+    uint64_t older;
     swap_in_chains(rl, p, fresh);
     registry_publish(rl->reg, p, fresh);
     rl->reloads++;
@@ -148,18 +159,79 @@ static void reload_one(struct reload *rl, struct plugin *p, const char *args)
 
 void reload_run(struct reload *rl, const char *config_path)
 {
+    if (rl->npending) {
+        log_info("SIGHUP: %zu plugin%s of the previous reload %s still loading; this reload %s",
+                 rl->npending, rl->npending == 1 ? "" : "s", rl->npending == 1 ? "is" : "are",
+                 rl->queued ? "was queued already" : "is queued and runs once they are done");
+        rl->queued = 1;
+        rl->queued_path = config_path;
+        return;
+    }
     reload_retire(rl);        /* what already can go does not count against --max-generations */
     struct config file = {0}; /* config_free'd even when the file could not be read */
     int have = config_path && reread(config_path, &file);
     size_t n = registry_count(rl->reg);
     log_info("SIGHUP: reloading %zu plugin%s%s%s", n, n == 1 ? "" : "s",
              have ? ", arguments from " : "", have ? config_path : "");
+    free(rl->pending);
+    if (!(rl->pending = calloc(n ? n : 1, sizeof *rl->pending))) {
+        rl->failures++;
+        log_warn("SIGHUP: out of memory; every plugin keeps its version");
+        n = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         struct plugin *p = registry_at(rl->reg, i);
-        reload_one(rl, p, have ? args_in(&file, p->key) : NULL);
+        start_one(rl, p, have ? args_in(&file, p->key) : NULL);
     }
     if (have)
         config_free(&file);
+}
+
+size_t reload_poll(struct reload *rl, uint64_t now_ns)
+{
+    for (size_t i = 0; i < rl->npending;) {
+        struct pending *q = &rl->pending[i];
+        char err[1024];
+        struct plugin *fresh = NULL;
+        int rc = registry_reload_finish(rl->reg, q->job, now_ns, &fresh, err, sizeof err);
+        if (rc == -EINPROGRESS) {
+            i++;
+            continue;
+        }
+        struct plugin *old = q->old;
+        memmove(q, q + 1, (rl->npending - i - 1) * sizeof *q); /* keeps the plugins' order */
+        rl->npending--;
+        settle(rl, old, rc, fresh, err);
+    }
+    if (rl->npending == 0 && rl->queued) {
+        rl->queued = 0;
+        reload_run(rl, rl->queued_path);
+    }
+    return rl->npending;
+}
+
+size_t reload_pending(const struct reload *rl)
+{
+    return rl ? rl->npending : 0;
+}
+
+void reload_abandon(struct reload *rl)
+{
+    if (!rl || (!rl->npending && !rl->queued))
+        return;
+    if (rl->queued)
+        log_info("SIGHUP: the queued reload is dropped: the server is stopping");
+    rl->queued = 0;
+    for (size_t i = 0; i < rl->npending; i++) {
+        struct plugin *p = rl->pending[i].old;
+        log_info("plugin %s: reload abandoned: the server is stopping; generation %u (%s) "
+                 "keeps serving",
+                 p->key, p->gen, version_of(p));
+        registry_reload_abandon(rl->pending[i].job);
+    }
+    rl->npending = 0;
+    free(rl->pending);
+    rl->pending = NULL;
 }
 
 size_t reload_retire(struct reload *rl)

@@ -27,10 +27,25 @@ struct reload *reload_new(struct registry *reg, struct timers *timers, struct ch
                           size_t nchains, unsigned max_generations, double timeout_s);
 void reload_free(struct reload *rl);
 
-/* Reloads every plugin (SIGHUP). With config_path (--config FILE), the file is read again
- * and a plugin instance it has a `plugin` line for reloads with that line's arguments; the
- * rest of the file (listeners, limits) takes effect only at a restart. */
+/* Starts a reload of every plugin (SIGHUP) and returns: each new version's load hook runs
+ * on its own thread, and reload_poll publishes it (or logs why not) once the hook returns or
+ * --reload-timeout passes, so the main loop never waits on a plugin. With config_path
+ * (--config FILE), the file is read again and a plugin instance it has a `plugin` line for
+ * reloads with that line's arguments; the rest of the file (listeners, limits) takes effect
+ * only at a restart. A SIGHUP while loads of the previous one still run is queued, once (a
+ * line says so): it starts when they are settled. config_path must outlive the reload. */
 void reload_run(struct reload *rl, const char *config_path);
+
+/* Settles the loads whose hook returned or ran out of time (one line each), then starts a
+ * queued reload. Each turn of the main loop; returns how many are still loading (while any
+ * are, the loop looks again within 10 ms). */
+size_t reload_poll(struct reload *rl, uint64_t now_ns);
+size_t reload_pending(const struct reload *rl);
+
+/* At shutdown: every load still pending is given up (one line each; a hook still running is
+ * left to its thread, as after a timeout; one that returned is unloaded here), and a queued
+ * reload is dropped. The old versions keep serving the drain. */
+void reload_abandon(struct reload *rl);
 
 /* Unloads the retiring versions no connection holds any more. Returns how many are still
  * retiring (the caller looks again soon while any are). */

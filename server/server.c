@@ -659,7 +659,10 @@ static void watchdog_tick(struct server *s, uint64_t now)
 /* The main loop's longest sleep: until the next sweep, ping or upgrade check. */
 static int loop_timeout_ms(const struct server *s, uint64_t now)
 {
-    int ms = atomic_load(&s->draining) || s->upgrade.child || s->retiring ? 10 : 100;
+    int ms =
+        atomic_load(&s->draining) || s->upgrade.child || s->retiring || reload_pending(s->reload)
+            ? 10
+            : 100;
     if (s->notify.watchdog_ns) {
         uint64_t left = s->next_ping_ns > now ? (s->next_ping_ns - now + 999999) / 1000000 : 0;
         ms = left < (uint64_t)ms ? (int)left : ms;
@@ -752,6 +755,12 @@ int server_run(struct server *s)
             check_upgrade(s, now);
         if (!atomic_load(&s->draining))
             listeners_tick(&s->listeners, now);
+        if (atomic_load(&s->draining))
+            reload_abandon(s->reload); /* a reload still loading is given up, not waited for */
+        else if (reload_pending(s->reload)) {
+            reload_poll(s->reload, now);
+            s->retiring = 1; /* versions it replaced may go: reload_retire counts them below */
+        }
         if (s->retiring)
             s->retiring = reload_retire(s->reload);
         if (now >= s->next_sweep_ns) {

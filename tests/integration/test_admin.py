@@ -313,6 +313,28 @@ def case_stats_and_plugins_commands():
                  5 * SLOW, "plugins to count the closed connection")
 
 
+def case_pipelined_stats_past_the_output_bound_are_all_answered():
+    # 2,000 answers are far past the admin's output bound (256 KiB): the commands left in the
+    # input when output stopped must be answered once it drains, not wait for more input (the
+    # connection's 5 s expiry would then close it with answers missing).
+    with admin_server() as srv:
+        port = admin_port(srv)
+        with connect(port) as s:
+            t0 = time.monotonic()
+            s.sendall(b"stats\n" * 2000)
+            s.settimeout(5 * SLOW)
+            tail, ends = b"", 0
+            while ends < 2000:
+                chunk = s.recv(1 << 20)
+                assert chunk, "closed after %d of 2000 END lines" % ends
+                text = tail + chunk  # the 4-byte tail kept: an "\nEND\n" may straddle chunks
+                ends += text.count(b"\nEND\n")
+                tail = text[-4:]
+            took = time.monotonic() - t0
+        assert took < 2.5 * SLOW, "2,000 pipelined stats took %.2f s" % took
+        print("2000 pipelined stats answered in %.3f s" % took)
+
+
 # --- bad input on the admin port, each beside a witness on the data listener ---------------
 
 def admin_server():

@@ -411,6 +411,63 @@ def case_reload_whose_load_hook_hangs_is_abandoned_after_timeout():
             srv.stop()
 
 
+def case_hanging_load_hook_leaves_the_main_loop_free_and_a_sighup_is_queued():
+    """The main thread only starts a reload: while a new version's load hook hangs, new
+    connections are accepted and answered as before. A SIGHUP meanwhile is queued, once, with
+    a line; it runs when the hanging load is given up, and loads the file then in place."""
+    timeout = 2.0 * SLOW
+    with PluginDir("reloadable", "reloadable_hang", "reloadable_v2") as d:
+        d.install("reloadable", "reloadable")
+        with Server("--plugin-dir", d.path, "--listen", "127.0.0.1:0=reloadable",
+                    "--reload-timeout", "%gs" % timeout) as srv:
+            d.install("reloadable", "reloadable_hang")
+            t0 = time.monotonic()
+            srv.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "SIGHUP: reloading 1 plugin" in srv.stderr(), 5, "the reload")
+            worst, n = 0.0, 0
+            while time.monotonic() - t0 < timeout / 2:
+                t = time.monotonic()
+                with connect(srv.port) as c:
+                    assert ask(c, b"x") == [b"reloadable 1"]
+                worst, n = max(worst, time.monotonic() - t), n + 1
+            assert outcomes(srv, "reloadable") == [], "the hook was meant to be still hanging"
+            assert worst < 0.5 * SLOW, "a connection waited %.3f s during the hang" % worst
+            print("%d connections during the hanging load, slowest %.1f ms" % (n, worst * 1e3))
+            d.install("reloadable", "reloadable_v2")
+            srv.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "this reload is queued and runs once they are done" in srv.stderr(),
+                     5, "the queued line")
+            wait_for(lambda: len(outcomes(srv, "reloadable")) == 2, 5 + timeout, "both reloads")
+            assert outcomes(srv, "reloadable") == ["reload failed", "reloaded"], srv.stderr()
+            assert srv.stderr().count("SIGHUP: reloading 1 plugin") == 2, srv.stderr()
+            with connect(srv.port) as c:
+                assert ask(c, b"y") == [b"reloadable 2"]
+            srv.stop()
+
+
+def case_sigterm_while_a_load_hook_hangs_exits_promptly():
+    """SIGTERM during a reload whose load hook hangs: the drain goes on without it, the load is
+    abandoned with a line, and the server exits 0 at once, not after --reload-timeout."""
+    with PluginDir("reloadable", "reloadable_hang") as d:
+        d.install("reloadable", "reloadable")
+        with Server("--plugin-dir", d.path, "--listen", "127.0.0.1:0=reloadable",
+                    "--reload-timeout", "60s") as srv:
+            w = connect(srv.port)
+            d.install("reloadable", "reloadable_hang")
+            srv.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "SIGHUP: reloading 1 plugin" in srv.stderr(), 5, "the reload")
+            assert ask(w, b"w") == [b"reloadable 1"]
+            w.close()
+            t0 = time.monotonic()
+            rc, err = srv.stop()
+            took = time.monotonic() - t0
+            assert took < 2 * SLOW, "exit took %.2f s" % took
+            assert "INFO  plugin reloadable: reload abandoned: the server is stopping; " \
+                   "generation 1 (1) keeps serving" in err, err
+            assert outcomes(srv, "reloadable") == [], err
+            assert err.count("reloadable: version 1 unloaded after") == 1, err  # once, at exit
+
+
 def case_two_sighups_in_a_burst():
     """Two SIGHUPs back to back (the kernel may merge them into one): at most two reloads, the
     second refused by --max-generations 2 while the witness holds generation 1; the witness
@@ -601,6 +658,38 @@ def case_sighup_after_config_file_vanished_keeps_serving():
             w.close()
             rc, err = srv.stop()
             assert rc == 0, err
+
+
+def case_sighup_with_config_now_a_directory_or_a_fifo():
+    """The re-read is the option module's reader, bounded and non-blocking: --config FILE
+    replaced by a directory is one line; by a FIFO with no writer, one line and no wait (an
+    open(2) of it would block the main thread until a writer came). Each time the plugins
+    reload with the arguments they have, and the server keeps serving."""
+    with PluginDir("echo", "counter") as d:
+        conf = os.path.join(d.path, "linepool.conf")
+        with open(conf, "w") as f:
+            f.write("listen 127.0.0.1:0=counter,echo\nplugin counter:marker=END\n")
+        with Server("--config", conf, "--plugin-dir", d.path, expect_listeners=1) as srv:
+            os.unlink(conf)
+            os.mkdir(conf)
+            assert hup(srv, "counter") == "reloaded"
+            said = re.findall(r"WARN  SIGHUP: %s not re-read, plugins keep their arguments: "
+                              r"%s: (.*)" % (re.escape(conf), re.escape(conf)), srv.stderr())
+            assert said == ["Is a directory"], srv.stderr()
+            with connect(srv.port) as n:
+                assert ask(n, b"a\nEND", 2) == [b"a", b"count messages=1 bytes=2"]
+            os.rmdir(conf)
+            os.mkfifo(conf)
+            t0 = time.monotonic()
+            assert hup(srv, "counter") == "reloaded"
+            took = time.monotonic() - t0
+            said = re.findall(r"WARN  SIGHUP: %s not re-read, plugins keep their arguments: "
+                              r"%s: (.*)" % (re.escape(conf), re.escape(conf)), srv.stderr())
+            assert said == ["Is a directory", "not a regular file"], srv.stderr()
+            assert took < 2 * SLOW, "the reload with a FIFO took %.2f s" % took
+            with connect(srv.port) as n:
+                assert ask(n, b"b\nEND", 2) == [b"b", b"count messages=1 bytes=2"]
+            srv.stop()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,132 @@ static int fake_timer_cancel(uint64_t id)
     return -ENOSYS;
 }
 
+/* Metrics and shared blocks (minor 2). The fake host has one instance: every fake_load is
+ * that instance's next version, so it gets back the metrics and blocks of the loads before
+ * it, as a version loaded by SIGHUP does. Both live until fake_host_reset or exit. */
+struct fake_metric_rec {
+    struct fake_metric_rec *next;
+    char name[64];
+    enum lp_metric_type type;
+    _Atomic int64_t value;
+    unsigned load; /* the load that last registered it: a second ask in one load is EEXIST */
+};
+
+struct fake_block {
+    struct fake_block *next;
+    size_t size;
+    char name[64];
+    _Alignas(max_align_t) unsigned char bytes[];
+};
+
+static pthread_mutex_t minor2_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fake_metric_rec *metrics;
+static struct fake_block *blocks;
+static unsigned load_serial;   /* which fake_load runs; 0 before the first */
+static _Atomic int in_load;    /* metric_new and shared answer only inside a load hook */
+static int minor2_cleanup_set; /* atexit(fake_host_reset) registered */
+
+static int metric_name_ok(enum lp_metric_type type, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 1 || n > 48 || (name[0] >= '0' && name[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '_'))
+            return 0;
+    int total = n > 6 && strcmp(name + n - 6, "_total") == 0;
+    return type == LP_METRIC_COUNTER ? total : type == LP_METRIC_GAUGE ? !total : 0;
+}
+
+static struct lp_metric *fake_metric_new(enum lp_metric_type type, const char *name,
+                                         const char *help)
+{
+    if (!atomic_load(&in_load))
+        return errno = EPERM, NULL;
+    if (!metric_name_ok(type, name) || !help || strchr(help, '\n'))
+        return errno = EINVAL, NULL;
+    pthread_mutex_lock(&minor2_lock);
+    struct fake_metric_rec *m = metrics;
+    while (m && strcmp(m->name, name) != 0)
+        m = m->next;
+    int again = m && m->load == load_serial;
+    if (!m && (m = calloc(1, sizeof *m))) {
+        snprintf(m->name, sizeof m->name, "%s", name);
+        m->type = type;
+        m->next = metrics;
+        metrics = m;
+    }
+    if (m && !again)
+        m->load = load_serial;
+    pthread_mutex_unlock(&minor2_lock);
+    if (again)
+        return errno = EEXIST, NULL;
+    if (!m)
+        return errno = ENOSPC, NULL;
+    return (struct lp_metric *)m;
+}
+
+static void fake_metric_add(struct lp_metric *metric, int64_t delta)
+{
+    struct fake_metric_rec *m = (struct fake_metric_rec *)metric;
+    if (m && !(m->type == LP_METRIC_COUNTER && delta < 0))
+        atomic_fetch_add(&m->value, delta);
+}
+
+static void fake_metric_set(struct lp_metric *metric, int64_t value)
+{
+    struct fake_metric_rec *m = (struct fake_metric_rec *)metric;
+    if (m && m->type == LP_METRIC_GAUGE)
+        atomic_store(&m->value, value);
+}
+
+static void *fake_shared(const char *name, size_t size)
+{
+    if (!atomic_load(&in_load) || !name || strlen(name) >= sizeof blocks->name)
+        return NULL;
+    pthread_mutex_lock(&minor2_lock);
+    struct fake_block *b = blocks;
+    while (b && strcmp(b->name, name) != 0)
+        b = b->next;
+    if (!b && (b = calloc(1, sizeof *b + size))) {
+        snprintf(b->name, sizeof b->name, "%s", name);
+        b->size = size;
+        b->next = blocks;
+        blocks = b;
+    }
+    pthread_mutex_unlock(&minor2_lock);
+    return b && b->size == size ? b->bytes : NULL;
+}
+
+int fake_metric_value(const char *name, int64_t *value)
+{
+    pthread_mutex_lock(&minor2_lock);
+    struct fake_metric_rec *m = metrics;
+    while (m && strcmp(m->name, name) != 0)
+        m = m->next;
+    if (m)
+        *value = atomic_load(&m->value);
+    pthread_mutex_unlock(&minor2_lock);
+    return m ? 0 : -ENOENT;
+}
+
+void fake_host_reset(void)
+{
+    pthread_mutex_lock(&minor2_lock);
+    while (metrics) {
+        struct fake_metric_rec *m = metrics;
+        metrics = m->next;
+        free(m);
+    }
+    while (blocks) {
+        struct fake_block *b = blocks;
+        blocks = b->next;
+        free(b);
+    }
+    pthread_mutex_unlock(&minor2_lock);
+}
+
 const struct lp_host fake_host = {
     .abi = LP_PLUGIN_ABI,
     .server = "fake-host 0",
@@ -145,7 +272,11 @@ const struct lp_host fake_host = {
     .overtake = fake_overtake,
     .timer_start = fake_timer_start,
     .timer_cancel = fake_timer_cancel,
+    .metric_new = fake_metric_new,
+    .metric_add = fake_metric_add,
+    .metric_set = fake_metric_set,
     .via = fake_via,
+    .shared = fake_shared,
 };
 
 void fake_set_now(uint64_t ns)
@@ -201,9 +332,19 @@ int fake_load(const struct lp_plugin *p, const char *args, void **state, char *e
 {
     err[0] = '\0';
     *state = NULL;
+    pthread_mutex_lock(&minor2_lock);
+    load_serial++;
+    if (!minor2_cleanup_set)
+        minor2_cleanup_set = 1, atexit(fake_host_reset);
+    pthread_mutex_unlock(&minor2_lock);
+    atomic_store(&in_load, 1);
+    int rc;
     if (LP_ABI_MINOR_OF(p->abi) >= 1 && (p->args || p->load_args))
-        return load_declared(p, args, state, err, errlen);
-    return p->load ? p->load(&fake_host, args, state, err, errlen) : 0;
+        rc = load_declared(p, args, state, err, errlen);
+    else
+        rc = p->load ? p->load(&fake_host, args, state, err, errlen) : 0;
+    atomic_store(&in_load, 0);
+    return rc;
 }
 
 int fake_open(struct fake_conn *c, const struct lp_plugin *p, void *pstate, uint64_t id,

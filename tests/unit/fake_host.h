@@ -26,8 +26,17 @@ struct fake_conn {
 };
 
 /* The host table, every function of this header's minor (defer, complete, overtake and the
- * timers answer -ENOSYS, as the server does for now). */
+ * timers answer -ENOSYS: the integration tests cover them). metric_new and shared answer
+ * only inside fake_load, as the server's do only in a load hook. The fake host has ONE
+ * instance: each fake_load is its next version and gets back the same metrics and the same
+ * shared blocks (by name), as a version loaded by SIGHUP does. */
 extern const struct lp_host fake_host;
+
+/* A metric's current value by its name: 0, or -ENOENT when no load registered it. */
+int fake_metric_value(const char *name, int64_t *value);
+/* Forgets every metric and shared block: call only when no loaded state points at them
+ * (after the unload), e.g. so one test's totals do not reach the next. Also run at exit. */
+void fake_host_reset(void);
 
 /* Sets what fake_host.now_ns returns. Starts at 1 s. Any thread. */
 void fake_set_now(uint64_t ns);

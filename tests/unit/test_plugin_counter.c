@@ -18,6 +18,7 @@ static struct fake_conn conn;
 static int load(const char *args)
 {
     fake_log_clear();
+    fake_host_reset(); /* each test its own totals: the previous one's version is unloaded */
     return fake_load(&lp_plugin, args, &st, err, sizeof err);
 }
 
@@ -206,6 +207,51 @@ static void server_totals_exact_under_threads(void)
     CU_ASSERT_PTR_NOT_NULL(fake_log_find(want));
 }
 
+static int64_t metric(const char *name)
+{
+    int64_t v = -1;
+    CU_ASSERT_EQUAL(fake_metric_value(name, &v), 0);
+    return v;
+}
+
+/* Two versions of one instance, as a reload makes them: the second load gets the first's
+ * metrics and shared totals back, so /metrics and the exit line count both versions'
+ * connections once, and only the last unload speaks. */
+static void metrics_and_shared_totals_span_versions(void)
+{
+    void *v1, *v2;
+    struct fake_conn a, b;
+    fake_log_clear();
+    fake_host_reset();
+    CU_ASSERT_EQUAL_FATAL(fake_load(&lp_plugin, "quiet=1", &v1, err, sizeof err), 0);
+    fake_open(&a, &lp_plugin, v1, 1, 4001);
+    FAKE_FEED(&a, "abc\nde\n");
+    fake_close(&a);
+    CU_ASSERT_EQUAL(metric("counted_connections_total"), 1);
+    CU_ASSERT_EQUAL(metric("counted_messages_total"), 2);
+    CU_ASSERT_EQUAL(metric("counted_bytes_total"), 7);
+    CU_ASSERT_EQUAL_FATAL(fake_load(&lp_plugin, "quiet=1", &v2, err, sizeof err), 0);
+    fake_open(&b, &lp_plugin, v2, 2, 4002);
+    FAKE_FEED(&b, "xyzw\n");
+    fake_close(&b);
+    CU_ASSERT_EQUAL(metric("counted_connections_total"), 2);
+    CU_ASSERT_EQUAL(metric("counted_messages_total"), 3);
+    CU_ASSERT_EQUAL(metric("counted_bytes_total"), 12);
+    lp_plugin.unload(v1); /* an older version retiring: silent */
+    CU_ASSERT_PTR_NULL(fake_log_find("server totals"));
+    lp_plugin.unload(v2);
+    CU_ASSERT_PTR_NOT_NULL(
+        fake_log_find("INFO counter: server totals: connections=2 messages=3 bytes=12"));
+    CU_ASSERT_EQUAL(fake_log_count(), 1);
+    /* outside a load hook the host refuses both, as the server does */
+    errno = 0;
+    CU_ASSERT_PTR_NULL(fake_host.metric_new(LP_METRIC_COUNTER, "x_total", "x"));
+    CU_ASSERT_EQUAL(errno, EPERM);
+    CU_ASSERT_PTR_NULL(fake_host.shared("totals.v1", 8));
+    fake_conn_free(&a);
+    fake_conn_free(&b);
+}
+
 static CU_TestInfo tests[] = {
     {"answers_totals_on_Y_excluding_it", answers_totals_on_Y_excluding_it},
     {"tutorial_stream_of_a_million", tutorial_stream_of_a_million},
@@ -219,6 +265,7 @@ static CU_TestInfo tests[] = {
     {"close_without_open_state_is_harmless", close_without_open_state_is_harmless},
     {"bad_arguments_are_one_clear_line", bad_arguments_are_one_clear_line},
     {"server_totals_exact_under_threads", server_totals_exact_under_threads},
+    {"metrics_and_shared_totals_span_versions", metrics_and_shared_totals_span_versions},
     CU_TEST_INFO_NULL,
 };
 
