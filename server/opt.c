@@ -372,7 +372,7 @@ int opt_parse_file(const struct opt_table *t, void *base, const char *path, unsi
     int rc = fstat(fd, &sb) < 0 ? -errno : S_ISDIR(sb.st_mode) ? -EISDIR : 0;
     if (!rc && regular && !S_ISREG(sb.st_mode)) {
         close(fd);
-        return say(err, errlen, -EINVAL, "%s: not a regular file", path);
+        return errbuf_set(err, errlen, -EINVAL, "%s: not a regular file", path);
     }
     char *text = NULL;
     size_t len = 0;

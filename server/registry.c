@@ -3,6 +3,8 @@
  * read them without locks once startup is over. */
 #include "registry.h"
 
+#include "errbuf.h"
+
 #include "chain.h"
 #include "log.h"
 #include "monotonic.h"
@@ -48,19 +50,6 @@ struct candidate {
     struct lp_plugin view;        /* the fields its ABI minor has; the rest zero */
     struct plugin_values values;
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 struct registry *registry_new(const struct lp_host *host)
 {
@@ -125,7 +114,7 @@ static int find_file(struct candidate *c, const char *const *dirs, size_t ndirs,
     struct stat st;
     if (strchr(c->name, '/')) {
         if (stat(c->name, &st) < 0)
-            return fail(err, errlen, -errno, "plugin %s: %s", c->name, strerror(errno));
+            return errbuf_set(err, errlen, -errno, "plugin %s: %s", c->name, strerror(errno));
         return (c->path = strdup(c->name)) ? 0 : -ENOMEM;
     }
     for (size_t i = 0; i < ndirs; i++) {
@@ -137,8 +126,8 @@ static int find_file(struct candidate *c, const char *const *dirs, size_t ndirs,
         c->path = NULL;
     }
     char list[1024];
-    return fail(err, errlen, -ENOENT, "plugin %s: not found in %s", c->name,
-                join_dirs(dirs, ndirs, list, sizeof list));
+    return errbuf_set(err, errlen, -ENOENT, "plugin %s: not found in %s", c->name,
+                      join_dirs(dirs, ndirs, list, sizeof list));
 }
 
 /* Refuses `what` when anyone may write it: whoever can replace the file, or a file in its
@@ -148,10 +137,10 @@ static int check_writable(const struct candidate *c, const char *what, char *err
 {
     struct stat st;
     if (stat(what, &st) < 0)
-        return fail(err, errlen, -errno, "plugin %s: %s: %s", c->path, what, strerror(errno));
+        return errbuf_set(err, errlen, -errno, "plugin %s: %s: %s", c->path, what, strerror(errno));
     if (st.st_mode & S_IWOTH)
-        return fail(err, errlen, -EPERM, "plugin %s: refusing to load: %s is world-writable",
-                    c->path, what);
+        return errbuf_set(err, errlen, -EPERM, "plugin %s: refusing to load: %s is world-writable",
+                          c->path, what);
     return 0;
 }
 
@@ -162,9 +151,9 @@ static int check_safe(struct candidate *c, char *err, size_t errlen)
     char buf[PATH_MAX], named_dir[PATH_MAX];
     struct stat st;
     if (!(c->real = realpath(c->path, NULL)))
-        return fail(err, errlen, -errno, "plugin %s: %s", c->path, strerror(errno));
+        return errbuf_set(err, errlen, -errno, "plugin %s: %s", c->path, strerror(errno));
     if (stat(c->real, &st) < 0 || !S_ISREG(st.st_mode))
-        return fail(err, errlen, -EINVAL, "plugin %s: not a regular file", c->path);
+        return errbuf_set(err, errlen, -EINVAL, "plugin %s: not a regular file", c->path);
     int rc = check_writable(c, c->real, err, errlen);
     snprintf(buf, sizeof buf, "%s", c->real);
     if (!rc)
@@ -180,15 +169,15 @@ static int check_safe(struct candidate *c, char *err, size_t errlen)
 static int open_object(struct candidate *c, char *err, size_t errlen)
 {
     if (!(c->handle = dlopen(c->real, RTLD_NOW | RTLD_LOCAL)))
-        return fail(err, errlen, -ENOEXEC, "plugin %s: not a loadable shared object: %s", c->path,
-                    dlerror());
+        return errbuf_set(err, errlen, -ENOEXEC, "plugin %s: not a loadable shared object: %s",
+                          c->path, dlerror());
     dlerror();
     const struct lp_plugin *d = dlsym(c->handle, LP_PLUGIN_SYMBOL);
     if (!d) {
         dlclose(c->handle);
-        return fail(err, errlen, -ENOEXEC,
-                    "plugin %s: no '" LP_PLUGIN_SYMBOL "' symbol (not a linepool plugin?)",
-                    c->path);
+        return errbuf_set(err, errlen, -ENOEXEC,
+                          "plugin %s: no '" LP_PLUGIN_SYMBOL "' symbol (not a linepool plugin?)",
+                          c->path);
     }
     c->desc = d;
     return 0;
@@ -239,8 +228,8 @@ static int open_private(struct candidate *c, unsigned gen, char *err, size_t err
     char dir[PATH_MAX], copy[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/linepool-plugin-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
-        return fail(err, errlen, -errno, "plugin %s: cannot make a private copy in %s: %s", c->path,
-                    dir, strerror(errno));
+        return errbuf_set(err, errlen, -errno, "plugin %s: cannot make a private copy in %s: %s",
+                          c->path, dir, strerror(errno));
     const char *base = strrchr(c->real, '/');
     int rc = 0;
     if (snprintf(copy, sizeof copy, "%s/%u.%s", dir, gen, base ? base + 1 : c->real) >=
@@ -249,7 +238,8 @@ static int open_private(struct candidate *c, unsigned gen, char *err, size_t err
     if (!rc)
         rc = copy_file(c->real, copy);
     if (rc) {
-        fail(err, errlen, rc, "plugin %s: cannot copy it to %s: %s", c->path, copy, strerror(-rc));
+        errbuf_set(err, errlen, rc, "plugin %s: cannot copy it to %s: %s", c->path, copy,
+                   strerror(-rc));
     } else {
         char *real = c->real;
         c->real = copy;
@@ -258,7 +248,7 @@ static int open_private(struct candidate *c, unsigned gen, char *err, size_t err
         if (rc)
             name_the_original(err, errlen, copy, real);
         else if (!(c->copy = strdup(copy)))
-            rc = fail(err, errlen, -ENOMEM, "out of memory");
+            rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
     }
     unlink(copy);
     rmdir(dir);
@@ -274,11 +264,11 @@ static int check_version(struct candidate *c, char *err, size_t errlen)
     uint32_t abi = c->desc->abi;
     unsigned major = LP_ABI_MAJOR_OF(abi), minor = LP_ABI_MINOR_OF(abi);
     if (major != LP_ABI_MAJOR || minor > LP_ABI_MINOR)
-        return fail(err, errlen, -ENOEXEC,
-                    "plugin %s: built for plugin ABI %u.%u, this server speaks %u.%u (%s)", c->path,
-                    major, minor, LP_ABI_MAJOR, LP_ABI_MINOR,
-                    major != LP_ABI_MAJOR ? "rebuild it against this server's linepool.h"
-                                          : "it needs a newer server");
+        return errbuf_set(err, errlen, -ENOEXEC,
+                          "plugin %s: built for plugin ABI %u.%u, this server speaks %u.%u (%s)",
+                          c->path, major, minor, LP_ABI_MAJOR, LP_ABI_MINOR,
+                          major != LP_ABI_MAJOR ? "rebuild it against this server's linepool.h"
+                                                : "it needs a newer server");
     memset(&c->view, 0, sizeof c->view);
     size_t have = minor == 0   ? offsetof(struct lp_plugin, args)
                   : minor == 1 ? offsetof(struct lp_plugin, conn_export)
@@ -296,27 +286,29 @@ static int check_desc(struct registry *r, struct candidate *c, char *err, size_t
     const struct lp_plugin *d = c->desc;
     char why[256];
     if (!d->name || !d->name[0] || d->name[strspn(d->name, NAME_CHARS)])
-        return fail(err, errlen, -EINVAL,
-                    "plugin %s: descriptor name is missing or not made of [A-Za-z0-9._-]", c->path);
+        return errbuf_set(err, errlen, -EINVAL,
+                          "plugin %s: descriptor name is missing or not made of [A-Za-z0-9._-]",
+                          c->path);
     if (!d->message)
-        return fail(err, errlen, -EINVAL, "plugin %s: descriptor has no message hook", c->path);
+        return errbuf_set(err, errlen, -EINVAL, "plugin %s: descriptor has no message hook",
+                          c->path);
     if (d->load && d->load_args)
-        return fail(err, errlen, -EINVAL, "plugin %s: descriptor has both load and load_args",
-                    c->path);
+        return errbuf_set(err, errlen, -EINVAL, "plugin %s: descriptor has both load and load_args",
+                          c->path);
     if (plugin_schema_check(d->args, why, sizeof why))
-        return fail(err, errlen, -EINVAL, "plugin %s: %s", c->path, why);
+        return errbuf_set(err, errlen, -EINVAL, "plugin %s: %s", c->path, why);
     if (!strchr(c->name, '/') && strcmp(c->name, d->name) != 0)
-        return fail(err, errlen, -EINVAL, "plugin %s: %s calls itself '%s'", c->name, c->path,
-                    d->name);
+        return errbuf_set(err, errlen, -EINVAL, "plugin %s: %s calls itself '%s'", c->name, c->path,
+                          d->name);
     if (!r)
         return 0;
     if (asprintf(&c->key, "%s%s%s", d->name, c->inst ? "@" : "", c->inst ? c->inst : "") < 0)
         return c->key = NULL, -ENOMEM;
     const struct plugin *other = registry_find(r, c->key);
     if (other)
-        return fail(err, errlen, -EEXIST,
-                    "plugin %s: a plugin named '%s' is already loaded from %s", c->name, c->key,
-                    other->path);
+        return errbuf_set(err, errlen, -EEXIST,
+                          "plugin %s: a plugin named '%s' is already loaded from %s", c->name,
+                          c->key, other->path);
     return 0;
 }
 
@@ -327,7 +319,7 @@ static int parse_args(struct candidate *c, char *err, size_t errlen)
     if (!c->desc->args && !c->desc->load_args)
         return 0; /* an older plugin: it parses its own text */
     int rc = plugin_schema_parse(c->desc->args, c->args, &c->values, why, sizeof why);
-    return rc ? fail(err, errlen, rc, "plugin %s: %s", c->key, why) : 0;
+    return rc ? errbuf_set(err, errlen, rc, "plugin %s: %s", c->key, why) : 0;
 }
 
 /* Runs the load hook; its message becomes the one line of the refusal. */
@@ -356,8 +348,8 @@ static int run_load(const struct lp_host *host, struct candidate *c, const char 
     for (char *p = why; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
-    return fail(err, errlen, rc, "plugin %s: load failed: %s", c->key,
-                why[0] ? why : strerror(-rc));
+    return errbuf_set(err, errlen, rc, "plugin %s: load failed: %s", c->key,
+                      why[0] ? why : strerror(-rc));
 }
 
 /* Moves the candidate into a new struct plugin (on its own cache lines: `conns` is written
@@ -444,7 +436,7 @@ static int open_startup(struct registry *r, struct candidate *c, char *err, size
             c->desc = dlsym(c->handle, LP_PLUGIN_SYMBOL);
             if (!(c->copy = strdup(p->copy)) || !c->desc) {
                 dlclose(c->handle);
-                return fail(err, errlen, -ENOMEM, "out of memory");
+                return errbuf_set(err, errlen, -ENOMEM, "out of memory");
             }
             return 0;
         }
@@ -467,7 +459,7 @@ static int load_one(struct registry *r, const char *spec, const char *const *dir
         (rc = run_load(r->host, &c, "load", &state, err, errlen)))
         goto out_dlclose;
     if ((rc = add(r, &c, state, out))) {
-        fail(err, errlen, rc, "plugin %s: out of memory", c.name);
+        errbuf_set(err, errlen, rc, "plugin %s: out of memory", c.name);
         goto out_unload;
     }
     goto out_free;
@@ -515,7 +507,7 @@ struct plugin *registry_get(struct registry *r, const char *name, const char *co
     if (p)
         return p;
     if (strchr(name, ':')) { /* one plugin, one set of arguments: they come from --plugin */
-        fail(err, errlen, 0, "plugin %s: arguments are given with --plugin NAME:ARGS", name);
+        errbuf_set(err, errlen, 0, "plugin %s: arguments are given with --plugin NAME:ARGS", name);
         return errno = EINVAL, NULL;
     }
     int rc = load_one(r, name, dirs, ndirs, &p, err, errlen);
@@ -579,7 +571,7 @@ static struct reload_job *job_start(const struct lp_host *host, struct candidate
 {
     struct reload_job *j = calloc(1, sizeof *j);
     if (!j) {
-        fail(err, errlen, -ENOMEM, "plugin %s: out of memory", c->key);
+        errbuf_set(err, errlen, -ENOMEM, "plugin %s: out of memory", c->key);
         return NULL;
     }
     pthread_mutex_init(&j->lock, NULL);
@@ -602,7 +594,7 @@ static struct reload_job *job_start(const struct lp_host *host, struct candidate
     if (rc) {
         memset(&j->c, 0, sizeof j->c);
         job_free(j);
-        fail(err, errlen, -rc, "plugin %s: cannot start its load: %s", c->key, strerror(rc));
+        errbuf_set(err, errlen, -rc, "plugin %s: cannot start its load: %s", c->key, strerror(rc));
         return NULL;
     }
     pthread_detach(th);
@@ -622,7 +614,7 @@ int registry_reload_start(struct registry *r, struct plugin *old, const char *ar
             gen = p->gen + 1;
     if (!(c.own_args = strdup(args ? args : old->args)) || !(c.name = strdup(old->path)) ||
         !(c.path = strdup(old->path)) || !(c.key = strdup(old->key))) {
-        fail(err, errlen, rc, "out of memory");
+        errbuf_set(err, errlen, rc, "out of memory");
         goto out_free;
     }
     c.args = c.own_args;
@@ -631,8 +623,8 @@ int registry_reload_start(struct registry *r, struct plugin *old, const char *ar
     if ((rc = check_desc(NULL, &c, err, errlen)) || (rc = parse_args(&c, err, errlen)))
         goto out_dlclose;
     if (strcmp(c.desc->name, old->desc->name) != 0) {
-        rc = fail(err, errlen, -EINVAL, "plugin %s: %s now calls itself '%s'", old->key, c.path,
-                  c.desc->name);
+        rc = errbuf_set(err, errlen, -EINVAL, "plugin %s: %s now calls itself '%s'", old->key,
+                        c.path, c.desc->name);
         goto out_dlclose;
     }
     if (!(*job = job_start(r->host, &c, timeout_s, err, errlen))) {
@@ -676,10 +668,11 @@ int registry_reload_finish(struct registry *r, struct reload_job *j, uint64_t no
         j->abandoned = 1; /* the thread frees it, and keeps the handle */
         double timeout_s = j->timeout_s;
         pthread_mutex_unlock(&j->lock);
-        return fail(err, errlen, -ETIMEDOUT,
-                    "load hook did not return within %.3f s (--reload-timeout); abandoned, its "
-                    "code stays mapped",
-                    timeout_s);
+        return errbuf_set(
+            err, errlen, -ETIMEDOUT,
+            "load hook did not return within %.3f s (--reload-timeout); abandoned, its "
+            "code stays mapped",
+            timeout_s);
     }
     pthread_mutex_unlock(&j->lock);
     unsigned gen = j->gen;
@@ -690,7 +683,7 @@ int registry_reload_finish(struct registry *r, struct reload_job *j, uint64_t no
     if (rc)
         goto out_dlclose;
     if (!(*fresh = make_plugin(r, &c, state, gen))) {
-        rc = fail(err, errlen, -ENOMEM, "out of memory");
+        rc = errbuf_set(err, errlen, -ENOMEM, "out of memory");
         if (c.desc->unload)
             c.desc->unload(state);
         goto out_dlclose;
