@@ -345,7 +345,7 @@ def case_send_text_words_and_raw():
         # no newline: the echo never ends a line, so the partial reply prints at the timeout
         r = run("send", "--raw", "--timeout", "0.3", "-p", m.port, "abc")
         assert r.rc == 0 and r.out == "abc\n", r
-        assert bytes(m.received) == b"abc"
+        assert bytes(m.received) == b"abc", m.received
 
 
 def case_send_size_streams_big_message_in_bounded_memory():
