@@ -41,19 +41,18 @@ void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, void *
 /* Every close hook, last plugin first. Called once, and only after chain_open ran. */
 void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states);
 
-/* The site the calling thread is in, or NULL (host functions that depend on the hook). */
-const struct chain_site *chain_site_current(void);
-
 /* Where the calling thread is: inside plugin `name`'s hook `hook` for connection conn_id (0
- * = none). Set around every hook call (here and in the registry); read only by the crash
- * report. The pointed-to site must stay valid until chain_site_enter(NULL). */
+ * = none). Set around every hook call (here and in the registry); read by the crash report
+ * and by host functions that depend on the hook. The pointed-to site must stay valid until
+ * chain_site_enter(NULL). */
 struct chain_site {
     const char *name;
     const char *hook;
     uint64_t conn_id;
 };
 void chain_site_enter(const struct chain_site *site);
-/* The calling thread's site, NULL outside plugin code: whose timer a timer_start is. */
+/* The calling thread's site, NULL outside plugin code: whose timer a timer_start is, which
+ * plugin a metric_new or shared call comes from. */
 const struct chain_site *chain_site_current(void);
 
 /* Installs handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that, when the thread
