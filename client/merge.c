@@ -130,8 +130,9 @@ static int type_index(struct merge *m, const char *name, const char *word, int m
     for (unsigned i = 0; i < m->ntypes; i++)
         if (strcmp(m->names[i], name) == 0)
             return (int)i;
-    if (!may_add || m->ntypes == MERGE_MAX_TYPES)
-        return -1;
+    if (!may_add || m->ntypes == MERGE_MAX_TYPES || strlen(name) >= sizeof m->names[0] ||
+        strlen(word) >= sizeof m->words[0])
+        return -1; /* a truncated name would never match again */
     unsigned i = m->ntypes;
     if (cmdstat_init(&m->cmds[i], m->both))
         return -2;
@@ -312,6 +313,13 @@ static int check_types(struct merge *m, const struct json *all, const char *name
         if (!is_type(t))
             continue;
         n++;
+        if (strlen(t->key) >= sizeof m->names[0])
+            return errbuf_set(err, errlen, -EINVAL,
+                              "%s: op type \"%.20s...\" is longer than %zu bytes", name, t->key,
+                              sizeof m->names[0] - 1);
+        if (n > MERGE_MAX_TYPES)
+            return errbuf_set(err, errlen, -EINVAL, "%s: more than %d op types", name,
+                              MERGE_MAX_TYPES);
         if (m->inputs && type_index(m, t->key, "", 0) < 0)
             return errbuf_set(err, errlen, -EINVAL,
                               "%s has \"%s\", the first run not: different commands", name, t->key);
@@ -370,6 +378,9 @@ static int add_json(struct merge *m, const struct merge_input *in, struct histog
         int i = type_index(m, t->key, word, m->inputs == 0);
         if (i == -2)
             return -ENOMEM;
+        if (i < 0) /* check_types ruled this out */
+            return errbuf_set(err, errlen, -EINVAL, "%s: op type \"%s\" not merged", in->name,
+                              t->key);
         snprintf(what, sizeof what, "%s: %s", in->name, t->key);
         rc = add_whole(m, &m->cmds[i], t, what, h, err, errlen);
         add_misses(&m->cmds[i], t, all);
@@ -394,7 +405,7 @@ static int hlog_interval_add(void *arg, const struct hlog_line *l, unsigned line
 {
     struct hlog_ctx *c = arg;
     struct merge *m = c->m;
-    char word[64], name[80], what[256];
+    char word[64], name[sizeof m->names[0]], what[256];
     snprintf(what, sizeof what, "%s: line %u", c->in->name, lineno);
     if (m->micro)
         return errbuf_set(c->err, c->errlen, -EINVAL,

@@ -35,8 +35,8 @@ struct merge {
     int relative;
     int micro; /* µs mode: some input has no ns histograms */
     unsigned ntypes;
-    char names[MERGE_MAX_TYPES][64]; /* "Gets" */
-    char words[MERGE_MAX_TYPES][64]; /* "GET" */
+    char names[MERGE_MAX_TYPES][64 + 1]; /* "Gets": a word and its "s" */
+    char words[MERGE_MAX_TYPES][64];     /* "GET" */
     struct cmdstat cmds[MERGE_MAX_TYPES];
     struct cmdstat totals;
     uint64_t start_ms, finish_ms, base_s;
