@@ -33,6 +33,8 @@
 #include "monotonic.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,13 +43,17 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH      64       /* events one epoll_wait may take into a set's batch */
-#define TICK_NS    1000000L /* the monitor's look: how long a stuck callback goes unnoticed */
-#define IDLE_TICKS 8        /* looks with every worker waiting before the monitor sleeps */
-#define FILLING    0xffffu  /* cursor's `next` while one thread refills the batch */
+#define BATCH   64       /* events one epoll_wait may take into a set's batch */
+#define TICK_NS 1000000L /* the monitor's look: how long a stuck callback goes unnoticed */
+/* With one worker nobody can take a stuck set: the monitor only keeps the stuck time the
+ * watchdog reads (seconds matter there), so it looks far less often. */
+#define LONE_TICK_NS 50000000L
+#define IDLE_TICKS   8       /* looks with every worker waiting before the monitor sleeps */
+#define FILLING      0xffffu /* cursor's `next` while one thread refills the batch */
 
 enum { ST_IDLE = 0, ST_RUNNING = 1, ST_NOTIFIED = 2, ST_GONE = 4 };
 enum { PH_RUN = 0, PH_WAIT = 1 };
@@ -100,11 +106,13 @@ struct pool {
 
     pthread_t monitor;
     int monitor_started;
-    pthread_mutex_t monitor_lock;
-    pthread_cond_t monitor_cond; /* CLOCK_MONOTONIC */
-    _Atomic int monitor_asleep;  /* the monitor waits untimed: a worker that runs wakes it */
-    int quitting;                /* under monitor_lock */
-    pthread_mutex_t adopt_lock;  /* nesting and un-nesting of sets: slow path only */
+    /* The monitor sleeps in one futex wait on monitor_seq, timed (a look) or untimed (every
+     * worker waits): one system call per look, none by the workers while it looks. A waker
+     * bumps the word and then wakes it, so a bump between its read and its wait is not lost. */
+    _Atomic uint32_t monitor_seq;
+    _Atomic int monitor_asleep; /* the monitor waits untimed: the first worker that runs wakes it */
+    _Atomic int quitting;
+    pthread_mutex_t adopt_lock; /* nesting and un-nesting of sets: slow path only */
 };
 
 static char quit_tag; /* data.ptr of the quit eventfd */
@@ -235,12 +243,26 @@ static int claim_event(struct evset *set, void **ptr, uint32_t *mask)
     }
 }
 
+static void futex_wake_one(_Atomic uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Sleeps while *word == seen, up to ns (0: no limit). Returns at once if it changed. */
+static void futex_wait_for(_Atomic uint32_t *word, uint32_t seen, long ns)
+{
+    struct timespec rel = {(time_t)(ns / 1000000000L), ns % 1000000000L};
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, ns ? &rel : NULL, NULL, 0);
+}
+
 static void wake_monitor(struct pool *p)
 {
-    pthread_mutex_lock(&p->monitor_lock);
-    atomic_store(&p->monitor_asleep, 0);
-    pthread_cond_signal(&p->monitor_cond);
-    pthread_mutex_unlock(&p->monitor_lock);
+    int asleep = 1;
+    /* Only the worker that clears the flag pays for the wake-up. */
+    if (atomic_compare_exchange_strong(&p->monitor_asleep, &asleep, 0)) {
+        atomic_fetch_add(&p->monitor_seq, 1);
+        futex_wake_one(&p->monitor_seq);
+    }
 }
 
 enum fill { FILL_QUIT = -2, FILL_BUSY = -1, FILL_NONE = 0, FILL_SOME = 1 };
@@ -471,38 +493,34 @@ static void help_stuck(struct pool *p, struct worker *w, unsigned long runs_seen
     pthread_mutex_unlock(&p->adopt_lock);
 }
 
-/* An absolute CLOCK_MONOTONIC time ns from now, as pthread_cond_timedwait takes it. */
-static void deadline_after(struct timespec *ts, long ns)
-{
-    uint64_t at = monotonic_ns() + (uint64_t)ns;
-    ts->tv_sec = (time_t)(at / 1000000000ull);
-    ts->tv_nsec = (long)(at % 1000000000ull);
-}
-
-/* Under monitor_lock: sleeps until a worker runs again. Returns 0 at quit. */
+/* Sleeps until a worker runs again. Returns 0 at quit. */
 static int sleep_while_idle(struct pool *p)
 {
-    atomic_store(&p->monitor_asleep, 1); /* seq_cst: Dekker with fill() */
     for (;;) {
+        uint32_t seen = atomic_load(&p->monitor_seq);
+        atomic_store(&p->monitor_asleep, 1); /* seq_cst: Dekker with fill() */
         int running = 0;
         for (unsigned i = 0; i < p->nthreads; i++)
             running |= atomic_load(&p->workers[i].phase) == PH_RUN;
-        if (running || p->quitting || !atomic_load(&p->monitor_asleep))
+        if (running || atomic_load(&p->quitting)) {
+            atomic_store(&p->monitor_asleep, 0);
             break;
-        pthread_cond_wait(&p->monitor_cond, &p->monitor_lock);
+        }
+        futex_wait_for(&p->monitor_seq, seen, 0);
+        if (!atomic_load(&p->monitor_asleep))
+            break; /* a worker woke us (or pool_stop): it cleared the flag */
     }
-    atomic_store(&p->monitor_asleep, 0);
-    return !p->quitting;
+    return !atomic_load(&p->quitting);
 }
 
 /* A worker seen stuck has been so since the previous look, a tick ago. */
-static void note_stuck(struct worker *w, int stuck, uint64_t now)
+static void note_stuck(struct worker *w, int stuck, uint64_t now, uint64_t tick)
 {
     uint64_t since = atomic_load_explicit(&w->stuck_since_ns, memory_order_relaxed);
     if (!stuck && since)
         atomic_store_explicit(&w->stuck_since_ns, 0, memory_order_relaxed);
     else if (stuck && !since)
-        atomic_store_explicit(&w->stuck_since_ns, now - TICK_NS, memory_order_relaxed);
+        atomic_store_explicit(&w->stuck_since_ns, now - tick, memory_order_relaxed);
 }
 
 uint64_t pool_longest_stuck_ns(struct pool *p)
@@ -524,14 +542,15 @@ static void *monitor_main(void *arg)
     if (!seen)
         return NULL;
     int idle = 0;
-    pthread_mutex_lock(&p->monitor_lock);
-    while (!p->quitting) {
-        struct timespec until;
-        deadline_after(&until, TICK_NS);
-        while (!p->quitting &&
-               pthread_cond_timedwait(&p->monitor_cond, &p->monitor_lock, &until) == 0)
-            ;
-        if (p->quitting)
+    long tick = p->nthreads > 1 ? TICK_NS : LONE_TICK_NS;
+    while (!atomic_load(&p->quitting)) {
+        /* A look is a whole tick apart from the last: an early return (pool_stop, or a late
+         * wake-up meant for an untimed sleep) waits out the rest, since a look too soon would
+         * take a worker in the middle of a short callback for a stuck one. */
+        uint64_t look_at = monotonic_ns() + (uint64_t)tick, t;
+        while (!atomic_load(&p->quitting) && (t = monotonic_ns()) < look_at)
+            futex_wait_for(&p->monitor_seq, atomic_load(&p->monitor_seq), (long)(look_at - t));
+        if (atomic_load(&p->quitting))
             break;
         int running = 0;
         uint64_t now = monotonic_ns();
@@ -544,7 +563,7 @@ static void *monitor_main(void *arg)
                 if ((stuck = r == seen[i]))
                     help_stuck(p, w, r);
             }
-            note_stuck(w, stuck, now);
+            note_stuck(w, stuck, now, (uint64_t)tick);
             seen[i] = r;
         }
         idle = running ? 0 : idle + 1;
@@ -554,7 +573,6 @@ static void *monitor_main(void *arg)
             idle = 0;
         }
     }
-    pthread_mutex_unlock(&p->monitor_lock);
     free(seen);
     return NULL;
 }
@@ -670,13 +688,7 @@ struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, pool_r
     p->ctx = ctx;
     p->scratch_size = scratch_size;
     p->nthreads = nthreads ? nthreads : 1;
-    pthread_mutex_init(&p->monitor_lock, NULL);
     pthread_mutex_init(&p->adopt_lock, NULL);
-    pthread_condattr_t monotonic;
-    pthread_condattr_init(&monotonic);
-    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->monitor_cond, &monotonic);
-    pthread_condattr_destroy(&monotonic);
     int rc = -ENOMEM;
     if ((p->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
         rc = -errno;
@@ -706,10 +718,10 @@ void pool_stop(struct pool *p)
     if (p->stopped)
         return;
     p->stopped = 1;
-    pthread_mutex_lock(&p->monitor_lock);
-    p->quitting = 1;
-    pthread_cond_broadcast(&p->monitor_cond);
-    pthread_mutex_unlock(&p->monitor_lock);
+    atomic_store(&p->quitting, 1);
+    atomic_store(&p->monitor_asleep, 0);
+    atomic_fetch_add(&p->monitor_seq, 1);
+    futex_wake_one(&p->monitor_seq);
     if (p->monitor_started)
         pthread_join(p->monitor, NULL);
     atomic_store(&p->stop_now, 1);
@@ -740,8 +752,6 @@ void pool_free(struct pool *p)
     }
     if (p->quit_fd >= 0)
         close(p->quit_fd);
-    pthread_cond_destroy(&p->monitor_cond);
-    pthread_mutex_destroy(&p->monitor_lock);
     pthread_mutex_destroy(&p->adopt_lock);
     free(p->workers);
     free(p);
