@@ -839,6 +839,12 @@ def case_merge_bad_input_is_one_line_and_exit_2():
         with open(pre + "-n.json", "w") as f:
             f.write('{"hello": 1}')
         refused("not a bench result", pre + "-n.json")
+        # an op type too long to be matched against a second run's (64 bytes and up)
+        doc = json.loads(text)
+        doc["ALL STATS"]["P" + "i" * 62 + "ngs"] = doc["ALL STATS"].pop("Pings")
+        with open(pre + "-l.json", "w") as f:
+            json.dump(doc, f)
+        refused("is longer than 64 bytes", pre + "-l.json")
         r = run("merge", pre + "-a.json")
         assert r.rc == 2 and "-o OUT.json is required" in r.err, r
     finally:
