@@ -337,6 +337,10 @@ def main_rows(res, scale_counts):
         rows.append(("blocking: 64 conns, handler sleeps %s ms, --threads 32" % ms, "req/s",
                      lp("sleep%s/linepool-t32" % ms, "rps"), "ideal 32 × 1000/ms",
                      32 * 1000.0 / int(ms), (">=", bar)))
+        one = lp("sleep%s/linepool-c1" % ms, "rps")
+        rows.append(("blocking: 64 conns, handler sleeps %s ms, --threads 32" % ms, "req/s",
+                     lp("sleep%s/linepool-t32" % ms, "rps"), "32 × one connection alone",
+                     32 * one if one else None, None))
     for t in ("1", "2"):
         rows.append(("client: linepool-client bench -t %s vs redis-benchmark" % t, "req/s",
                      lp("client/bench-t" + t, "rps"), "redis-benchmark",
