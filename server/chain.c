@@ -2,7 +2,6 @@
  * names the plugin hook a fatal signal hit; see chain.h. */
 #include "chain.h"
 
-#include "conn.h"
 #include "monotonic.h"
 #include "registry.h"
 #include "timing.h"
@@ -40,15 +39,10 @@ const struct chain_site *chain_site_current(void)
     return current;
 }
 
-static uint64_t conn_id_of(struct lp_conn *c)
+int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+               void **states, const char **refused_by)
 {
-    return ((struct conn *)c)->id;
-}
-
-int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
-               const char **refused_by)
-{
-    struct chain_site site = {.hook = "open", .conn_id = conn_id_of(c)};
+    struct chain_site site = {.hook = "open", .conn_id = conn_id};
     int rc = 0;
     enter(&site);
     for (size_t i = 0; i < n; i++) {
@@ -64,9 +58,10 @@ int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, void **sta
     return rc;
 }
 
-void chain_read(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states, size_t nbytes)
+void chain_read(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+                void **states, size_t nbytes)
 {
-    struct chain_site site = {.hook = "read", .conn_id = conn_id_of(c)};
+    struct chain_site site = {.hook = "read", .conn_id = conn_id};
     enter(&site);
     for (size_t i = 0; i < n; i++) {
         struct plugin *p = ps[i];
@@ -92,10 +87,10 @@ static void unhandled(struct plugin *const *ps, size_t n, struct lp_conn *c, voi
     }
 }
 
-void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
-                   const char *msg, size_t len, struct timing *row)
+void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+                   void **states, const char *msg, size_t len, struct timing *row)
 {
-    struct chain_site site = {.hook = "message", .conn_id = conn_id_of(c)};
+    struct chain_site site = {.hook = "message", .conn_id = conn_id};
     int handled = 0;
     enter(&site);
     uint64_t t0 = row ? monotonic_ns() : 0;
@@ -118,9 +113,10 @@ void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, void *
     current = NULL;
 }
 
-void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states)
+void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+                 void **states)
 {
-    struct chain_site site = {.hook = "close", .conn_id = conn_id_of(c)};
+    struct chain_site site = {.hook = "close", .conn_id = conn_id};
     enter(&site);
     for (size_t i = n; i-- > 0;) {
         struct plugin *p = ps[i];

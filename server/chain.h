@@ -3,7 +3,8 @@
  * A listener's chain holds the current version of each plugin (a reload swaps one in, on the
  * main thread, which alone reads it); each connection copies it when accepted and runs its
  * own copy (`ps`, n slots), next to its array of per-plugin states (one slot per plugin),
- * both owned by the connection's owner thread. */
+ * both owned by the connection's owner thread. Each call names the connection twice: the
+ * handle its hooks get, and its id (conn_id) for the crash report. */
 #ifndef LINEPOOL_CHAIN_H
 #define LINEPOOL_CHAIN_H
 
@@ -23,23 +24,24 @@ struct chain {
 
 /* Runs every open hook in order. Returns 0, or -ECONNREFUSED with *refused_by set to the
  * name of the plugin that refused (the later plugins' open hooks do not run). */
-int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
-               const char **refused_by);
+int chain_open(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+               void **states, const char **refused_by);
 
 /* Tells every plugin with a read hook that n bytes arrived, before they are framed. */
-void chain_read(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
-                size_t nbytes);
+void chain_read(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+                void **states, size_t nbytes);
 
 /* One complete message through the chain, until a plugin answers LP_STOP. When every plugin
  * answered LP_NOT_MINE, the first plugin with an `unhandled` hook gets the message. With
  * `row` (the calling worker's histograms, indexed by plugin->index), each message hook's time
  * is recorded: one clock read per hook plus one. */
 struct timing;
-void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states,
-                   const char *msg, size_t len, struct timing *row);
+void chain_message(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+                   void **states, const char *msg, size_t len, struct timing *row);
 
 /* Every close hook, last plugin first. Called once, and only after chain_open ran. */
-void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, void **states);
+void chain_close(struct plugin *const *ps, size_t n, struct lp_conn *c, uint64_t conn_id,
+                 void **states);
 
 /* Where the calling thread is: inside plugin `name`'s hook `hook` for connection conn_id (0
  * = none). Set around every hook call (here and in the registry); read by the crash report

@@ -319,7 +319,7 @@ static void run_close_hooks(struct conn *c)
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
         return;
     c->flags |= C_CLOSED;
-    chain_close(c->plugins, c->chain->n, (struct lp_conn *)c, c->states);
+    chain_close(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states);
 }
 
 /* Runs the close hooks, closes the fd and frees the buffers; the slot itself goes back to
@@ -382,7 +382,8 @@ static int run_open_hooks(struct conn *c)
 {
     c->flags |= C_OPENED;
     const char *refused_by;
-    int rc = chain_open(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, &refused_by);
+    int rc =
+        chain_open(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states, &refused_by);
     if (rc < 0)
         log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->id, conn_peer_text(c),
                  refused_by);
@@ -441,7 +442,8 @@ static int deliver(void *arg, const char *msg, size_t len)
     r->msgs++;
     if (__builtin_expect(c->migrates != 0, 0) && migrate(c) < 0)
         return 1;
-    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, msg, len, r->k->timing);
+    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states, msg, len,
+                  r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
     if (c->flags & C_DEFERRED_NOW) {
@@ -499,7 +501,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
 
 static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    chain_read(c->plugins, c->chain->n, (struct lp_conn *)c, c->states, n);
+    chain_read(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states, n);
     frame_again(c, data, n, k);
 }
 
