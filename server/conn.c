@@ -260,7 +260,7 @@ int conn_defer(struct conn *c, uint64_t *seq)
 {
     if (c->flags & C_CLOSING)
         return -EPIPE; /* closing: no later answer could be written */
-    int rc = deferred_issue(c, seq);
+    int rc = deferred_issue(&c->deferred, seq);
     if (rc == 0)
         c->flags |= C_DEFERRED_NOW;
     return rc;
@@ -297,7 +297,7 @@ struct completion {
 static int complete_locked(struct conn *c, void *arg)
 {
     const struct completion *k = arg;
-    int rc = deferred_fill(c, k->seq, k->bytes, k->len, k->flags);
+    int rc = deferred_fill(&c->deferred, k->seq, k->bytes, k->len, k->flags);
     if (rc == 0)
         pool_notify(c->env->pool, &c->src);
     return rc;
@@ -332,7 +332,7 @@ static enum pool_verdict destroy(struct conn *c, const char *why)
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
               conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
     connset_remove(c->env->set, c); /* from here no completer can reach it */
-    deferred_free(c);
+    deferred_free(&c->deferred);
     close(c->fd);
     c->fd = -1;
     framer_reset(&c->in);
@@ -416,7 +416,8 @@ static int migrate(struct conn *c)
     for (size_t i = 0; i < c->chain->n; i++) {
         if (!(c->migrates & (1u << i)) || !generation_replaced(c->plugins[i]))
             continue;
-        if ((c->flags & C_TIMERS) || (c->deferred && deferred_outstanding(c)))
+        if ((c->flags & C_TIMERS) ||
+            (deferred_any(&c->deferred) && deferred_outstanding(&c->deferred)))
             return 0; /* asked again at the next message */
         int rc = generation_migrate(&c->plugins[i], &c->states[i], (struct lp_conn *)c, c->id);
         if (rc == GEN_PINNED) {
@@ -483,7 +484,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
     count(&k->messages, r.msgs);
     if (rc == HOLD) {
         c->flags |= C_HELD;
-        if (deferred_hold(c, r.rest, (size_t)(data + n - r.rest)) < 0) {
+        if (deferred_hold(&c->deferred, r.rest, (size_t)(data + n - r.rest)) < 0) {
             log_error("conn %llu %s: out of memory holding input; closing",
                       (unsigned long long)c->id, conn_peer_text(c));
             closed_because(c, WHY_ERROR);
@@ -510,20 +511,20 @@ static void frame(struct conn *c, const char *data, size_t n, struct conn_counte
 static void take_answers(struct conn *c, struct conn_counters *k)
 {
     int close = 0;
-    deferred_take(c, (c->flags & C_OVERTAKE) != 0, &close);
+    deferred_take(&c->deferred, c, (c->flags & C_OVERTAKE) != 0, &close);
     if (close) {
         closed_because(c, WHY_PLUGIN);
         c->flags |= C_CLOSING;
     }
-    while ((c->flags & C_HELD) && !(c->flags & C_CLOSING) && !deferred_outstanding(c)) {
+    while ((c->flags & C_HELD) && !(c->flags & C_CLOSING) && !deferred_outstanding(&c->deferred)) {
         c->flags &= ~(uint32_t)C_HELD;
         c->flags |= C_UNREAD; /* the socket's edges came while we held: read it again */
         size_t len = 0;
-        char *held = deferred_unhold(c, &len);
+        char *held = deferred_unhold(&c->deferred, &len);
         if (held)
             frame_again(c, held, len, k);
         free(held);
-        deferred_take(c, (c->flags & C_OVERTAKE) != 0, &close);
+        deferred_take(&c->deferred, c, (c->flags & C_OVERTAKE) != 0, &close);
         if (close) {
             closed_because(c, WHY_PLUGIN);
             c->flags |= C_CLOSING;
@@ -733,7 +734,7 @@ static enum pool_verdict settle(struct conn *c)
                 set_deadline(c, monotonic_ns() + c->env->write_timeout_ns);
             return POOL_WAIT;
         }
-        if ((c->flags & C_EOF) && deferred_outstanding(c))
+        if ((c->flags & C_EOF) && deferred_outstanding(&c->deferred))
             return POOL_WAIT; /* a half-closed peer still reads: its answers come first */
         if (c->flags & C_EOF)
             return destroy(c, "closed");
@@ -822,7 +823,7 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
         frame_after_header(c, k);
     if ((c->flags & C_TIMERS) && !(c->flags & C_CLOSED) && !timers_run_fired(c->env->timers, c))
         c->flags &= ~(uint32_t)C_TIMERS;
-    if (c->deferred)
+    if (deferred_any(&c->deferred))
         take_answers(c, k);
     if (flush(c, k) < 0)
         return destroy(c, "write failed");

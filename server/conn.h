@@ -5,6 +5,7 @@
 #ifndef LINEPOOL_CONN_H
 #define LINEPOOL_CONN_H
 
+#include "deferred.h"
 #include "framer.h"
 #include "pool.h"
 
@@ -39,7 +40,6 @@ enum conn_why {
 enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 
 struct conn_slab;
-struct conn_deferred;
 struct conn_proxy;
 struct timer;
 struct timers;
@@ -57,8 +57,7 @@ struct conn {
     int fd;
     uint32_t flags;                  /* owner only */
     uint32_t why;                    /* enum conn_why, owner only */
-    _Atomic int dspin;               /* guards `deferred` against completers on other threads */
-    struct conn_deferred *deferred;  /* made on the first defer; see conn_defer */
+    struct deferred deferred;        /* its deferred answers: deferred.c's (see conn_defer) */
     struct timer *timers;            /* its timers, under the timers' lock (timers.c) */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */

@@ -18,7 +18,7 @@ struct answer {
 };
 
 /* Made on the first defer of a connection: most never defer and pay one pointer. */
-struct conn_deferred {
+struct deferred_queue {
     struct answer *head, *tail; /* outstanding or completed, not yet taken; message order */
     uint64_t issued;            /* tickets so far (seq of the last one) */
     char *held;                 /* owner only: input after a message still waiting */
@@ -42,32 +42,32 @@ static void spin_unlock(_Atomic int *lock)
     atomic_store_explicit(lock, 0, memory_order_release);
 }
 
-int deferred_issue(struct conn *c, uint64_t *seq)
+int deferred_issue(struct deferred *d, uint64_t *seq)
 {
     struct answer *a = calloc(1, sizeof *a);
     if (!a)
         return -ENOMEM;
-    struct conn_deferred *made = NULL;
-    if (!c->deferred && !(made = calloc(1, sizeof *made))) {
+    struct deferred_queue *made = NULL;
+    if (!d->queue && !(made = calloc(1, sizeof *made))) {
         free(a);
         return -ENOMEM;
     }
-    spin_lock(&c->dspin);
+    spin_lock(&d->spin);
     if (made)
-        c->deferred = made;
-    struct conn_deferred *d = c->deferred;
-    a->seq = ++d->issued;
-    if (d->tail)
-        d->tail->next = a;
+        d->queue = made;
+    struct deferred_queue *q = d->queue;
+    a->seq = ++q->issued;
+    if (q->tail)
+        q->tail->next = a;
     else
-        d->head = a;
-    d->tail = a;
-    spin_unlock(&c->dspin);
+        q->head = a;
+    q->tail = a;
+    spin_unlock(&d->spin);
     *seq = a->seq;
     return 0;
 }
 
-int deferred_fill(struct conn *c, uint64_t seq, const void *bytes, size_t len, unsigned flags)
+int deferred_fill(struct deferred *d, uint64_t seq, const void *bytes, size_t len, unsigned flags)
 {
     char *copy = NULL;
     if (len && !(copy = malloc(len)))
@@ -75,10 +75,10 @@ int deferred_fill(struct conn *c, uint64_t seq, const void *bytes, size_t len, u
     if (len)
         memcpy(copy, bytes, len);
     int rc = -ESTALE;
-    spin_lock(&c->dspin);
-    struct conn_deferred *d = c->deferred;
-    if (d) {
-        struct answer *a = d->head;
+    spin_lock(&d->spin);
+    struct deferred_queue *q = d->queue;
+    if (q) {
+        struct answer *a = q->head;
         while (a && a->seq != seq)
             a = a->next;
         if (a && !a->done) {
@@ -88,23 +88,23 @@ int deferred_fill(struct conn *c, uint64_t seq, const void *bytes, size_t len, u
             a->done = 1;
             copy = NULL;
             rc = 0;
-        } else if (seq >= 1 && seq <= d->issued) {
+        } else if (seq >= 1 && seq <= q->issued) {
             rc = -EALREADY; /* taken already, or completed twice */
         }
     }
-    spin_unlock(&c->dspin);
+    spin_unlock(&d->spin);
     free(copy);
     return rc;
 }
 
-size_t deferred_take(struct conn *c, int overtake, int *close)
+size_t deferred_take(struct deferred *d, struct conn *to, int overtake, int *close)
 {
-    struct conn_deferred *d = c->deferred;
-    if (!d)
+    struct deferred_queue *q = d->queue;
+    if (!q)
         return 0;
     struct answer *ready = NULL, **tail = &ready;
-    spin_lock(&c->dspin);
-    for (struct answer **at = &d->head; *at;) {
+    spin_lock(&d->spin);
+    for (struct answer **at = &q->head; *at;) {
         struct answer *a = *at;
         if (!a->done) {
             if (!overtake)
@@ -117,15 +117,15 @@ size_t deferred_take(struct conn *c, int overtake, int *close)
         *tail = a;
         tail = &a->next;
     }
-    d->tail = NULL;
-    for (struct answer *a = d->head; a; a = a->next)
-        d->tail = a;
-    spin_unlock(&c->dspin);
+    q->tail = NULL;
+    for (struct answer *a = q->head; a; a = a->next)
+        q->tail = a;
+    spin_unlock(&d->spin);
     size_t n = 0;
     while (ready) {
         struct answer *a = ready;
         ready = a->next;
-        if (a->len && conn_reply(c, a->bytes, a->len) < 0)
+        if (a->len && conn_reply(to, a->bytes, a->len) < 0)
             *close = 1; /* out of memory for the reply: the peer cannot get it in order */
         if (a->flags & LP_COMPLETE_CLOSE)
             *close = 1;
@@ -136,56 +136,56 @@ size_t deferred_take(struct conn *c, int overtake, int *close)
     return n;
 }
 
-int deferred_outstanding(struct conn *c)
+int deferred_outstanding(struct deferred *d)
 {
-    if (!c->deferred)
+    if (!d->queue)
         return 0;
-    spin_lock(&c->dspin);
-    int any = c->deferred->head != NULL;
-    spin_unlock(&c->dspin);
+    spin_lock(&d->spin);
+    int any = d->queue->head != NULL;
+    spin_unlock(&d->spin);
     return any;
 }
 
-int deferred_hold(struct conn *c, const char *bytes, size_t len)
+int deferred_hold(struct deferred *d, const char *bytes, size_t len)
 {
-    struct conn_deferred *d = c->deferred; /* made by the defer that asks for the hold */
+    struct deferred_queue *q = d->queue; /* made by the defer that asks for the hold */
     char *copy = malloc(len ? len : 1);
-    if (!d || !copy) {
+    if (!q || !copy) {
         free(copy);
         return -ENOMEM;
     }
     memcpy(copy, bytes, len);
-    free(d->held);
-    d->held = copy;
-    d->held_len = len;
+    free(q->held);
+    q->held = copy;
+    q->held_len = len;
     return 0;
 }
 
-char *deferred_unhold(struct conn *c, size_t *len)
+char *deferred_unhold(struct deferred *d, size_t *len)
 {
-    struct conn_deferred *d = c->deferred;
-    if (!d || !d->held)
+    struct deferred_queue *q = d->queue;
+    if (!q || !q->held)
         return NULL;
-    char *held = d->held;
-    *len = d->held_len;
-    d->held = NULL;
-    d->held_len = 0;
+    char *held = q->held;
+    *len = q->held_len;
+    q->held = NULL;
+    q->held_len = 0;
     return held;
 }
 
-void deferred_free(struct conn *c)
+void deferred_free(struct deferred *d)
 {
-    struct conn_deferred *d = c->deferred;
-    if (!d)
+    struct deferred_queue *q = d->queue;
+    if (!q)
         return;
-    spin_lock(&c->dspin);
-    c->deferred = NULL;
-    spin_unlock(&c->dspin);
-    for (struct answer *a = d->head, *next; a; a = next) {
+    spin_lock(&d->spin);
+    d->queue = NULL;
+    spin_unlock(&d->spin);
+    for (struct answer *a = q->head, *next; a; a = next) {
         next = a->next;
         free(a->bytes);
         free(a);
     }
-    free(d->held);
-    free(d);
+    free(q->held);
+    free(q);
 }
