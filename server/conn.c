@@ -8,6 +8,7 @@
 #include "chain.h"
 #include "connset.h"
 #include "deferred.h"
+#include "framer.h"
 #include "generation.h"
 #include "listener.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 #include "timers.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,42 @@ enum {
     C_TIMERS = 1 << 11,      /* it has started timers: look for fired ones on each run */
     C_PROXY_WAIT = 1 << 12,  /* +proxy: its PROXY header is not complete yet */
     C_STAYED = 1 << 13,      /* a migration was refused (export failed) during this run */
+};
+
+/* The connection itself: conn.c's alone. The structs of other modules embedded in it are
+ * theirs to touch (see conn.h); every other field is the owner thread's, except the atomics
+ * the main thread's sweep reads and `kick`, which it sets. */
+struct conn {
+    struct pool_source src; /* first: the pool's state word; the pool hands us this */
+    union {
+        struct connset_link link; /* in the connset while open (its id is the connection's) */
+        struct conn *free_next;   /* in the slab's free list while unused */
+    };
+    const struct conn_env *env;
+    _Atomic int kick; /* enum conn_kick, set by the main thread */
+    int fd;
+    uint32_t flags;                  /* owner only */
+    uint32_t why;                    /* enum conn_why, owner only */
+    struct deferred deferred;        /* its deferred answers: deferred.c's (see conn_defer) */
+    struct timers_conn timers;       /* its timers: timers.c's, under the timers' lock */
+    _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
+    _Atomic uint64_t last_active_ns; /* owner sets on every event */
+    const struct chain *chain;       /* its listener's (names, length); not its plugins */
+    struct plugin **plugins;         /* the version of each plugin it runs: its own copy of the
+                                      * listener's chain at accept, changed only by migration */
+    uint32_t migrates;               /* slots whose plugin may move it to a newer version */
+    struct framer in;
+    char *out; /* queued reply bytes [out_off, out_len); NULL when none */
+    size_t out_off, out_len, out_cap;
+    uint64_t msgs, bytes_in;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } peer;
+    char *peer_text;          /* formatted on first use */
+    struct conn_proxy *proxy; /* +proxy listeners only: the header being read, the proxy */
+    void *states[];           /* one per plugin in chain, then the `plugins` array */
 };
 
 /* What a +proxy connection keeps: the header's bytes while they arrive (freed once the
@@ -152,7 +190,7 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
     memset((char *)c + sizeof c->src, 0, env->slab->slot_size - sizeof c->src);
     c->env = env;
     c->fd = fd;
-    c->id = id;
+    c->link.id = id;
     c->chain = chain;
     c->plugins = (struct plugin **)&c->states[env->slab->max_plugins];
     c->migrates = generation_hold(c->plugins, chain->plugins, chain->n);
@@ -160,6 +198,62 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
     memcpy(&c->peer, peer, len);
     atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
     return c;
+}
+
+void conn_discard(struct conn *c)
+{
+    generation_release(c->plugins, c->chain->n); /* conn_new held its plugin versions */
+    conn_release((void *)c->env, &c->src);
+}
+
+struct conn *conn_of_link(struct connset_link *link)
+{
+    return (struct conn *)((char *)link - offsetof(struct conn, link));
+}
+
+uint64_t conn_id(const struct conn *c)
+{
+    return c->link.id;
+}
+
+const struct chain *conn_chain(const struct conn *c)
+{
+    return c->chain;
+}
+
+struct timers_conn *conn_timers(struct conn *c)
+{
+    return &c->timers;
+}
+
+void conn_wake(struct conn *c)
+{
+    pool_notify(c->env->pool, &c->src);
+}
+
+enum conn_kick conn_sweep_verdict(const struct conn *c, uint64_t now, uint64_t idle_ns)
+{
+    uint64_t deadline = atomic_load_explicit(&c->deadline_ns, memory_order_relaxed);
+    uint64_t active = atomic_load_explicit(&c->last_active_ns, memory_order_relaxed);
+    if (deadline && now > deadline)
+        return KICK_SLOW;
+    if (idle_ns && now > active + idle_ns)
+        return KICK_IDLE;
+    return KICK_NONE;
+}
+
+void conn_kick(struct conn *c, enum conn_kick kick)
+{
+    if (kick == KICK_DRAIN) {
+        atomic_store_explicit(&c->kick, KICK_DRAIN, memory_order_relaxed);
+        /* Reads return what is already queued, then end of stream: the owner finishes every
+         * complete message, flushes, closes. Wakes idle connections too. */
+        shutdown(c->fd, SHUT_RD);
+        return;
+    }
+    int none = KICK_NONE;
+    if (kick && atomic_compare_exchange_strong(&c->kick, &none, (int)kick))
+        shutdown(c->fd, SHUT_RDWR); /* wakes the connection so its owner closes it */
 }
 
 void conn_totals(const struct conn_env *env, int listener, uint64_t *messages, uint64_t *bytes_in,
@@ -294,12 +388,13 @@ struct completion {
 };
 
 /* Under the connset's lock: the connection cannot be destroyed meanwhile. */
-static int complete_locked(struct conn *c, void *arg)
+static int complete_locked(struct connset_link *l, void *arg)
 {
+    struct conn *c = conn_of_link(l);
     const struct completion *k = arg;
     int rc = deferred_fill(&c->deferred, k->seq, k->bytes, k->len, k->flags);
     if (rc == 0)
-        pool_notify(c->env->pool, &c->src);
+        conn_wake(c);
     return rc;
 }
 
@@ -319,7 +414,7 @@ static void run_close_hooks(struct conn *c)
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
         return;
     c->flags |= C_CLOSED;
-    chain_close(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states);
+    chain_close(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states);
 }
 
 /* Runs the close hooks, closes the fd and frees the buffers; the slot itself goes back to
@@ -329,9 +424,10 @@ static enum pool_verdict destroy(struct conn *c, const char *why)
     run_close_hooks(c);
     count_close(c);
     generation_release(c->plugins, c->chain->n); /* after its last hook returned */
-    log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu", (unsigned long long)c->id,
-              conn_peer_text(c), why, (unsigned long long)c->msgs, (unsigned long long)c->bytes_in);
-    connset_remove(c->env->set, c); /* from here no completer can reach it */
+    log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu",
+              (unsigned long long)c->link.id, conn_peer_text(c), why, (unsigned long long)c->msgs,
+              (unsigned long long)c->bytes_in);
+    connset_remove(c->env->set, &c->link); /* from here no completer can reach it */
     deferred_free(&c->deferred);
     close(c->fd);
     c->fd = -1;
@@ -366,7 +462,7 @@ int conn_expect_proxy(struct conn *c, uint64_t timeout_ns)
 
 int conn_start(struct conn *c)
 {
-    connset_add(c->env->set, c);
+    connset_add(c->env->set, &c->link);
     /* A fresh socket is writable, so a worker runs the open hooks at once even if the client
      * never sends. */
     int rc = pool_add(c->env->pool, c->fd, &c->src);
@@ -382,11 +478,11 @@ static int run_open_hooks(struct conn *c)
 {
     c->flags |= C_OPENED;
     const char *refused_by;
-    int rc =
-        chain_open(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states, &refused_by);
+    int rc = chain_open(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states,
+                        &refused_by);
     if (rc < 0)
-        log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->id, conn_peer_text(c),
-                 refused_by);
+        log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->link.id,
+                 conn_peer_text(c), refused_by);
     return rc;
 }
 
@@ -419,14 +515,14 @@ static int migrate(struct conn *c)
         if ((c->flags & C_TIMERS) ||
             (deferred_any(&c->deferred) && deferred_outstanding(&c->deferred)))
             return 0; /* asked again at the next message */
-        int rc = generation_migrate(&c->plugins[i], &c->states[i], (struct lp_conn *)c, c->id);
+        int rc = generation_migrate(&c->plugins[i], &c->states[i], (struct lp_conn *)c, c->link.id);
         if (rc == GEN_PINNED) {
             c->migrates &= ~(1u << i);
         } else if (rc == GEN_STAYED) {
             c->flags |= C_STAYED;
         } else if (rc == GEN_LOST) {
             log_error("conn %llu %s: plugin %s lost its state moving to a new version; closing",
-                      (unsigned long long)c->id, conn_peer_text(c), c->plugins[i]->key);
+                      (unsigned long long)c->link.id, conn_peer_text(c), c->plugins[i]->key);
             c->flags |= C_CLOSING;
             return -1;
         }
@@ -443,7 +539,7 @@ static int deliver(void *arg, const char *msg, size_t len)
     r->msgs++;
     if (__builtin_expect(c->migrates != 0, 0) && migrate(c) < 0)
         return 1;
-    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states, msg, len,
+    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states, msg, len,
                   r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
@@ -470,7 +566,7 @@ static void line_too_long(struct conn *c)
     conn_reply(c, line, (size_t)n);
     closed_because(c, WHY_LINE_TOO_LONG);
     log_info("conn %llu %s: line longer than --max-line %zu bytes; closing",
-             (unsigned long long)c->id, conn_peer_text(c), max);
+             (unsigned long long)c->link.id, conn_peer_text(c), max);
     framer_reset(&c->in);
     c->flags |= C_CLOSING;
 }
@@ -486,14 +582,14 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
         c->flags |= C_HELD;
         if (deferred_hold(&c->deferred, r.rest, (size_t)(data + n - r.rest)) < 0) {
             log_error("conn %llu %s: out of memory holding input; closing",
-                      (unsigned long long)c->id, conn_peer_text(c));
+                      (unsigned long long)c->link.id, conn_peer_text(c));
             closed_because(c, WHY_ERROR);
             c->flags |= C_CLOSING;
         }
     } else if (rc == -EMSGSIZE) {
         line_too_long(c);
     } else if (rc == -ENOMEM) {
-        log_error("conn %llu %s: out of memory framing; closing", (unsigned long long)c->id,
+        log_error("conn %llu %s: out of memory framing; closing", (unsigned long long)c->link.id,
                   conn_peer_text(c));
         closed_because(c, WHY_ERROR);
         c->flags |= C_CLOSING;
@@ -502,7 +598,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
 
 static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    chain_read(c->plugins, c->chain->n, (struct lp_conn *)c, c->id, c->states, n);
+    chain_read(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states, n);
     frame_again(c, data, n, k);
 }
 
@@ -543,7 +639,7 @@ static void drop_tail(struct conn *c, const char *why)
     if (n) {
         stats_add(&stats.dropped_tail_bytes, n);
         log_info("conn %llu %s: %s; dropped %zu bytes of an unterminated message",
-                 (unsigned long long)c->id, conn_peer_text(c), why, n);
+                 (unsigned long long)c->link.id, conn_peer_text(c), why, n);
     }
     framer_reset(&c->in);
 }
@@ -622,7 +718,7 @@ static void refuse_header(struct conn *c, enum conn_why reason, const char *why)
     shown[o] = '\0';
     closed_because(c, reason);
     log_info("conn %llu %s: PROXY header refused (%s) after %zu bytes \"%s\"; closing unanswered",
-             (unsigned long long)c->id, conn_peer_text(c), why, c->proxy->len, shown);
+             (unsigned long long)c->link.id, conn_peer_text(c), why, c->proxy->len, shown);
 }
 
 /* The client the header names becomes the connection's peer; the socket's peer stays as
@@ -637,7 +733,7 @@ static void apply_header(struct conn *c, const struct proxy_header *h, size_t hl
         free(c->peer_text); /* the accept log formatted the proxy's address */
         c->peer_text = NULL;
     }
-    log_debug("conn %llu %s via %s: PROXY v%d%s", (unsigned long long)c->id, conn_peer_text(c),
+    log_debug("conn %llu %s via %s: PROXY v%d%s", (unsigned long long)c->link.id, conn_peer_text(c),
               conn_via_text(c), h->version, h->local ? " (local: socket addresses kept)" : "");
 }
 
@@ -776,7 +872,7 @@ static int obey_kick(struct conn *c, int kick)
     switch (kick) {
     case KICK_IDLE:
         closed_because(c, WHY_IDLE_TIMEOUT);
-        log_info("conn %llu %s: idle past --idle-timeout; closing", (unsigned long long)c->id,
+        log_info("conn %llu %s: idle past --idle-timeout; closing", (unsigned long long)c->link.id,
                  conn_peer_text(c));
         break;
     case KICK_SLOW:
@@ -784,7 +880,7 @@ static int obey_kick(struct conn *c, int kick)
             break; /* the linger deadline, not a slow reader */
         closed_because(c, WHY_WRITE_TIMEOUT);
         log_info("conn %llu %s: %zu reply bytes unread past --write-timeout; closing",
-                 (unsigned long long)c->id, conn_peer_text(c), c->out_len - c->out_off);
+                 (unsigned long long)c->link.id, conn_peer_text(c), c->out_len - c->out_off);
         break;
     default:
         return 0; /* KICK_DRAIN: read what is left, then close at end of stream */

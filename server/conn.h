@@ -1,23 +1,27 @@
 /* conn - one client connection: its framer, its queued replies and its plugin states.
  * Owned by exactly one thread at a time: the pool worker running conn_ready for it (the
- * pool's state word decides, see pool.h). The main thread only reads the atomics below and
- * may set `kick`. */
+ * pool's state word decides, see pool.h). The main thread only sweeps and kicks it
+ * (conn_sweep_verdict, conn_kick), under the connset's lock.
+ * `struct conn` is conn.c's alone; what other modules keep in it is a struct of theirs,
+ * embedded in it: its place in the connset (connset.h), its deferred answers (deferred.h)
+ * and the head of its timers (timers.h). They reach it through the functions below. */
 #ifndef LINEPOOL_CONN_H
 #define LINEPOOL_CONN_H
 
-#include "deferred.h"
-#include "framer.h"
 #include "pool.h"
 
 #include <linepool.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct chain;
+struct conn;
 struct connset;
+struct connset_link;
 struct conn_env;
+struct timers_conn;
 
 /* Why a connection ended: the first cause seen wins (a line too long that the peer then
  * closes is a line too long). Counted once, when it is destroyed (stats.h closed_*). */
@@ -40,45 +44,7 @@ enum conn_why {
 enum conn_kick { KICK_NONE = 0, KICK_IDLE, KICK_SLOW, KICK_DRAIN };
 
 struct conn_slab;
-struct conn_proxy;
-struct timer;
 struct timers;
-
-struct conn {
-    struct pool_source src; /* first: the pool's state word; the pool hands us this */
-    union {
-        struct conn *prev;      /* in the connset, under its lock */
-        struct conn *free_next; /* in the slab's free list while unused */
-    };
-    struct conn *next;  /* in the connset, under its lock */
-    struct conn *hnext; /* in the connset's id hash, under its lock */
-    const struct conn_env *env;
-    _Atomic int kick; /* enum conn_kick, set by the main thread */
-    int fd;
-    uint32_t flags;                  /* owner only */
-    uint32_t why;                    /* enum conn_why, owner only */
-    struct deferred deferred;        /* its deferred answers: deferred.c's (see conn_defer) */
-    struct timer *timers;            /* its timers, under the timers' lock (timers.c) */
-    _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
-    _Atomic uint64_t last_active_ns; /* owner sets on every event */
-    uint64_t id;
-    const struct chain *chain; /* its listener's (names, length); not its plugins */
-    struct plugin **plugins;   /* the version of each plugin it runs: its own copy of the
-                                * listener's chain at accept, changed only by migration */
-    uint32_t migrates;         /* slots whose plugin may move it to a newer version */
-    struct framer in;
-    char *out; /* queued reply bytes [out_off, out_len); NULL when none */
-    size_t out_off, out_len, out_cap;
-    uint64_t msgs, bytes_in;
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in in4;
-        struct sockaddr_in6 in6;
-    } peer;
-    char *peer_text;          /* formatted on first use */
-    struct conn_proxy *proxy; /* +proxy listeners only: the header being read, the proxy */
-    void *states[];           /* one per plugin in chain, then the `plugins` array */
-};
 
 /* Counters a worker bumps for every read and write: one block per worker, on its own cache
  * lines, written by that worker only (a load and a store, no locked instruction), summed when
@@ -126,6 +92,10 @@ void conn_slab_free(struct conn_slab *slab);
 struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr *peer,
                       const struct chain *chain, uint64_t id);
 
+/* A connection from conn_new that will not start: gives back its plugin versions and its
+ * memory; the fd stays the caller's (to answer and close). Main thread. */
+void conn_discard(struct conn *c);
+
 /* For a +proxy listener, before conn_start: the connection's first bytes must be a PROXY
  * header, complete within timeout_ns, before any plugin hook runs. 0 or -ENOMEM. */
 int conn_expect_proxy(struct conn *c, uint64_t timeout_ns);
@@ -141,6 +111,32 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
 /* The pool's release: the connection's memory goes back to the slab. */
 void conn_release(void *ctx, struct pool_source *src);
 
+/* The connection whose connset link this is (connset callbacks hand out links). */
+struct conn *conn_of_link(struct connset_link *link);
+
+/* Its id (never 0, unique in the process) and its listener's chain; fixed at conn_new. Any
+ * thread that keeps the connection alive (its owner, or the connset's lock). */
+uint64_t conn_id(const struct conn *c);
+const struct chain *conn_chain(const struct conn *c);
+
+/* Its timers' list head, for timers.c (under the timers' lock). */
+struct timers_conn *conn_timers(struct conn *c);
+
+/* Asks the pool to run the connection again soon (pool_notify). Any thread that keeps the
+ * connection alive. */
+void conn_wake(struct conn *c);
+
+/* Main thread, under the connset's lock: the kick the connection has earned by `now`:
+ * KICK_SLOW past its deadline, else KICK_IDLE when no event came for idle_ns (0 = never),
+ * else KICK_NONE. */
+enum conn_kick conn_sweep_verdict(const struct conn *c, uint64_t now, uint64_t idle_ns);
+
+/* Main thread, under the connset's lock: tells the owner to end the connection, and wakes
+ * it by shutting the socket. KICK_DRAIN replaces any earlier kick and shuts only reading
+ * (the owner finishes what was received); another kick is given only to a connection not
+ * kicked yet. */
+void conn_kick(struct conn *c, enum conn_kick kick);
+
 /* Sums of every worker's counters for one listener (listener < nlisteners), or for all
  * (listener = -1). Any thread. */
 void conn_totals(const struct conn_env *env, int listener, uint64_t *messages, uint64_t *bytes_in,
@@ -151,12 +147,12 @@ void conn_totals(const struct conn_env *env, int listener, uint64_t *messages, u
  * -ESTALE when the connection is gone or the ticket unknown, -EALREADY when completed. */
 int conn_defer(struct conn *c, uint64_t *seq);
 int conn_overtake(struct conn *c, int allow);
+int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const void *bytes,
+                  size_t len, unsigned flags);
 
 /* A timer of this connection (from one of its hooks): see timers.h. */
 int conn_timer_start(struct conn *c, uint64_t delay_ns, uint64_t every_ns, lp_timer_fn fn,
                      void *arg, uint64_t *id);
-int conn_complete(struct connset *set, uint64_t conn_id, uint64_t seq, const void *bytes,
-                  size_t len, unsigned flags);
 
 /* Host-table services (owner thread only). */
 int conn_reply(struct conn *c, const void *bytes, size_t len);

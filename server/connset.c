@@ -1,7 +1,6 @@
-/* connset - a locked doubly linked list of open connections. */
+/* connset - a locked doubly linked list of open connections' links, and a hash of them by
+ * id. Knows nothing of a connection but its link. */
 #include "connset.h"
-
-#include "conn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,19 +15,19 @@ static size_t bucket_of(const struct connset *set, uint64_t id)
 static void grow(struct connset *set)
 {
     size_t n = set->nbuckets ? set->nbuckets * 2 : 256;
-    struct conn **b = calloc(n, sizeof *b);
+    struct connset_link **b = calloc(n, sizeof *b);
     if (!b)
         return;
-    struct conn **old = set->buckets;
+    struct connset_link **old = set->buckets;
     size_t old_n = set->nbuckets;
     set->buckets = b;
     set->nbuckets = n;
     for (size_t i = 0; i < old_n; i++) {
-        for (struct conn *c = old[i], *next; c; c = next) {
-            next = c->hnext;
-            size_t k = bucket_of(set, c->id);
-            c->hnext = b[k];
-            b[k] = c;
+        for (struct connset_link *l = old[i], *next; l; l = next) {
+            next = l->hnext;
+            size_t k = bucket_of(set, l->id);
+            l->hnext = b[k];
+            b[k] = l;
         }
     }
     free(old);
@@ -51,39 +50,40 @@ void connset_destroy(struct connset *set)
     pthread_mutex_destroy(&set->lock);
 }
 
-void connset_add(struct connset *set, struct conn *c)
+void connset_add(struct connset *set, struct connset_link *l)
 {
     pthread_mutex_lock(&set->lock);
-    c->prev = NULL;
-    c->next = set->head;
+    l->prev = NULL;
+    l->next = set->head;
     if (set->head)
-        set->head->prev = c;
-    set->head = c;
+        set->head->prev = l;
+    set->head = l;
     set->count++;
     if (set->count > set->nbuckets)
         grow(set);
     if (set->nbuckets) {
-        size_t k = bucket_of(set, c->id);
-        c->hnext = set->buckets[k];
-        set->buckets[k] = c;
+        size_t k = bucket_of(set, l->id);
+        l->hnext = set->buckets[k];
+        set->buckets[k] = l;
     }
     pthread_mutex_unlock(&set->lock);
 }
 
-void connset_remove(struct connset *set, struct conn *c)
+void connset_remove(struct connset *set, struct connset_link *l)
 {
     pthread_mutex_lock(&set->lock);
-    if (c->prev)
-        c->prev->next = c->next;
+    if (l->prev)
+        l->prev->next = l->next;
     else
-        set->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+        set->head = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
     set->count--;
     if (set->nbuckets) {
-        for (struct conn **at = &set->buckets[bucket_of(set, c->id)]; *at; at = &(*at)->hnext) {
-            if (*at == c) {
-                *at = c->hnext;
+        for (struct connset_link **at = &set->buckets[bucket_of(set, l->id)]; *at;
+             at = &(*at)->hnext) {
+            if (*at == l) {
+                *at = l->hnext;
                 break;
             }
         }
@@ -99,14 +99,15 @@ size_t connset_count(struct connset *set)
     return n;
 }
 
-int connset_with(struct connset *set, uint64_t id, int (*fn)(struct conn *c, void *arg), void *arg)
+int connset_with(struct connset *set, uint64_t id, int (*fn)(struct connset_link *l, void *arg),
+                 void *arg)
 {
     int rc = -ESTALE;
     pthread_mutex_lock(&set->lock);
     if (set->nbuckets) {
-        for (struct conn *c = set->buckets[bucket_of(set, id)]; c; c = c->hnext) {
-            if (c->id == id) {
-                rc = fn(c, arg);
+        for (struct connset_link *l = set->buckets[bucket_of(set, id)]; l; l = l->hnext) {
+            if (l->id == id) {
+                rc = fn(l, arg);
                 break;
             }
         }
@@ -115,10 +116,10 @@ int connset_with(struct connset *set, uint64_t id, int (*fn)(struct conn *c, voi
     return rc;
 }
 
-void connset_foreach(struct connset *set, void (*fn)(struct conn *c, void *arg), void *arg)
+void connset_foreach(struct connset *set, void (*fn)(struct connset_link *l, void *arg), void *arg)
 {
     pthread_mutex_lock(&set->lock);
-    for (struct conn *c = set->head; c; c = c->next)
-        fn(c, arg);
+    for (struct connset_link *l = set->head; l; l = l->next)
+        fn(l, arg);
     pthread_mutex_unlock(&set->lock);
 }

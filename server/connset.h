@@ -9,28 +9,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conn;
+/* A member's place in the set, embedded in the connection (conn_of_link, conn.h, turns it
+ * back into one). The links are the set's, under its lock; id is the hash key, set before
+ * connset_add and unchanged while in the set. */
+struct connset_link {
+    struct connset_link *prev, *next; /* in the list */
+    struct connset_link *hnext;       /* in the id hash */
+    uint64_t id;
+};
 
 struct connset {
     pthread_mutex_t lock;
-    struct conn *head;
+    struct connset_link *head;
     size_t count;
-    struct conn **buckets; /* by id: for completions that name a connection by its id */
-    size_t nbuckets;       /* a power of two, or 0 */
+    struct connset_link **buckets; /* by id: for completions that name a connection by its id */
+    size_t nbuckets;               /* a power of two, or 0 */
 };
 
 void connset_init(struct connset *set);
 void connset_destroy(struct connset *set);
-void connset_add(struct connset *set, struct conn *c);
-void connset_remove(struct connset *set, struct conn *c);
+void connset_add(struct connset *set, struct connset_link *l);
+void connset_remove(struct connset *set, struct connset_link *l);
 size_t connset_count(struct connset *set);
 
 /* Calls fn for the connection with this id, with the lock held (so it cannot be destroyed
  * meanwhile: a connection leaves the set first), and returns fn's result; -ESTALE when there
  * is none. fn must not block. Any thread. */
-int connset_with(struct connset *set, uint64_t id, int (*fn)(struct conn *c, void *arg), void *arg);
+int connset_with(struct connset *set, uint64_t id, int (*fn)(struct connset_link *l, void *arg),
+                 void *arg);
 
 /* Calls fn for every connection with the lock held: fn must not block nor close. */
-void connset_foreach(struct connset *set, void (*fn)(struct conn *c, void *arg), void *arg);
+void connset_foreach(struct connset *set, void (*fn)(struct connset_link *l, void *arg), void *arg);
 
 #endif

@@ -47,7 +47,7 @@ static const char *host_peer(struct lp_conn *conn)
 
 static uint64_t host_conn_id(struct lp_conn *conn)
 {
-    return ((struct conn *)conn)->id;
+    return conn_id((struct conn *)conn);
 }
 
 static int host_stopping(void)
@@ -57,12 +57,12 @@ static int host_stopping(void)
 
 static const char *host_listener_name(struct lp_conn *conn)
 {
-    return ((struct conn *)conn)->chain->listener_name;
+    return conn_chain((struct conn *)conn)->listener_name;
 }
 
 static const char *host_listener_addr(struct lp_conn *conn)
 {
-    return ((struct conn *)conn)->chain->listener_addr;
+    return conn_chain((struct conn *)conn)->listener_addr;
 }
 
 static const char *host_via(struct lp_conn *conn)
@@ -77,7 +77,7 @@ static int host_defer(struct lp_conn *conn, struct lp_deferred *out)
         return -EINVAL;
     int rc = conn_defer(c, &out->seq);
     if (rc == 0)
-        out->conn_id = c->id;
+        out->conn_id = conn_id(c);
     return rc;
 }
 

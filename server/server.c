@@ -6,7 +6,6 @@
 #include "cidr.h"
 #include "conn.h"
 #include "connset.h"
-#include "generation.h"
 #include "host.h"
 #include "listener.h"
 #include "log.h"
@@ -492,8 +491,7 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct conn *c = conn_new(&s->env, fd, sa, l->user, ++s->next_id);
     if (c && proxy && conn_expect_proxy(c, (uint64_t)(s->cfg->proxy_timeout * NS_PER_S)) < 0) {
-        generation_release(c->plugins, c->chain->n); /* conn_new held its plugin versions */
-        conn_release(&s->env, &c->src);
+        conn_discard(c);
         c = NULL;
     }
     if (!c) {
@@ -502,17 +500,15 @@ static void admit(void *ctx, struct listener *l, int fd, const struct sockaddr *
     }
     const struct chain *chain = l->user;
     atomic_fetch_add_explicit(&s->env.listeners[chain->index].accepted, 1, memory_order_relaxed);
-    log_debug("conn %llu %s accepted on %s", (unsigned long long)c->id, conn_peer_text(c), l->name);
+    log_debug("conn %llu %s accepted on %s", (unsigned long long)conn_id(c), conn_peer_text(c),
+              l->name);
     conn_start(c);
 }
 
-static void kick_drain(struct conn *c, void *arg)
+static void kick_drain(struct connset_link *l, void *arg)
 {
     (void)arg;
-    atomic_store_explicit(&c->kick, KICK_DRAIN, memory_order_relaxed);
-    /* Reads return what is already queued, then end of stream: the owner finishes every
-     * complete message, flushes, closes. Wakes idle connections too. */
-    shutdown(c->fd, SHUT_RD);
+    conn_kick(conn_of_link(l), KICK_DRAIN);
 }
 
 static void start_drain(struct server *s, const char *signame)
@@ -537,19 +533,13 @@ struct sweep {
     uint64_t now, idle_ns;
 };
 
-static void sweep_one(struct conn *c, void *arg)
+static void sweep_one(struct connset_link *l, void *arg)
 {
     const struct sweep *sw = arg;
-    uint64_t deadline = atomic_load_explicit(&c->deadline_ns, memory_order_relaxed);
-    uint64_t active = atomic_load_explicit(&c->last_active_ns, memory_order_relaxed);
-    int kick = KICK_NONE;
-    if (deadline && sw->now > deadline)
-        kick = KICK_SLOW;
-    else if (sw->idle_ns && sw->now > active + sw->idle_ns)
-        kick = KICK_IDLE;
-    int none = KICK_NONE;
-    if (kick && atomic_compare_exchange_strong(&c->kick, &none, kick))
-        shutdown(c->fd, SHUT_RDWR); /* wakes the connection so its owner closes it */
+    struct conn *c = conn_of_link(l);
+    enum conn_kick kick = conn_sweep_verdict(c, sw->now, sw->idle_ns);
+    if (kick != KICK_NONE)
+        conn_kick(c, kick);
 }
 
 static void sweep(struct server *s, uint64_t now)

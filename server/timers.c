@@ -7,7 +7,6 @@
 #include "conn.h"
 #include "connset.h"
 #include "monotonic.h"
-#include "pool.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -123,7 +122,7 @@ static void unlink_conn(struct timer *x)
 {
     if (!x->conn)
         return;
-    for (struct timer **at = &x->conn->timers; *at; at = &(*at)->conn_next) {
+    for (struct timer **at = &conn_timers(x->conn)->head; *at; at = &(*at)->conn_next) {
         if (*at == x) {
             *at = x->conn_next;
             break;
@@ -132,10 +131,10 @@ static void unlink_conn(struct timer *x)
     x->conn = NULL;
 }
 
-static int wake_conn(struct conn *c, void *arg)
+static int wake_conn(struct connset_link *l, void *arg)
 {
     (void)arg;
-    pool_notify(c->env->pool, &c->src);
+    conn_wake(conn_of_link(l));
     return 0;
 }
 
@@ -310,13 +309,14 @@ int timers_start(struct timers *t, struct conn *conn, uint64_t delay_ns, uint64_
                             .arg = arg,
                             .owner = owner,
                             .conn = conn,
-                            .conn_id = conn ? conn->id : 0};
+                            .conn_id = conn ? conn_id(conn) : 0};
         if ((rc = heap_push(t, slot))) {
             slot_free(t, slot);
         } else {
             if (conn) {
-                x->conn_next = conn->timers;
-                conn->timers = x;
+                struct timers_conn *own = conn_timers(conn);
+                x->conn_next = own->head;
+                own->head = x;
             }
             *id = x->id;
             pthread_cond_signal(&t->cond);
@@ -352,8 +352,10 @@ int timers_run_fired(struct timers *t, struct conn *c)
         const char *owner;
     } due[MAX];
     int n = 0, more = 0;
+    struct timers_conn *own = conn_timers(c);
+    uint64_t c_id = conn_id(c);
     pthread_mutex_lock(&t->lock);
-    for (struct timer *x = c->timers, *next; x; x = next) {
+    for (struct timer *x = own->head, *next; x; x = next) {
         next = x->conn_next;
         if (!x->fired || x->cancelled)
             continue;
@@ -372,25 +374,26 @@ int timers_run_fired(struct timers *t, struct conn *c)
             slot_free(t, x->slot);
         }
     }
-    int left = c->timers != NULL;
+    int left = own->head != NULL;
     pthread_mutex_unlock(&t->lock);
     for (int i = 0; i < n; i++) {
-        struct chain_site site = {.name = due[i].owner, .hook = "timer", .conn_id = c->id};
+        struct chain_site site = {.name = due[i].owner, .hook = "timer", .conn_id = c_id};
         chain_site_enter(&site);
         due[i].fn(due[i].arg, (struct lp_conn *)c, due[i].id);
         chain_site_enter(NULL);
     }
     if (more)
-        pool_notify(c->env->pool, &c->src);
+        conn_wake(c);
     return left;
 }
 
 void timers_cancel_conn(struct timers *t, struct conn *c)
 {
+    struct timers_conn *own = conn_timers(c);
     pthread_mutex_lock(&t->lock);
-    while (c->timers) {
-        struct timer *x = c->timers;
-        c->timers = x->conn_next;
+    while (own->head) {
+        struct timer *x = own->head;
+        own->head = x->conn_next;
         x->conn = NULL;
         x->cancelled = 1;
         x->fired = 0;

@@ -10,8 +10,15 @@
 #include <stdint.h>
 
 struct timers;
+struct timer;
 struct conn;
 struct connset;
+
+/* A connection's own timers, embedded in it (conn_timers, conn.h): the timers' to link and
+ * unlink, under their lock; zeroed = none. */
+struct timers_conn {
+    struct timer *head;
+};
 
 /* Starts the timer thread. NULL + errno. */
 struct timers *timers_new(struct connset *conns);
