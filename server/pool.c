@@ -6,8 +6,9 @@
  *   ran out), run the batch of its set, fill the batch with one epoll_wait (blocking when
  *   nothing is queued). A set's batch lives in the set, not in the thread, so any worker may
  *   claim the rest of it.
- * - The monitor looks every millisecond while any worker runs. A worker whose run counter has
- *   not moved for a whole look is stuck in one callback: its set is nested into the epoll set
+ * - The monitor looks every 2 ms while any worker runs (every 1 ms for a second after it found
+ *   one stuck). A worker whose run counter has not moved for a whole look is stuck in one
+ *   callback: its set is nested into the epoll set
  *   of a worker that is blocked in epoll_wait (EPOLL_CTL_ADD of one epoll fd into another) and
  *   kicked (an eventfd in the set). That worker wakes, visits the stuck set (claims the rest
  *   of its batch, runs its queue, fills it without blocking) and goes back to its own. When
@@ -47,8 +48,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH   64       /* events one epoll_wait may take into a set's batch */
-#define TICK_NS 1000000L /* the monitor's look: how long a stuck callback goes unnoticed */
+#define BATCH 64 /* events one epoll_wait may take into a set's batch */
+/* The monitor's look, which bounds how long a stuck callback goes unnoticed: a callback is
+ * stuck when its worker's run counter has not moved between two looks. Calm, it looks every
+ * 2 ms; for a second after it finds a stuck worker, every 1 ms (blocking handlers are about:
+ * the next one is taken over sooner). Like Go's sysmon, it looks less often while it finds
+ * nothing, because a look is a wake-up. */
+#define TICK_NS      1000000L
+#define CALM_TICK_NS 2000000L
+#define ALERT_NS     1000000000L
 /* With one worker nobody can take a stuck set: the monitor only keeps the stuck time the
  * watchdog reads (seconds matter there), so it looks far less often. */
 #define LONE_TICK_NS 50000000L
@@ -513,14 +521,14 @@ static int sleep_while_idle(struct pool *p)
     return !atomic_load(&p->quitting);
 }
 
-/* A worker seen stuck has been so since the previous look, a tick ago. */
-static void note_stuck(struct worker *w, int stuck, uint64_t now, uint64_t tick)
+/* A worker seen stuck has been so since the previous look at least. */
+static void note_stuck(struct worker *w, int stuck, uint64_t prev_look)
 {
     uint64_t since = atomic_load_explicit(&w->stuck_since_ns, memory_order_relaxed);
     if (!stuck && since)
         atomic_store_explicit(&w->stuck_since_ns, 0, memory_order_relaxed);
     else if (stuck && !since)
-        atomic_store_explicit(&w->stuck_since_ns, now - tick, memory_order_relaxed);
+        atomic_store_explicit(&w->stuck_since_ns, prev_look, memory_order_relaxed);
 }
 
 uint64_t pool_longest_stuck_ns(struct pool *p)
@@ -542,17 +550,20 @@ static void *monitor_main(void *arg)
     if (!seen)
         return NULL;
     int idle = 0;
-    long tick = p->nthreads > 1 ? TICK_NS : LONE_TICK_NS;
+    uint64_t prev_look = monotonic_ns(), alert_until = 0;
     while (!atomic_load(&p->quitting)) {
+        long tick = p->nthreads == 1          ? LONE_TICK_NS
+                    : prev_look < alert_until ? TICK_NS
+                                              : CALM_TICK_NS;
         /* A look is a whole tick apart from the last: an early return (pool_stop, or a late
          * wake-up meant for an untimed sleep) waits out the rest, since a look too soon would
          * take a worker in the middle of a short callback for a stuck one. */
-        uint64_t look_at = monotonic_ns() + (uint64_t)tick, t;
+        uint64_t look_at = prev_look + (uint64_t)tick, t;
         while (!atomic_load(&p->quitting) && (t = monotonic_ns()) < look_at)
             futex_wait_for(&p->monitor_seq, atomic_load(&p->monitor_seq), (long)(look_at - t));
         if (atomic_load(&p->quitting))
             break;
-        int running = 0;
+        int running = 0, any_stuck = 0;
         uint64_t now = monotonic_ns();
         for (unsigned i = 0; i < p->nthreads; i++) {
             struct worker *w = &p->workers[i];
@@ -563,14 +574,19 @@ static void *monitor_main(void *arg)
                 if ((stuck = r == seen[i]))
                     help_stuck(p, w, r);
             }
-            note_stuck(w, stuck, now, (uint64_t)tick);
+            note_stuck(w, stuck, prev_look);
+            any_stuck |= stuck;
             seen[i] = r;
         }
+        if (any_stuck)
+            alert_until = now + ALERT_NS;
+        prev_look = now;
         idle = running ? 0 : idle + 1;
         if (idle >= IDLE_TICKS) {
             if (!sleep_while_idle(p))
                 break;
             idle = 0;
+            prev_look = monotonic_ns(); /* counters seen before the sleep are a sleep old */
         }
     }
     free(seen);

@@ -6,9 +6,9 @@
  * - Exactly one worker at a time runs a source's callback (a state word in the source:
  *   events that arrive while it runs are folded into one more run by the same worker), so a
  *   source's events are handled in order, never twice at once.
- * - A worker stuck in one callback for about a millisecond loses its set to a worker that is
- *   waiting: the stuck callback holds up only its own source. With every worker stuck, new
- *   events wait.
+ * - A worker stuck in one callback for 2 to 4 ms (1 to 2 ms while handlers have been blocking
+ *   lately) loses its set to a worker that is waiting: the stuck callback holds up only its
+ *   own source. With every worker stuck, new events wait.
  * - Source memory must stay readable (type-stable) after the source is gone: a late event may
  *   still name it. The pool calls `release` once no run is in progress; the owner may then
  *   reuse the memory for another source, never give it back to the system while the pool
@@ -76,7 +76,8 @@ unsigned pool_threads(const struct pool *p);
  * is counted when it next waits. Only grows. Any thread. */
 uint64_t pool_busy_ns(struct pool *p, unsigned i);
 /* How long the longest-running callback in progress has gone without finishing, as the
- * monitor last saw it (to about a millisecond); 0 when every worker moves or waits. Any
+ * monitor last saw it (to a few milliseconds; with one worker, to 50 ms); 0 when every worker
+ * moves or waits. Any
  * thread. A watchdog keep-alive is held back while this is too long (server.c). */
 uint64_t pool_longest_stuck_ns(struct pool *p);
 
