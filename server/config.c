@@ -162,6 +162,18 @@ static int apply_verbose(void *base, const char *arg, char *err, size_t errlen)
     return 0;
 }
 
+static int apply_spread(void *base, const char *arg, char *err, size_t errlen)
+{
+    struct config *cfg = base;
+    if (strcmp(arg, "load") == 0)
+        cfg->spread_all = 0;
+    else if (strcmp(arg, "all") == 0)
+        cfg->spread_all = 1;
+    else
+        return errbuf_set(err, errlen, -EINVAL, "expected 'load' or 'all'");
+    return 0;
+}
+
 static int apply_quiet(void *base, const char *arg, char *err, size_t errlen)
 {
     (void)arg, (void)err, (void)errlen;
@@ -265,6 +277,14 @@ static const struct opt options[] = {
      .offset = FIELD(threads),
      .def_note = "number of CPUs",
      .help = "worker threads that read, frame and run handlers"},
+    {.name = "spread",
+     .metavar = "MODE",
+     .type = OPT_FUNC,
+     .apply = apply_spread,
+     .def = "load",
+     .help = "how connections spread over the workers: 'load' packs them on as\n"
+             "few as keep up (growing while those are busy and a CPU is idle, and\n"
+             "to all once handlers block); 'all' spreads them over every worker"},
     {.name = "max-line",
      .metavar = "BYTES",
      .type = OPT_SIZE,

@@ -22,6 +22,7 @@ struct config {
     size_t nplugin_dirs;
     char *config_path;        /* --config FILE, or NULL */
     unsigned threads;         /* workers; 0 = number of CPUs */
+    int spread_all;           /* --spread all: every worker takes connections from the start */
     size_t max_line;          /* bytes, '\n' not counted */
     unsigned max_conns;       /* 0 = fit the fd limit */
     size_t max_output;        /* queued reply bytes before reading pauses */

@@ -185,6 +185,10 @@ static void worker_families(const struct metrics_src *m, struct textbuf *out)
         sample_f(out, "linepool_worker_busy_seconds_total", "worker", worker,
                  (double)pool_busy_ns(m->pool, i) / 1e9);
     }
+    family(out, "linepool_workers_taking_connections", "gauge",
+           "Workers that new and moving connections go to now (--spread load: as many as the "
+           "load needs; --spread all: every worker)");
+    sample(out, "linepool_workers_taking_connections", NULL, NULL, pool_width(m->pool));
 }
 
 /* The per-worker histograms of one plugin instance, summed. */

@@ -16,6 +16,12 @@
  *   of this runs while no callback is slow: the hot path is epoll_wait, the callback's own
  *   read and write, two uncontended atomics on the source and one on the set per event.
  *
+ * - Spreading by load (pool_spread_by_load): sets [0, width) take new sources. The monitor
+ *   sets width and a per-set quota (spread.c decides: every 20 ms on blocking, every 100 ms
+ *   on CPU). A thread that claims a
+ *   source whose set is outside the width or over the quota moves it (ADD to the new set,
+ *   DEL from the old) and queues it there with its events instead of running it.
+ *
  * Memory-order rules
  * - A source's state word is the only hand-over of a source between threads: a claim (CAS
  *   to RUNNING) is acquire, giving it up (CAS to IDLE, store of NOTIFIED or GONE) is release,
@@ -26,14 +32,21 @@
  *   and published by its release store of the new cursor. A claim reads an entry and then
  *   CASes the cursor forward (acquire); when the CAS fails the entry is discarded, so an
  *   entry is run by exactly one claimer even if a refill raced with the read.
+ * - A source's home (which set holds it) is written only by its owner of the moment, while
+ *   it is RUNNING; others read it relaxed to pick a queue (pool_notify): a stale home puts
+ *   it in the old set's queue, whose worker then runs it once, which is still exactly one
+ *   run at a time. Width and quota are hints, read relaxed.
  * - Phase and run counters are each written by their worker only. The monitor's sleep is a
  *   Dekker pair: a worker stores its RUN phase (seq_cst) and then reads monitor_asleep; the
  *   monitor stores monitor_asleep and then reads every phase. */
 #include "pool.h"
 
+#include "log.h"
 #include "monotonic.h"
+#include "spread.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -60,8 +73,15 @@
 /* With one worker nobody can take a stuck set: the monitor only keeps the stuck time the
  * watchdog reads (seconds matter there), so it looks far less often. */
 #define LONE_TICK_NS 50000000L
-#define IDLE_TICKS   8       /* looks with every worker waiting before the monitor sleeps */
-#define FILLING      0xffffu /* cursor's `next` while one thread refills the batch */
+#define IDLE_TICKS   8 /* looks with every worker waiting before the monitor sleeps */
+/* When spread by load, the width is decided every window from the workers' busy and CPU time
+ * over it (nanosecond clocks: a short window reacts to blocking handlers before a backlog
+ * builds on the few active workers), and from the machine's idle time over the longer idle
+ * window (/proc/stat counts in 10 ms jiffies). */
+#define SPREAD_WINDOW_NS 20000000L
+#define IDLE_WINDOW_NS   100000000L
+#define EV_SOURCE        (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define FILLING          0xffffu /* cursor's `next` while one thread refills the batch */
 
 enum { ST_IDLE = 0, ST_RUNNING = 1, ST_NOTIFIED = 2, ST_GONE = 4 };
 enum { PH_RUN = 0, PH_WAIT = 1 };
@@ -95,8 +115,14 @@ struct worker {
     _Alignas(64) _Atomic unsigned long runs; /* callbacks finished */
     _Atomic int phase;                       /* PH_WAIT while blocked in epoll_wait */
     _Atomic uint64_t busy_ns;                /* time outside a blocking epoll_wait, summed */
-    uint64_t run_since_ns;                   /* when the current run phase began */
+    _Atomic uint64_t run_since_ns;           /* when the current run phase began */
     char pad[64 - sizeof(unsigned long) - sizeof(int) - 2 * sizeof(uint64_t)];
+    /* This thread's time on the CPU and waiting for one, for the monitor's spread decision:
+     * /proc/thread-self/schedstat, opened by the thread itself (-1: not readable), else its
+     * CPU clock alone. */
+    _Atomic int sched_fd;
+    clockid_t cpu_clock;
+    int has_cpu_clock;
 };
 
 struct pool {
@@ -111,6 +137,15 @@ struct pool {
     _Atomic int stop_now; /* set by pool_stop: no callback starts after it (read per event) */
     struct worker *workers;
     _Atomic unsigned next_home; /* round-robin start for placing sources */
+
+    /* Where sources go: sets [0, width) take new ones, and a source whose set is outside
+     * them or holds more than quota moves at the end of a run. Both fixed (every set, no
+     * quota) unless spread by load; then the monitor writes them once a window and every
+     * run reads them: their own read-mostly line. */
+    _Alignas(64) _Atomic unsigned width;
+    _Atomic unsigned quota;
+    _Atomic int by_load;
+    char spread_pad[64 - 2 * sizeof(unsigned) - sizeof(int)];
 
     pthread_t monitor;
     int monitor_started;
@@ -129,7 +164,60 @@ void pool_source_init(struct pool_source *src)
 {
     atomic_store_explicit(&src->state, ST_GONE, memory_order_relaxed);
     atomic_store_explicit(&src->pending, 0, memory_order_relaxed);
-    src->home = 0;
+    atomic_store_explicit(&src->home, 0, memory_order_relaxed);
+    src->fd = -1;
+}
+
+static unsigned source_home(const struct pool_source *src)
+{
+    return atomic_load_explicit(&src->home, memory_order_relaxed);
+}
+
+static unsigned set_sources(struct pool *p, unsigned i)
+{
+    return atomic_load_explicit(&p->workers[i].set.sources, memory_order_relaxed);
+}
+
+/* The set in [0, width) with the fewest sources, looking from a rotating start so that ties
+ * spread out. */
+static unsigned least_loaded(struct pool *p, unsigned width)
+{
+    unsigned start = atomic_fetch_add_explicit(&p->next_home, 1, memory_order_relaxed);
+    unsigned best = start % width, best_n = ~0u;
+    for (unsigned k = 0; k < width; k++) {
+        unsigned i = (start + k) % width, n = set_sources(p, i);
+        if (n < best_n) {
+            best = i;
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+/* By the thread that just claimed src (it owns it): moves it to a set inside the width when
+ * its own is outside, or holds more than the quota and another has fewer. Returns the new
+ * set, or -1 when it stays. Registered in the new set first, so no moment finds it in none;
+ * an event either set reports meanwhile meets the state word (RUNNING: folded into one more
+ * run), and a stale one in the old set's batch costs one spare run. */
+static int move_if_crowded(struct pool *p, struct pool_source *src)
+{
+    unsigned home = source_home(src);
+    unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed);
+    unsigned here = set_sources(p, home);
+    if (home < width && here <= atomic_load_explicit(&p->quota, memory_order_relaxed))
+        return -1;
+    unsigned to = least_loaded(p, width);
+    if (to == home || (home < width && set_sources(p, to) + 1 >= here))
+        return -1;
+    struct evset *from_set = &p->workers[home].set, *to_set = &p->workers[to].set;
+    struct epoll_event ev = {.events = EV_SOURCE, .data.ptr = src};
+    if (epoll_ctl(to_set->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
+        return -1; /* it stays where it is, which still serves it */
+    atomic_fetch_add_explicit(&to_set->sources, 1, memory_order_relaxed);
+    atomic_store_explicit(&src->home, to, memory_order_relaxed);
+    epoll_ctl(from_set->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+    atomic_fetch_sub_explicit(&from_set->sources, 1, memory_order_relaxed);
+    return (int)to;
 }
 
 /* --- sources: claim, run, give up ------------------------------------------------------ */
@@ -189,17 +277,29 @@ static int queue_push(struct evset *set, struct pool_source *src)
     return rc;
 }
 
+static void kick(struct evset *set)
+{
+    uint64_t one = 1;
+    if (write(set->kick_fd, &one, sizeof one) < 0) {
+        /* only fails when the counter would overflow: it is readable already */
+    }
+}
+
+/* By the source's owner: gives it up as ready and queues it in set. Ready and unowned
+ * before it is queued, since a pop that found it still RUNNING would fold into a run that
+ * nobody makes. Whoever claims it first (a queue pop or an event) runs it; a stale queue
+ * entry then finds it running, idle or gone (type-stable memory), and costs one spare run
+ * at most. */
 static void enqueue(struct evset *set, struct pool_source *src)
 {
+    atomic_store_explicit(&src->state, ST_NOTIFIED, memory_order_release);
     if (queue_push(set, src) < 0) {
         /* No room to remember it: run it again on the next event instead. Its data is
          * still in the socket, and the peer's next byte or our next write wakes it. */
-        atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);
-        return;
+        uint32_t s = ST_NOTIFIED;
+        atomic_compare_exchange_strong_explicit(&src->state, &s, ST_IDLE, memory_order_relaxed,
+                                                memory_order_relaxed);
     }
-    /* Ready and unowned: whoever claims it first (a queue pop or an event) runs it; a stale
-     * queue entry then finds it running, idle or gone, and costs one spare run at most. */
-    atomic_store_explicit(&src->state, ST_NOTIFIED, memory_order_release);
 }
 
 static void run_source(struct worker *self, struct pool_source *src, uint32_t events)
@@ -207,11 +307,23 @@ static void run_source(struct worker *self, struct pool_source *src, uint32_t ev
     struct pool *p = self->pool;
     if (!claim_source(src, &events))
         return;
+    int to;
+    if (atomic_load_explicit(&p->by_load, memory_order_relaxed) &&
+        (to = move_if_crowded(p, src)) >= 0) {
+        /* Moved before it runs: its new set's worker runs it, with this event, while we
+         * go on with ours. A crowded set (everything packed on one worker when handlers
+         * began to block) empties in microseconds instead of one run at a time. */
+        atomic_fetch_or_explicit(&src->pending, events, memory_order_relaxed);
+        enqueue(&p->workers[to].set, src);
+        kick(&p->workers[to].set);
+        return;
+    }
     enum pool_verdict v = p->fn(p->ctx, src, events, &self->ctx);
     unsigned long r = atomic_load_explicit(&self->runs, memory_order_relaxed);
     atomic_store_explicit(&self->runs, r + 1, memory_order_relaxed);
     if (v == POOL_GONE) {
-        atomic_fetch_sub_explicit(&p->workers[src->home].set.sources, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&p->workers[source_home(src)].set.sources, 1,
+                                  memory_order_relaxed);
         atomic_store_explicit(&src->state, ST_GONE, memory_order_release);
         p->release(p->ctx, src);
         return;
@@ -222,8 +334,14 @@ static void run_source(struct worker *self, struct pool_source *src, uint32_t ev
         return;
     /* More to do, or an event came while we ran (edge-triggered: it will not be reported
      * again). Run it again, but behind the rest of the batch: a client that pipelines as
-     * fast as we answer must not keep its worker from the other sources of the set. */
-    enqueue(&self->set, src);
+     * fast as we answer must not keep its worker from the other sources of the set. It
+     * goes in its own set's queue: after a move, or run by a visitor, that is not ours, and
+     * its worker (or the visitor holding the set) is kicked, or it would wait behind
+     * whatever keeps us busy. */
+    struct evset *home = &p->workers[source_home(src)].set;
+    enqueue(home, src);
+    if (home != &self->set)
+        kick(home);
 }
 
 /* --- batches --------------------------------------------------------------------------- */
@@ -296,13 +414,15 @@ static enum fill fill(struct worker *self, struct evset *set, int timeout)
          * that may block. A run phase is counted once it ends. */
         uint64_t now = monotonic_ns(),
                  busy = atomic_load_explicit(&self->busy_ns, memory_order_relaxed);
-        atomic_store_explicit(&self->busy_ns, busy + (now - self->run_since_ns),
-                              memory_order_relaxed);
+        atomic_store_explicit(
+            &self->busy_ns,
+            busy + (now - atomic_load_explicit(&self->run_since_ns, memory_order_relaxed)),
+            memory_order_relaxed);
         atomic_store_explicit(&self->phase, PH_WAIT, memory_order_relaxed);
     }
     int n = epoll_wait(set->epfd, got, BATCH, timeout);
     if (timeout) {
-        self->run_since_ns = monotonic_ns();
+        atomic_store_explicit(&self->run_since_ns, monotonic_ns(), memory_order_relaxed);
         atomic_store(&self->phase, PH_RUN); /* seq_cst: Dekker with the monitor's sleep */
         if (atomic_load(&p->monitor_asleep))
             wake_monitor(p);
@@ -335,14 +455,6 @@ static void maybe_take_back(struct worker *self)
 {
     if (atomic_load_explicit(&self->set.adopted_by, memory_order_relaxed) >= 0)
         take_back(self);
-}
-
-static void kick(struct evset *set)
-{
-    uint64_t one = 1;
-    if (write(set->kick_fd, &one, sizeof one) < 0) {
-        /* only fails when the counter would overflow: it is readable already */
-    }
 }
 
 static void run_batch(struct worker *self, struct evset *set, unsigned depth, int *quit);
@@ -437,7 +549,8 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), name);
     if (!(self->ctx.scratch = malloc(p->scratch_size)))
         return NULL;
-    self->run_since_ns = monotonic_ns();
+    atomic_store(&self->sched_fd, open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC));
+    atomic_store_explicit(&self->run_since_ns, monotonic_ns(), memory_order_relaxed);
     int quit = 0;
     while (!quit) {
         run_queue(self, &self->set);
@@ -542,6 +655,175 @@ uint64_t pool_longest_stuck_ns(struct pool *p)
     return longest;
 }
 
+/* --- spreading by load (the monitor's, once a window) ----------------------------------- */
+
+/* What the monitor keeps between windows to decide the width. Two windows: a short one for
+ * blocking (nanosecond clocks, so 20 ms tell), a long one for growing and shrinking by CPU,
+ * whose busy time and the machine's idle time cover the same stretch (/proc/stat counts in
+ * 10 ms jiffies). */
+struct spread_state {
+    int started;
+    uint64_t since_ns, slow_since_ns; /* starts of the short and the long window */
+    uint64_t *busy_seen, *cpu_seen;   /* per worker, at the short window's start */
+    uint64_t *slow_busy_seen;         /* per worker, at the long window's start */
+    uint64_t idle_seen;               /* the machine's idle jiffies then; 0: unknown */
+    int stat_fd;                      /* /proc/stat, or -1: idle time unknown */
+    double jiffies_per_s;
+    double last_busy, last_idle; /* the last long window's, for the log */
+    struct spread_hold hold;
+};
+
+/* Idle and iowait jiffies summed over every CPU, from /proc/stat's first line; 0 unknown. */
+static uint64_t machine_idle_jiffies(int fd)
+{
+    char buf[256];
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    unsigned long long v[5];
+    if (sscanf(buf, "cpu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4]) != 5)
+        return 0;
+    return v[3] + v[4];
+}
+
+/* Busy time so far, counting a run phase in progress (busy_ns counts it only once it ends). */
+static uint64_t busy_so_far(struct worker *w, uint64_t now)
+{
+    uint64_t b = atomic_load_explicit(&w->busy_ns, memory_order_relaxed);
+    if (atomic_load_explicit(&w->phase, memory_order_acquire) == PH_RUN) {
+        uint64_t since = atomic_load_explicit(&w->run_since_ns, memory_order_relaxed);
+        if (now > since)
+            b += now - since;
+    }
+    return b;
+}
+
+/* Nanoseconds the worker has been on a CPU or waiting in a run queue for one: what is left
+ * of its busy time is time asleep inside callbacks (a handler blocking). 0 when unknown. */
+static uint64_t cpu_so_far(struct worker *w)
+{
+    int fd = atomic_load_explicit(&w->sched_fd, memory_order_relaxed);
+    if (fd >= 0) {
+        char buf[96];
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        unsigned long long on_cpu, waiting;
+        if (n > 0) {
+            buf[n] = '\0';
+            if (sscanf(buf, "%llu %llu", &on_cpu, &waiting) == 2)
+                return on_cpu + waiting;
+        }
+    }
+    struct timespec ts;
+    if (!w->has_cpu_clock || clock_gettime(w->cpu_clock, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static double fraction(uint64_t now, uint64_t then, double dt)
+{
+    double f = now > then ? (double)(now - then) / dt : 0;
+    return f > 1 ? 1 : f;
+}
+
+static void slow_sample(struct pool *p, struct spread_state *sp, uint64_t now)
+{
+    for (unsigned i = 0; i < p->nthreads; i++)
+        sp->slow_busy_seen[i] = busy_so_far(&p->workers[i], now);
+    sp->idle_seen = machine_idle_jiffies(sp->stat_fd);
+    sp->slow_since_ns = now;
+}
+
+static void fast_sample(struct pool *p, struct spread_state *sp, uint64_t now)
+{
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        sp->busy_seen[i] = busy_so_far(&p->workers[i], now);
+        sp->cpu_seen[i] = cpu_so_far(&p->workers[i]);
+    }
+    sp->since_ns = now;
+}
+
+static int spread_start(struct pool *p, struct spread_state *sp, uint64_t now)
+{
+    sp->busy_seen = calloc(p->nthreads, sizeof *sp->busy_seen);
+    sp->cpu_seen = calloc(p->nthreads, sizeof *sp->cpu_seen);
+    sp->slow_busy_seen = calloc(p->nthreads, sizeof *sp->slow_busy_seen);
+    if (!sp->busy_seen || !sp->cpu_seen || !sp->slow_busy_seen)
+        return -1;
+    sp->stat_fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+    long tck = sysconf(_SC_CLK_TCK);
+    sp->jiffies_per_s = tck > 0 ? (double)tck : 100;
+    fast_sample(p, sp, now);
+    slow_sample(p, sp, now);
+    sp->started = 1;
+    return 0;
+}
+
+static void spread_stop(struct spread_state *sp)
+{
+    if (sp->started && sp->stat_fd >= 0)
+        close(sp->stat_fd);
+    free(sp->busy_seen);
+    free(sp->cpu_seen);
+    free(sp->slow_busy_seen);
+}
+
+/* After every look: at the end of a short window (or at once when a callback was found
+ * stuck), measures the active workers, and at the end of a long one the machine too, and
+ * sets width and quota. */
+static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
+{
+    if (!sp->started && spread_start(p, sp, now) < 0)
+        return;
+    unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed), total = 0;
+    if (now <= sp->since_ns || now - sp->since_ns < (uint64_t)SPREAD_WINDOW_NS)
+        return;
+    int slow = now - sp->slow_since_ns >= (uint64_t)IDLE_WINDOW_NS;
+    double dt = (double)(now - sp->since_ns), slow_dt = (double)(now - sp->slow_since_ns);
+    struct spread_window w = {.width = width,
+                              .nthreads = p->nthreads,
+                              .busy = sp->last_busy,
+                              .idle_cores = sp->last_idle};
+    if (slow)
+        w.busy = 0;
+    for (unsigned i = 0; i < p->nthreads; i++) {
+        struct worker *wk = &p->workers[i];
+        uint64_t b = busy_so_far(wk, now), c = cpu_so_far(wk);
+        if (i < width) {
+            double busy = fraction(b, sp->busy_seen[i], dt), cpu = fraction(c, sp->cpu_seen[i], dt);
+            w.blocked += busy > cpu && c ? busy - cpu : 0;
+            if (slow)
+                w.busy += fraction(b, sp->slow_busy_seen[i], slow_dt);
+        }
+        total += set_sources(p, i);
+    }
+    unsigned wanted = width;
+    if (slow) {
+        uint64_t idle = machine_idle_jiffies(sp->stat_fd);
+        w.idle_cores = idle && sp->idle_seen && idle >= sp->idle_seen
+                           ? (double)(idle - sp->idle_seen) / sp->jiffies_per_s / (slow_dt / 1e9)
+                           : -1;
+        wanted = spread_width(&w);
+        sp->last_busy = w.busy;
+        sp->last_idle = w.idle_cores;
+        slow_sample(p, sp, now);
+    } else if (w.blocked > SPREAD_BLOCKED) {
+        wanted = p->nthreads; /* the long window would say so too; this is sooner */
+    }
+    unsigned next = spread_settle(&sp->hold, width, wanted, now);
+    if (next != width)
+        log_debug("pool: %u of %u workers take connections (were %u): asleep in callbacks %.2f; "
+                  "%s %.2f, idle CPUs %.2f",
+                  next, p->nthreads, width, w.blocked,
+                  slow ? "busy" : "short window, busy over the last long one", w.busy,
+                  w.idle_cores);
+    /* One over the even share, so that two sets one apart do not trade a source back and
+     * forth. */
+    atomic_store_explicit(&p->quota, total / next + 1, memory_order_relaxed);
+    atomic_store_explicit(&p->width, next, memory_order_relaxed);
+    fast_sample(p, sp, now);
+}
+
 static void *monitor_main(void *arg)
 {
     struct pool *p = arg;
@@ -551,6 +833,7 @@ static void *monitor_main(void *arg)
         return NULL;
     int idle = 0;
     uint64_t prev_look = monotonic_ns(), alert_until = 0;
+    struct spread_state spread = {.stat_fd = -1};
     while (!atomic_load(&p->quitting)) {
         long tick = p->nthreads == 1          ? LONE_TICK_NS
                     : prev_look < alert_until ? TICK_NS
@@ -580,6 +863,8 @@ static void *monitor_main(void *arg)
         }
         if (any_stuck)
             alert_until = now + ALERT_NS;
+        if (p->nthreads > 1 && atomic_load_explicit(&p->by_load, memory_order_relaxed))
+            spread_look(p, &spread, now);
         prev_look = now;
         idle = running ? 0 : idle + 1;
         if (idle >= IDLE_TICKS) {
@@ -589,6 +874,7 @@ static void *monitor_main(void *arg)
             prev_look = monotonic_ns(); /* counters seen before the sleep are a sleep old */
         }
     }
+    spread_stop(&spread);
     free(seen);
     return NULL;
 }
@@ -608,7 +894,7 @@ void pool_notify(struct pool *p, struct pool_source *src)
         return; /* its runner sees NOTIFIED and queues it */
     /* It was idle and is now ready and unowned: queue it where its worker looks, and wake
      * that worker (it may be blocked in epoll_wait). */
-    struct evset *set = &p->workers[src->home].set;
+    struct evset *set = &p->workers[source_home(src)].set;
     int queued = queue_push(set, src) == 0;
     if (queued)
         kick(set);
@@ -620,23 +906,14 @@ void pool_notify(struct pool *p, struct pool_source *src)
 
 int pool_add(struct pool *p, int fd, struct pool_source *src)
 {
-    /* The least-loaded set, looking from a rotating start so ties spread out. */
-    unsigned start = atomic_fetch_add_explicit(&p->next_home, 1, memory_order_relaxed);
-    unsigned best = start % p->nthreads, best_n = ~0u;
-    for (unsigned k = 0; k < p->nthreads; k++) {
-        unsigned i = (start + k) % p->nthreads;
-        unsigned n = atomic_load_explicit(&p->workers[i].set.sources, memory_order_relaxed);
-        if (n < best_n) {
-            best = i;
-            best_n = n;
-        }
-    }
+    unsigned best = least_loaded(p, atomic_load_explicit(&p->width, memory_order_relaxed));
     struct evset *set = &p->workers[best].set;
-    src->home = best;
+    atomic_store_explicit(&src->home, best, memory_order_relaxed);
+    src->fd = fd;
     atomic_store_explicit(&src->pending, 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&set->sources, 1, memory_order_relaxed);
     atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = src};
+    struct epoll_event ev = {.events = EV_SOURCE, .data.ptr = src};
     if (epoll_ctl(set->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
         int err = errno;
         /* A stale claim may hold it right now; it finds GONE once that run ends. */
@@ -686,6 +963,7 @@ static int start_threads(struct pool *p)
         struct worker *w = &p->workers[p->started];
         if ((rc = pthread_create(&w->thread, NULL, worker_main, w)))
             break;
+        w->has_cpu_clock = pthread_getcpuclockid(w->thread, &w->cpu_clock) == 0;
     }
     if (!rc && !(rc = pthread_create(&p->monitor, NULL, monitor_main, p)))
         p->monitor_started = 1;
@@ -704,6 +982,8 @@ struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, pool_r
     p->ctx = ctx;
     p->scratch_size = scratch_size;
     p->nthreads = nthreads ? nthreads : 1;
+    atomic_store(&p->width, p->nthreads);
+    atomic_store(&p->quota, UINT_MAX);
     pthread_mutex_init(&p->adopt_lock, NULL);
     int rc = -ENOMEM;
     if ((p->quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
@@ -714,8 +994,10 @@ struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, pool_r
     if (!(p->workers = aligned_alloc(64, (bytes + 63) / 64 * 64)))
         goto out_free;
     memset(p->workers, 0, bytes);
-    for (unsigned i = 0; i < p->nthreads; i++)
+    for (unsigned i = 0; i < p->nthreads; i++) {
         p->workers[i].set.epfd = p->workers[i].set.kick_fd = -1;
+        atomic_store(&p->workers[i].sched_fd, -1);
+    }
     for (unsigned i = 0; i < p->nthreads; i++) {
         if ((rc = set_init(p, &p->workers[i], i)))
             goto out_free;
@@ -764,6 +1046,9 @@ void pool_free(struct pool *p)
                 close(set->epfd);
             pthread_mutex_destroy(&set->queue_lock);
             free(set->queue);
+            int fd = atomic_load(&p->workers[i].sched_fd);
+            if (fd >= 0)
+                close(fd);
         }
     }
     if (p->quit_fd >= 0)
@@ -777,6 +1062,18 @@ void pool_free(struct pool *p)
 unsigned pool_threads(const struct pool *p)
 {
     return p->nthreads;
+}
+
+void pool_spread_by_load(struct pool *p)
+{
+    atomic_store(&p->width, 1);
+    atomic_store(&p->quota, UINT_MAX);
+    atomic_store(&p->by_load, 1);
+}
+
+unsigned pool_width(struct pool *p)
+{
+    return atomic_load_explicit(&p->width, memory_order_relaxed);
 }
 
 uint64_t pool_busy_ns(struct pool *p, unsigned i)

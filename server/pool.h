@@ -2,7 +2,9 @@
  *
  * Contract:
  * - pool_add registers a source's fd once, edge-triggered, in the set with the fewest
- *   sources. It is never re-armed: there is no system call per event beyond the I/O itself.
+ *   sources (among the sets taking sources: pool_spread_by_load). It is never re-armed:
+ *   there is no system call per event beyond the I/O itself. It moves to another set only
+ *   when that number changes, by the worker that claims it, before a run.
  * - Exactly one worker at a time runs a source's callback (a state word in the source:
  *   events that arrive while it runs are folded into one more run by the same worker), so a
  *   source's events are handled in order, never twice at once.
@@ -26,7 +28,8 @@ struct pool;
 struct pool_source {
     _Atomic uint32_t state;   /* pool.c: idle, running, notified, gone */
     _Atomic uint32_t pending; /* events folded into a run in progress */
-    uint32_t home;            /* index of the set it was added to */
+    _Atomic uint32_t home;    /* index of the set it is registered in (moved by its runner) */
+    int fd;                   /* as given to pool_add */
 };
 
 /* What a worker gives the callback: its private scratch buffer and its index (for
@@ -52,6 +55,18 @@ struct pool *pool_new(unsigned nthreads, size_t scratch_size, pool_fn fn, pool_r
                       void *ctx);
 
 void pool_source_init(struct pool_source *src);
+
+/* Spread by load instead of over every set (call before the first pool_add): sources are
+ * placed on as few workers as the load needs, and move, each when a worker next claims it,
+ * when that number changes. It grows while the active workers are busy and the machine has
+ * idle CPU, shrinks when the load fits in fewer, and becomes every worker as soon as
+ * handlers are seen asleep inside callbacks (blocking handlers want them all). Workers
+ * outside it keep serving the sources they hold. Without this call every set takes sources
+ * from the start. */
+void pool_spread_by_load(struct pool *p);
+
+/* How many workers take new sources now: pool_threads(), or fewer when spread by load. */
+unsigned pool_width(struct pool *p);
 
 /* Registers fd (EPOLLIN|EPOLLOUT|EPOLLRDHUP, edge-triggered) for src in the least-loaded set;
  * a fresh socket is writable, so its first callback runs at once. Any thread. 0 or -errno. */

@@ -315,6 +315,8 @@ static int start_workers(struct server *s)
     /* The pool is created last: from here on the environment does not change. */
     if (!(s->pool = pool_new(n, READ_BUFFER, conn_ready, conn_release, &s->env)))
         return -errno;
+    if (!s->cfg->spread_all)
+        pool_spread_by_load(s->pool);
     s->env.pool = s->pool;
     return 0;
 }

@@ -15,9 +15,12 @@ BURN_PLUGIN = os.path.join(lptest.BUILD, "tests", "burn.so")
 SLOW_PLUGIN = os.path.join(lptest.BUILD, "tests", "slow.so")
 CONNS, PER_CONN, WINDOW = 50, 200, 16
 # Worst wait for one reply. ~150 ms is 7 connections of a set each answering a window of 16
-# requests of up to 2.2 ms, one after another (measured 90-150 ms on 2 idle cores); a lost
-# wake-up is a wait without end, and unfair scheduling measured 600-700 ms. The cases run
-# alone (RUN_SERIAL) so other tests cannot take the cores.
+# requests of up to 2.2 ms, one after another (measured 90-150 ms on 2 idle cores with
+# --spread all; 205-260 ms with the default --spread load, whose first windows meet all 50
+# connections packed on one worker until the blocking is seen and the set is dispersed); a
+# lost wake-up is a wait without end, and unfair scheduling measured 600-700 ms (as did
+# --spread load before a crowded set was dispersed at claim time). The cases run alone
+# (RUN_SERIAL) so other tests cannot take the cores.
 STALL_LIMIT = 0.4 * SLOW
 
 

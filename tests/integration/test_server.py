@@ -567,6 +567,7 @@ HELP_DEFAULTS = {  # option -> the default its entry in --help must state, exact
     "--plugin-dir": "default: the plugins folder of this installation",
     "--list-plugins": None,
     "--threads": "(default: number of CPUs)",
+    "--spread": "(default: load)",
     "--max-line": "(default: 1M)",
     "--max-conns": "(default: the fd limit less 64)",
     "--max-output": "(default: 1M)",

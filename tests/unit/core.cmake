@@ -6,6 +6,8 @@ target_link_libraries(test_config PRIVATE lp_core)
 target_compile_definitions(test_config PRIVATE ${LP_PATH_DEFINES})
 lp_add_unit_test(test_pool ${CMAKE_CURRENT_LIST_DIR}/test_pool.c)
 target_link_libraries(test_pool PRIVATE lp_core)
+lp_add_unit_test(test_spread ${CMAKE_CURRENT_LIST_DIR}/test_spread.c)
+target_link_libraries(test_spread PRIVATE lp_core)
 lp_add_unit_test(test_values ${CMAKE_CURRENT_LIST_DIR}/test_values.c)
 target_link_libraries(test_values PRIVATE lp_values)
 # The admin listener's request parser, and plugins' own metrics (issue 14).

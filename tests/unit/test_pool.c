@@ -482,7 +482,102 @@ static void stop_joins_workers_and_leaves_sources_alone(void)
     close(s.fd);
 }
 
+/* Spread by load: sources pack on one worker while nothing asks for more; a callback that
+ * blocks makes every worker take sources, and a source of the stuck set moves to the other
+ * at the end of its next run (which the hand-off lets run), then runs there. */
+struct packed {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int armed;
+    int a_inside;
+    int release;
+    struct source srcs[3]; /* A blocks; B moves; C stays */
+    struct pool *pool;
+};
+
+static enum pool_verdict packed_cb(void *ctx, struct pool_source *src, uint32_t events,
+                                   struct pool_worker *w)
+{
+    (void)events;
+    (void)w;
+    struct packed *k = ctx;
+    struct source *s = (struct source *)src;
+    int poked = drain_eventfd(s->fd);
+    pthread_mutex_lock(&k->lock);
+    if (k->armed && poked && s->index == 0) {
+        k->a_inside = 1;
+        wait_flag(&k->lock, &k->cond, &k->release);
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (poked || !k->armed)
+        atomic_fetch_add(&s->calls, 1);
+    return POOL_WAIT;
+}
+
+static int a_blocks(void *arg)
+{
+    return ((struct packed *)arg)->a_inside;
+}
+
+static int every_worker_takes_sources(void *arg)
+{
+    return pool_width(((struct packed *)arg)->pool) == 2;
+}
+
+static int b_moved(void *arg)
+{
+    struct packed *k = arg;
+    if (atomic_load(&k->srcs[1].src.home) == 1)
+        return 1;
+    poke(k->srcs[1].fd); /* its move happens at the end of a run */
+    return 0;
+}
+
+static void spread_by_load_packs_then_spreads_when_a_callback_blocks(void)
+{
+    struct packed k = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    pthread_mutex_t none = PTHREAD_MUTEX_INITIALIZER;
+    struct pool *p = pool_new(2, 64, packed_cb, no_release, &k);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    k.pool = p;
+    pool_spread_by_load(p);
+    CU_ASSERT_EQUAL(pool_width(p), 1);
+    add_all(p, k.srcs, 3);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL(atomic_load(&k.srcs[i].src.home), 0);
+    await_registration_runs(k.srcs, 3);
+    pthread_mutex_lock(&k.lock);
+    k.armed = 1;
+    pthread_mutex_unlock(&k.lock);
+    poke(k.srcs[0].fd);
+    wait_until(&k.lock, a_blocks, &k);
+    CU_ASSERT_EQUAL_FATAL(k.a_inside, 1);
+    wait_until(&none, every_worker_takes_sources, &k);
+    CU_ASSERT_EQUAL(pool_width(p), 2);
+    int before = atomic_load(&k.srcs[1].calls);
+    wait_until(&none, b_moved, &k);
+    CU_ASSERT_EQUAL(atomic_load(&k.srcs[1].src.home), 1);
+    CU_ASSERT(atomic_load(&k.srcs[1].calls) > before);
+    int moved_calls = atomic_load(&k.srcs[1].calls);
+    poke(k.srcs[1].fd); /* served from its new set, A still blocked */
+    for (int i = 0; i < 1200 && atomic_load(&k.srcs[1].calls) == moved_calls; i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    CU_ASSERT(atomic_load(&k.srcs[1].calls) > moved_calls);
+    CU_ASSERT_EQUAL(atomic_load(&k.srcs[2].src.home), 0); /* never ran again: never moved */
+    pthread_mutex_lock(&k.lock);
+    k.release = 1;
+    pthread_cond_broadcast(&k.cond);
+    pthread_mutex_unlock(&k.lock);
+    pool_free(p);
+    for (int i = 0; i < 3; i++)
+        close(k.srcs[i].fd);
+}
+
 static CU_TestInfo pool_tests[] = {
+    {"spread_by_load_packs_then_spreads_when_a_callback_blocks",
+     spread_by_load_packs_then_spreads_when_a_callback_blocks},
     {"one_worker_at_a_time_per_source", one_worker_at_a_time_per_source},
     {"blocked_callback_does_not_stall_its_set", blocked_callback_does_not_stall_its_set},
     {"blocked_callback_does_not_stall_its_batch", blocked_callback_does_not_stall_its_batch},
