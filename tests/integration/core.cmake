@@ -34,6 +34,8 @@ set_tests_properties(test_pool_stress.random_sleeps_and_burns_keep_order_at_8_th
   test_pool_stress.random_sleeps_and_burns_keep_order_at_16_threads
   PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
 
+lp_add_integration_tests(test_spread.py TIMEOUT 120)
+
 lp_add_integration_tests(test_deferred.py TIMEOUT 300)
 set_tests_properties(test_deferred.thousand_waiting_connections_hold_no_worker
   PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")

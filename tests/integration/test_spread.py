@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""--spread (issue 11): how many workers take connections, seen through the admin
+listener's linepool_workers_taking_connections gauge, against the real linepool-server on
+port 0 of loopback. With --spread load a light load stays on one worker and handlers that
+block bring in every worker; --spread all uses every worker from the start."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import lptest  # noqa: E402
+from lptest import Server, connect, recv_lines, wait_for, SLOW  # noqa: E402
+from test_admin import admin_port, scrape  # noqa: E402
+
+SLOW_PLUGIN = os.path.join(lptest.BUILD, "tests", "slow.so")
+GAUGE = ("linepool_workers_taking_connections", ())
+
+
+def width(srv):
+    return scrape(admin_port(srv))[GAUGE]
+
+
+def case_light_load_stays_on_one_worker_and_blocking_brings_in_all():
+    with Server("--listen", "127.0.0.1:0=slow", "--plugin", SLOW_PLUGIN, "--threads", "4",
+                "--admin", "0", expect_listeners=1) as srv:
+        quick = connect(srv.port)
+        for i in range(200):
+            quick.sendall(b"q%d\n" % i)
+            assert recv_lines(quick, 1) == [b"q%d" % i]
+        assert width(srv) == 1
+        sleepers = [connect(srv.port) for _ in range(3)]
+        for s in sleepers:
+            s.sendall(b"sleep %d\n" % (1500 * SLOW))
+        wait_for(lambda: width(srv) == 4, 5 * SLOW, "every worker to take connections")
+        # the quick connection is answered promptly meanwhile, wherever it now lives
+        worst = 0.0
+        for i in range(200):
+            t = time.monotonic()
+            quick.sendall(b"r%d\n" % i)
+            assert recv_lines(quick, 1) == [b"r%d" % i]
+            worst = max(worst, time.monotonic() - t)
+        assert worst < 0.25 * SLOW, worst
+        for s in sleepers:
+            assert recv_lines(s, 1, timeout=10 * SLOW) == [b"slept %d" % (1500 * SLOW)]
+            s.close()
+        quick.close()
+        rc, err = srv.stop()
+        assert rc == 0, err
+        print("one worker under light load; four once handlers slept; worst reply meanwhile "
+              "%.1f ms" % (worst * 1000))
+
+
+def case_spread_all_takes_every_worker_from_the_start():
+    with Server("--listen", "127.0.0.1:0=echo", "--threads", "3", "--spread", "all",
+                "--admin", "0", expect_listeners=1) as srv:
+        assert width(srv) == 3
+        with connect(srv.port) as s:
+            s.sendall(b"x\n")
+            assert recv_lines(s, 1) == [b"x"]
+        assert width(srv) == 3
+        rc, err = srv.stop()
+        assert rc == 0, err
+
+
+def case_spread_other_values_are_refused():
+    for bad in ("half", "", "LOAD"):
+        proc = lptest.run_server("--spread", bad, "--listen", "127.0.0.1:0=echo")
+        assert proc.returncode == 2, proc
+        assert b"expected 'load' or 'all'" in proc.stderr, proc.stderr
+
+
+if __name__ == "__main__":
+    lptest.main(globals())
