@@ -549,7 +549,9 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), name);
     if (!(self->ctx.scratch = malloc(p->scratch_size)))
         return NULL;
-    atomic_store(&self->sched_fd, open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC));
+    atomic_store_explicit(&self->sched_fd,
+                          open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC),
+                          memory_order_release);
     atomic_store_explicit(&self->run_since_ns, monotonic_ns(), memory_order_relaxed);
     int quit = 0;
     while (!quit) {
@@ -703,7 +705,7 @@ static uint64_t busy_so_far(struct worker *w, uint64_t now)
  * of its busy time is time asleep inside callbacks (a handler blocking). 0 when unknown. */
 static uint64_t cpu_so_far(struct worker *w)
 {
-    int fd = atomic_load_explicit(&w->sched_fd, memory_order_relaxed);
+    int fd = atomic_load_explicit(&w->sched_fd, memory_order_acquire); /* after its open */
     if (fd >= 0) {
         char buf[96];
         ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
