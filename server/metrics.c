@@ -185,6 +185,9 @@ static void worker_families(const struct metrics_src *m, struct textbuf *out)
         sample_f(out, "linepool_worker_busy_seconds_total", "worker", worker,
                  (double)pool_busy_ns(m->pool, i) / 1e9);
     }
+    family(out, "linepool_worker_handoffs_total", "counter",
+           "Times a worker stuck in one callback had its set taken over by a waiting worker");
+    sample(out, "linepool_worker_handoffs_total", NULL, NULL, pool_handoffs(m->pool));
     family(out, "linepool_workers_taking_connections", "gauge",
            "Workers that new and moving connections go to now (--spread load: as many as the "
            "load needs; --spread all: every worker)");

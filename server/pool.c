@@ -156,6 +156,7 @@ struct pool {
     _Atomic int monitor_asleep; /* the monitor waits untimed: the first worker that runs wakes it */
     _Atomic int quitting;
     pthread_mutex_t adopt_lock; /* nesting and un-nesting of sets: slow path only */
+    _Atomic uint64_t handoffs;  /* stuck sets nested into a waiting worker's, ever */
 };
 
 static char quit_tag; /* data.ptr of the quit eventfd */
@@ -610,6 +611,7 @@ static void help_stuck(struct pool *p, struct worker *w, unsigned long runs_seen
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &w->set};
         if (epoll_ctl(v->set.epfd, EPOLL_CTL_ADD, w->set.epfd, &ev) == 0) {
             atomic_store_explicit(&w->set.adopted_by, (int)v->index, memory_order_relaxed);
+            atomic_fetch_add_explicit(&p->handoffs, 1, memory_order_relaxed);
             kick(&w->set); /* the rest of its batch is in memory, not in the kernel */
         }
     }
@@ -1076,6 +1078,11 @@ void pool_spread_by_load(struct pool *p)
 unsigned pool_width(struct pool *p)
 {
     return atomic_load_explicit(&p->width, memory_order_relaxed);
+}
+
+uint64_t pool_handoffs(struct pool *p)
+{
+    return atomic_load_explicit(&p->handoffs, memory_order_relaxed);
 }
 
 uint64_t pool_busy_ns(struct pool *p, unsigned i)

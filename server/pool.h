@@ -90,6 +90,9 @@ unsigned pool_threads(const struct pool *p);
  * and filling batches), up to the start of its last wait: a worker inside one long callback
  * is counted when it next waits. Only grows. Any thread. */
 uint64_t pool_busy_ns(struct pool *p, unsigned i);
+/* How many times a stuck worker's set was handed to a waiting worker. Any thread. */
+uint64_t pool_handoffs(struct pool *p);
+
 /* How long the longest-running callback in progress has gone without finishing, as the
  * monitor last saw it (to a few milliseconds; with one worker, to 50 ms); 0 when every worker
  * moves or waits. Any
