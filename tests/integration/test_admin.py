@@ -238,8 +238,10 @@ def load(port, nclients, lines_each, stop):
 
 
 def case_scrape_under_load_passes_promtool_and_counts_match():
+    # --spread all: the 8 connections land on both workers, so the counts below are sums over
+    # every worker's counters (spread by load, this light load would stay on one)
     with Server("--listen", "data@127.0.0.1:0=counter,echo", "--admin", "0", "--threads", "2",
-                expect_listeners=1) as srv:
+                "--spread", "all", expect_listeners=1) as srv:
         port = admin_port(srv)
         lab = (("listener", "data"),)
         stop = threading.Event()
