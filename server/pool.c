@@ -139,7 +139,7 @@ struct pool {
     _Atomic unsigned next_home; /* round-robin start for placing sources */
 
     /* Where sources go: sets [0, width) take new ones, and a source whose set is outside
-     * them or holds more than quota moves at the end of a run. Both fixed (every set, no
+     * them or holds more than quota moves when a worker next claims it. Both fixed (every set, no
      * quota) unless spread by load; then the monitor writes them once a window and every
      * run reads them: their own read-mostly line. */
     _Alignas(64) _Atomic unsigned width;
@@ -196,8 +196,8 @@ static unsigned least_loaded(struct pool *p, unsigned width)
 }
 
 /* By the thread that just claimed src (it owns it): moves it to a set inside the width when
- * its own is outside, or holds more than the quota and another has fewer. Returns the new
- * set, or -1 when it stays. Registered in the new set first, so no moment finds it in none;
+ * its own is outside, or holds more than the quota and another has fewer. Returns 1 when
+ * it moved, 0 when it stays. Registered in the new set first, so no moment finds it in none;
  * an event either set reports meanwhile meets the state word (RUNNING: folded into one more
  * run), and a stale one in the old set's batch costs one spare run. */
 static int move_if_crowded(struct pool *p, struct pool_source *src)
@@ -206,19 +206,19 @@ static int move_if_crowded(struct pool *p, struct pool_source *src)
     unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed);
     unsigned here = set_sources(p, home);
     if (home < width && here <= atomic_load_explicit(&p->quota, memory_order_relaxed))
-        return -1;
+        return 0;
     unsigned to = least_loaded(p, width);
     if (to == home || (home < width && set_sources(p, to) + 1 >= here))
-        return -1;
+        return 0;
     struct evset *from_set = &p->workers[home].set, *to_set = &p->workers[to].set;
     struct epoll_event ev = {.events = EV_SOURCE, .data.ptr = src};
     if (epoll_ctl(to_set->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
-        return -1; /* it stays where it is, which still serves it */
+        return 0; /* it stays where it is, which still serves it */
     atomic_fetch_add_explicit(&to_set->sources, 1, memory_order_relaxed);
     atomic_store_explicit(&src->home, to, memory_order_relaxed);
     epoll_ctl(from_set->epfd, EPOLL_CTL_DEL, src->fd, NULL);
     atomic_fetch_sub_explicit(&from_set->sources, 1, memory_order_relaxed);
-    return (int)to;
+    return 1;
 }
 
 /* --- sources: claim, run, give up ------------------------------------------------------ */
@@ -303,20 +303,28 @@ static void enqueue(struct evset *set, struct pool_source *src)
     }
 }
 
+/* By the source's owner: queues it in its own set (which a move or a visit makes another
+ * than ours), kicking that set's worker, or the visitor holding the set, unless it is us: it
+ * must not wait behind whatever keeps us busy. */
+static void requeue(struct worker *self, struct pool_source *src)
+{
+    struct evset *home = &self->pool->workers[source_home(src)].set;
+    enqueue(home, src);
+    if (home != &self->set)
+        kick(home);
+}
+
 static void run_source(struct worker *self, struct pool_source *src, uint32_t events)
 {
     struct pool *p = self->pool;
     if (!claim_source(src, &events))
         return;
-    int to;
-    if (atomic_load_explicit(&p->by_load, memory_order_relaxed) &&
-        (to = move_if_crowded(p, src)) >= 0) {
+    if (atomic_load_explicit(&p->by_load, memory_order_relaxed) && move_if_crowded(p, src)) {
         /* Moved before it runs: its new set's worker runs it, with this event, while we
          * go on with ours. A crowded set (everything packed on one worker when handlers
          * began to block) empties in microseconds instead of one run at a time. */
         atomic_fetch_or_explicit(&src->pending, events, memory_order_relaxed);
-        enqueue(&p->workers[to].set, src);
-        kick(&p->workers[to].set);
+        requeue(self, src);
         return;
     }
     enum pool_verdict v = p->fn(p->ctx, src, events, &self->ctx);
@@ -335,14 +343,8 @@ static void run_source(struct worker *self, struct pool_source *src, uint32_t ev
         return;
     /* More to do, or an event came while we ran (edge-triggered: it will not be reported
      * again). Run it again, but behind the rest of the batch: a client that pipelines as
-     * fast as we answer must not keep its worker from the other sources of the set. It
-     * goes in its own set's queue: after a move, or run by a visitor, that is not ours, and
-     * its worker (or the visitor holding the set) is kicked, or it would wait behind
-     * whatever keeps us busy. */
-    struct evset *home = &p->workers[source_home(src)].set;
-    enqueue(home, src);
-    if (home != &self->set)
-        kick(home);
+     * fast as we answer must not keep its worker from the other sources of the set. */
+    requeue(self, src);
 }
 
 /* --- batches --------------------------------------------------------------------------- */
@@ -382,14 +384,20 @@ static void futex_wait_for(_Atomic uint32_t *word, uint32_t seen, long ns)
     syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, ns ? &rel : NULL, NULL, 0);
 }
 
+/* Bumps the word the monitor sleeps on, then wakes it: a bump between its read of the word
+ * and its wait makes the wait return at once. */
+static void rouse_monitor(struct pool *p)
+{
+    atomic_fetch_add(&p->monitor_seq, 1);
+    futex_wake_one(&p->monitor_seq);
+}
+
 static void wake_monitor(struct pool *p)
 {
     int asleep = 1;
     /* Only the worker that clears the flag pays for the wake-up. */
-    if (atomic_compare_exchange_strong(&p->monitor_asleep, &asleep, 0)) {
-        atomic_fetch_add(&p->monitor_seq, 1);
-        futex_wake_one(&p->monitor_seq);
-    }
+    if (atomic_compare_exchange_strong(&p->monitor_asleep, &asleep, 0))
+        rouse_monitor(p);
 }
 
 enum fill { FILL_QUIT = -2, FILL_BUSY = -1, FILL_NONE = 0, FILL_SOME = 1 };
@@ -673,7 +681,6 @@ struct spread_state {
     uint64_t idle_seen;               /* the machine's idle jiffies then; 0: unknown */
     int stat_fd;                      /* /proc/stat, or -1: idle time unknown */
     double jiffies_per_s;
-    double last_busy, last_idle; /* the last long window's, for the log */
     struct spread_hold hold;
 };
 
@@ -772,24 +779,18 @@ static void spread_stop(struct spread_state *sp)
     free(sp->slow_busy_seen);
 }
 
-/* After every look: at the end of a short window (or at once when a callback was found
- * stuck), measures the active workers, and at the end of a long one the machine too, and
- * sets width and quota. */
+/* After every look: at the end of a short window measures the active workers, at the end
+ * of a long one the machine too, and sets width and quota. */
 static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
 {
     if (!sp->started && spread_start(p, sp, now) < 0)
         return;
     unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed), total = 0;
-    if (now <= sp->since_ns || now - sp->since_ns < (uint64_t)SPREAD_WINDOW_NS)
+    if (now < sp->since_ns + (uint64_t)SPREAD_WINDOW_NS)
         return;
     int slow = now - sp->slow_since_ns >= (uint64_t)IDLE_WINDOW_NS;
     double dt = (double)(now - sp->since_ns), slow_dt = (double)(now - sp->slow_since_ns);
-    struct spread_window w = {.width = width,
-                              .nthreads = p->nthreads,
-                              .busy = sp->last_busy,
-                              .idle_cores = sp->last_idle};
-    if (slow)
-        w.busy = 0;
+    struct spread_window w = {.width = width, .nthreads = p->nthreads, .idle_cores = -1};
     for (unsigned i = 0; i < p->nthreads; i++) {
         struct worker *wk = &p->workers[i];
         uint64_t b = busy_so_far(wk, now), c = cpu_so_far(wk);
@@ -808,19 +809,18 @@ static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
                            ? (double)(idle - sp->idle_seen) / sp->jiffies_per_s / (slow_dt / 1e9)
                            : -1;
         wanted = spread_width(&w);
-        sp->last_busy = w.busy;
-        sp->last_idle = w.idle_cores;
         slow_sample(p, sp, now);
     } else if (w.blocked > SPREAD_BLOCKED) {
         wanted = p->nthreads; /* the long window would say so too; this is sooner */
     }
     unsigned next = spread_settle(&sp->hold, width, wanted, now);
-    if (next != width)
+    if (next != width && slow)
         log_debug("pool: %u of %u workers take connections (were %u): asleep in callbacks %.2f; "
-                  "%s %.2f, idle CPUs %.2f",
-                  next, p->nthreads, width, w.blocked,
-                  slow ? "busy" : "short window, busy over the last long one", w.busy,
-                  w.idle_cores);
+                  "busy %.2f, idle CPUs %.2f",
+                  next, p->nthreads, width, w.blocked, w.busy, w.idle_cores);
+    else if (next != width)
+        log_debug("pool: %u of %u workers take connections (were %u): asleep in callbacks %.2f",
+                  next, p->nthreads, width, w.blocked);
     /* One over the even share, so that two sets one apart do not trade a source back and
      * forth. */
     atomic_store_explicit(&p->quota, total / next + 1, memory_order_relaxed);
@@ -1022,8 +1022,7 @@ void pool_stop(struct pool *p)
     p->stopped = 1;
     atomic_store(&p->quitting, 1);
     atomic_store(&p->monitor_asleep, 0);
-    atomic_fetch_add(&p->monitor_seq, 1);
-    futex_wake_one(&p->monitor_seq);
+    rouse_monitor(p);
     if (p->monitor_started)
         pthread_join(p->monitor, NULL);
     atomic_store(&p->stop_now, 1);

@@ -176,9 +176,9 @@ REWRITTEN = [
           "a connection moved to another worker's set (--spread load, when the width grows) "
           "is taken out of its old set but never registered in the new one, so it stalls"),
     fault("event_during_a_run_lost",
-          [("server/pool.c", "    struct evset *home = &p->workers[source_home(src)].set;\n"
-            "    enqueue(home, src);\n",
-            "    struct evset *home = &p->workers[source_home(src)].set;\n"
+          [("server/pool.c", "     * fast as we answer must not keep its worker from the other sources of the set. */\n"
+            "    requeue(self, src);\n",
+            "     * fast as we answer must not keep its worker from the other sources of the set. */\n"
             "    atomic_store_explicit(&src->state, ST_IDLE, memory_order_release);\n")],
           ["test_pool_stress.message_arriving_while_its_connection_runs_is_answered"],
           "an edge that arrives while its connection runs is forgotten (edge-triggered: it is "
