@@ -5,6 +5,7 @@
  * (a short read), or says it has more to do when a budget stops it early. */
 #include "conn.h"
 
+#include "bytebuf.h"
 #include "chain.h"
 #include "connset.h"
 #include "deferred.h"
@@ -50,27 +51,24 @@ enum {
  * theirs to touch (see conn.h); every other field is the owner thread's, except the atomics
  * the main thread's sweep reads and `kick`, which it sets. */
 struct conn {
-    struct pool_source src; /* first: the pool's state word; the pool hands us this */
+    struct pool_source src; /* first: the pool's state word; the pool hands us this. Its fd is
+                             * the socket's: conn_new sets it, pool_add sets it again */
     union {
         struct connset_link link; /* in the connset while open (its id is the connection's) */
         struct conn *free_next;   /* in the slab's free list while unused */
     };
     const struct conn_env *env;
-    _Atomic int kick; /* enum conn_kick, set by the main thread */
-    int fd;
+    _Atomic int kick;                /* enum conn_kick, set by the main thread */
     uint32_t flags;                  /* owner only */
     uint32_t why;                    /* enum conn_why, owner only */
+    uint32_t migrates;               /* slots whose plugin may move it to a newer version */
     struct deferred deferred;        /* its deferred answers: deferred.c's (see conn_defer) */
     struct timers_conn timers;       /* its timers: timers.c's, under the timers' lock */
     _Atomic uint64_t deadline_ns;    /* owner sets: write-timeout or linger end; 0 = none */
     _Atomic uint64_t last_active_ns; /* owner sets on every event */
     const struct chain *chain;       /* its listener's (names, length); not its plugins */
-    struct plugin **plugins;         /* the version of each plugin it runs: its own copy of the
-                                      * listener's chain at accept, changed only by migration */
-    uint32_t migrates;               /* slots whose plugin may move it to a newer version */
     struct framer in;
-    char *out; /* queued reply bytes [out_off, out_len); NULL when none */
-    size_t out_off, out_len, out_cap;
+    struct bytebuf *out; /* queued reply bytes; NULL when none */
     uint64_t msgs, bytes_in;
     union {
         struct sockaddr sa;
@@ -79,8 +77,18 @@ struct conn {
     } peer;
     char *peer_text;          /* formatted on first use */
     struct conn_proxy *proxy; /* +proxy listeners only: the header being read, the proxy */
-    void *states[];           /* one per plugin in chain, then the `plugins` array */
+    /* One state per plugin in the chain, then the version of each plugin it runs (see
+     * conn_plugins): its own copy of the listener's chain at accept, changed only by
+     * migration. Sized by the slab for the longest chain. */
+    void *states[];
 };
+
+/* The plugin versions this connection runs, right after its states: computed, not stored,
+ * since every idle connection would carry the pointer. */
+static inline struct plugin **conn_plugins(struct conn *c)
+{
+    return (struct plugin **)&c->states[c->chain->n];
+}
 
 /* What a +proxy connection keeps: the header's bytes while they arrive (freed once the
  * bytes after it are framed), and the proxy's address for host->via. */
@@ -189,11 +197,10 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
      * still names this slot skips it meanwhile. */
     memset((char *)c + sizeof c->src, 0, env->slab->slot_size - sizeof c->src);
     c->env = env;
-    c->fd = fd;
+    c->src.fd = fd; /* before pool_add: a sweep may kick it as soon as it is in the set */
     c->link.id = id;
     c->chain = chain;
-    c->plugins = (struct plugin **)&c->states[env->slab->max_plugins];
-    c->migrates = generation_hold(c->plugins, chain->plugins, chain->n);
+    c->migrates = generation_hold(conn_plugins(c), chain->plugins, chain->n);
     size_t len = peer->sa_family == AF_INET6 ? sizeof c->peer.in6 : sizeof c->peer.in4;
     memcpy(&c->peer, peer, len);
     atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
@@ -202,7 +209,7 @@ struct conn *conn_new(const struct conn_env *env, int fd, const struct sockaddr 
 
 void conn_discard(struct conn *c)
 {
-    generation_release(c->plugins, c->chain->n); /* conn_new held its plugin versions */
+    generation_release(conn_plugins(c), c->chain->n); /* conn_new held its plugin versions */
     conn_release((void *)c->env, &c->src);
 }
 
@@ -248,12 +255,12 @@ void conn_kick(struct conn *c, enum conn_kick kick)
         atomic_store_explicit(&c->kick, KICK_DRAIN, memory_order_relaxed);
         /* Reads return what is already queued, then end of stream: the owner finishes every
          * complete message, flushes, closes. Wakes idle connections too. */
-        shutdown(c->fd, SHUT_RD);
+        shutdown(c->src.fd, SHUT_RD);
         return;
     }
     int none = KICK_NONE;
     if (kick && atomic_compare_exchange_strong(&c->kick, &none, (int)kick))
-        shutdown(c->fd, SHUT_RDWR); /* wakes the connection so its owner closes it */
+        shutdown(c->src.fd, SHUT_RDWR); /* wakes the connection so its owner closes it */
 }
 
 void conn_totals(const struct conn_env *env, int listener, uint64_t *messages, uint64_t *bytes_in,
@@ -328,20 +335,8 @@ const char *conn_via_text(struct conn *c)
 int conn_reply(struct conn *c, const void *bytes, size_t len)
 {
     if (len == 0)
-        return 0; /* an empty message echoed: memcpy into a NULL buffer is undefined */
-    if (c->out_len + len > c->out_cap) {
-        size_t cap = c->out_cap ? c->out_cap : 512;
-        while (cap < c->out_len + len)
-            cap *= 2;
-        char *p = realloc(c->out, cap);
-        if (!p)
-            return -ENOMEM;
-        c->out = p;
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, bytes, len);
-    c->out_len += len;
-    return 0;
+        return 0; /* an empty message echoed: nothing to queue */
+    return bytebuf_append(&c->out, bytes, len, 512);
 }
 
 void conn_request_close(struct conn *c)
@@ -414,7 +409,7 @@ static void run_close_hooks(struct conn *c)
     if ((c->flags & (C_OPENED | C_CLOSED)) != C_OPENED)
         return;
     c->flags |= C_CLOSED;
-    chain_close(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states);
+    chain_close(conn_plugins(c), c->chain->n, (struct lp_conn *)c, c->link.id, c->states);
 }
 
 /* Runs the close hooks, closes the fd and frees the buffers; the slot itself goes back to
@@ -423,17 +418,16 @@ static enum pool_verdict destroy(struct conn *c, const char *why)
 {
     run_close_hooks(c);
     count_close(c);
-    generation_release(c->plugins, c->chain->n); /* after its last hook returned */
+    generation_release(conn_plugins(c), c->chain->n); /* after its last hook returned */
     log_debug("conn %llu %s closed (%s): messages=%llu bytes_in=%llu",
               (unsigned long long)c->link.id, conn_peer_text(c), why, (unsigned long long)c->msgs,
               (unsigned long long)c->bytes_in);
     connset_remove(c->env->set, &c->link); /* from here no completer can reach it */
     deferred_free(&c->deferred);
-    close(c->fd);
-    c->fd = -1;
+    close(c->src.fd);
+    c->src.fd = -1;
     framer_reset(&c->in);
-    free(c->out);
-    c->out = NULL;
+    bytebuf_free(&c->out);
     free(c->peer_text);
     c->peer_text = NULL;
     if (c->proxy) {
@@ -465,7 +459,7 @@ int conn_start(struct conn *c)
     connset_add(c->env->set, &c->link);
     /* A fresh socket is writable, so a worker runs the open hooks at once even if the client
      * never sends. */
-    int rc = pool_add(c->env->pool, c->fd, &c->src);
+    int rc = pool_add(c->env->pool, c->src.fd, &c->src);
     if (rc) {
         closed_because(c, WHY_ERROR);
         destroy(c, "cannot register");
@@ -478,7 +472,7 @@ static int run_open_hooks(struct conn *c)
 {
     c->flags |= C_OPENED;
     const char *refused_by;
-    int rc = chain_open(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states,
+    int rc = chain_open(conn_plugins(c), c->chain->n, (struct lp_conn *)c, c->link.id, c->states,
                         &refused_by);
     if (rc < 0)
         log_info("conn %llu %s refused by plugin %s", (unsigned long long)c->link.id,
@@ -510,19 +504,20 @@ static int migrate(struct conn *c)
     if (c->flags & C_STAYED)
         return 0;
     for (size_t i = 0; i < c->chain->n; i++) {
-        if (!(c->migrates & (1u << i)) || !generation_replaced(c->plugins[i]))
+        if (!(c->migrates & (1u << i)) || !generation_replaced(conn_plugins(c)[i]))
             continue;
         if ((c->flags & C_TIMERS) ||
             (deferred_any(&c->deferred) && deferred_outstanding(&c->deferred)))
             return 0; /* asked again at the next message */
-        int rc = generation_migrate(&c->plugins[i], &c->states[i], (struct lp_conn *)c, c->link.id);
+        int rc =
+            generation_migrate(&conn_plugins(c)[i], &c->states[i], (struct lp_conn *)c, c->link.id);
         if (rc == GEN_PINNED) {
             c->migrates &= ~(1u << i);
         } else if (rc == GEN_STAYED) {
             c->flags |= C_STAYED;
         } else if (rc == GEN_LOST) {
             log_error("conn %llu %s: plugin %s lost its state moving to a new version; closing",
-                      (unsigned long long)c->link.id, conn_peer_text(c), c->plugins[i]->key);
+                      (unsigned long long)c->link.id, conn_peer_text(c), conn_plugins(c)[i]->key);
             c->flags |= C_CLOSING;
             return -1;
         }
@@ -539,8 +534,8 @@ static int deliver(void *arg, const char *msg, size_t len)
     r->msgs++;
     if (__builtin_expect(c->migrates != 0, 0) && migrate(c) < 0)
         return 1;
-    chain_message(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states, msg, len,
-                  r->k->timing);
+    chain_message(conn_plugins(c), c->chain->n, (struct lp_conn *)c, c->link.id, c->states, msg,
+                  len, r->k->timing);
     if (c->flags & C_CLOSING)
         return 1;
     if (c->flags & C_DEFERRED_NOW) {
@@ -598,7 +593,7 @@ static void frame_again(struct conn *c, const char *data, size_t n, struct conn_
 
 static void frame(struct conn *c, const char *data, size_t n, struct conn_counters *k)
 {
-    chain_read(c->plugins, c->chain->n, (struct lp_conn *)c, c->link.id, c->states, n);
+    chain_read(conn_plugins(c), c->chain->n, (struct lp_conn *)c, c->link.id, c->states, n);
     frame_again(c, data, n, k);
 }
 
@@ -671,7 +666,7 @@ static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters
 {
     c->flags &= ~(uint32_t)C_UNREAD;
     for (int i = 0; i < READ_BUDGET; i++) {
-        ssize_t n = recv(c->fd, w->scratch, w->scratch_size, 0);
+        ssize_t n = recv(c->src.fd, w->scratch, w->scratch_size, 0);
         if (n > 0) {
             c->bytes_in += (uint64_t)n;
             count(&k->bytes_in, (uint64_t)n);
@@ -685,7 +680,7 @@ static int read_some(struct conn *c, struct pool_worker *w, struct conn_counters
                 return 0; /* the socket is empty: its next byte is a new edge */
             if ((c->flags & C_CLOSING) && !(c->flags & C_LINGER))
                 break;
-            if (c->out_len - c->out_off > c->env->max_output)
+            if (bytebuf_pending(c->out) > c->env->max_output)
                 break;
         } else if (n == 0) {
             on_eof(c, k);
@@ -744,7 +739,7 @@ static int read_header(struct conn *c, struct conn_counters *k)
 {
     struct conn_proxy *p = c->proxy;
     while (p->len < PROXY_HEADER_MAX) {
-        ssize_t n = recv(c->fd, p->buf + p->len, PROXY_HEADER_MAX - p->len, 0);
+        ssize_t n = recv(c->src.fd, p->buf + p->len, PROXY_HEADER_MAX - p->len, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -791,10 +786,12 @@ static void frame_after_header(struct conn *c, struct conn_counters *k)
 /* Returns 0, or -1 when the write failed (the caller destroys). */
 static int flush(struct conn *c, struct conn_counters *k)
 {
-    while (c->out_off < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    size_t left;
+    while ((left = bytebuf_pending(c->out)) > 0) {
+        ssize_t n = send(c->src.fd, bytebuf_data(c->out), left, MSG_NOSIGNAL);
         if (n > 0) {
-            c->out_off += (size_t)n;
+            /* once drained, a buffer above OUT_KEEP_CAP is freed, and so is a closing one's */
+            bytebuf_consume(&c->out, (size_t)n, (c->flags & C_CLOSING) ? 0 : OUT_KEEP_CAP);
             count(&k->bytes_out, (uint64_t)n);
         } else if (n < 0 && errno == EINTR) {
             continue;
@@ -805,12 +802,6 @@ static int flush(struct conn *c, struct conn_counters *k)
             drop_tail(c, "write failed");
             return -1;
         }
-    }
-    c->out_off = c->out_len = 0;
-    if (c->out_cap > OUT_KEEP_CAP || (c->flags & C_CLOSING)) {
-        free(c->out);
-        c->out = NULL;
-        c->out_cap = 0;
     }
     return 0;
 }
@@ -823,7 +814,7 @@ static void set_deadline(struct conn *c, uint64_t ns)
 /* After a read and a flush: wait for the next edge, run again soon, or finish. */
 static enum pool_verdict settle(struct conn *c)
 {
-    int pending = c->out_off < c->out_len;
+    int pending = bytebuf_pending(c->out) > 0;
     if (c->flags & C_CLOSING) {
         if (pending) {
             if (!atomic_load_explicit(&c->deadline_ns, memory_order_relaxed))
@@ -839,12 +830,12 @@ static enum pool_verdict settle(struct conn *c)
              * its input until it closes, so a close with unread data (an RST) cannot
              * destroy the error line in flight. */
             c->flags |= C_LINGER | C_UNREAD;
-            shutdown(c->fd, SHUT_WR);
+            shutdown(c->src.fd, SHUT_WR);
             set_deadline(c, monotonic_ns() + LINGER_NS);
         }
         return (c->flags & C_UNREAD) ? POOL_AGAIN : POOL_WAIT;
     }
-    if (c->out_len - c->out_off > c->env->max_output) {
+    if (bytebuf_pending(c->out) > c->env->max_output) {
         if (!(c->flags & C_PAUSED)) {
             c->flags |= C_PAUSED;
             stats_add(&stats.output_limit_pauses, 1);
@@ -880,7 +871,7 @@ static int obey_kick(struct conn *c, int kick)
             break; /* the linger deadline, not a slow reader */
         closed_because(c, WHY_WRITE_TIMEOUT);
         log_info("conn %llu %s: %zu reply bytes unread past --write-timeout; closing",
-                 (unsigned long long)c->link.id, conn_peer_text(c), c->out_len - c->out_off);
+                 (unsigned long long)c->link.id, conn_peer_text(c), bytebuf_pending(c->out));
         break;
     default:
         return 0; /* KICK_DRAIN: read what is left, then close at end of stream */

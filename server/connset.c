@@ -5,13 +5,18 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* Mean links per bucket before the hash doubles. A lookup (a completion naming its
+ * connection, a close) walks about this many; the buckets cost every open connection
+ * 8 / MAX_CHAIN_MEAN to 16 / MAX_CHAIN_MEAN bytes, a share of the idle cost worth halving. */
+#define MAX_CHAIN_MEAN 2
+
 static size_t bucket_of(const struct connset *set, uint64_t id)
 {
     return (size_t)(id * 0x9e3779b97f4a7c15ull >> 32) & (set->nbuckets - 1);
 }
 
-/* Under lock: doubles the hash when it is fuller than one per bucket. On no memory it stays
- * as it is (longer chains, still correct). */
+/* Under lock: doubles the hash when it is fuller than two per bucket (MAX_CHAIN_MEAN). On no
+ * memory it stays as it is (longer chains, still correct). */
 static void grow(struct connset *set)
 {
     size_t n = set->nbuckets ? set->nbuckets * 2 : 256;
@@ -59,7 +64,7 @@ void connset_add(struct connset *set, struct connset_link *l)
         set->head->prev = l;
     set->head = l;
     set->count++;
-    if (set->count > set->nbuckets)
+    if (set->count > MAX_CHAIN_MEAN * set->nbuckets)
         grow(set);
     if (set->nbuckets) {
         size_t k = bucket_of(set, l->id);

@@ -3,7 +3,6 @@
 #include "framer.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* A carry buffer larger than this is freed once its line completes: a connection that sent
@@ -12,42 +11,21 @@
 
 static int carry(struct framer *f, const char *data, size_t n)
 {
-    if (f->len + n > f->cap) {
-        size_t cap = f->cap ? f->cap : 256;
-        while (cap < f->len + n)
-            cap *= 2;
-        char *p = realloc(f->partial, cap);
-        if (!p)
-            return -ENOMEM;
-        f->partial = p;
-        f->cap = cap;
-    }
-    memcpy(f->partial + f->len, data, n);
-    f->len += n;
-    return 0;
-}
-
-static void release_carry(struct framer *f)
-{
-    f->len = 0;
-    if (f->cap > KEEP_CAP) {
-        free(f->partial);
-        f->partial = NULL;
-        f->cap = 0;
-    }
+    return bytebuf_append(&f->carry, data, n, 256);
 }
 
 /* Completes the carried line with the first `head` bytes of the new data. */
 static int complete_carry(struct framer *f, const char *data, size_t head, size_t max_line,
                           framer_fn fn, void *ctx)
 {
-    if (f->len + head > max_line)
+    size_t len = bytebuf_pending(f->carry);
+    if (len + head > max_line)
         return -EMSGSIZE;
     int rc = carry(f, data, head);
     if (rc)
         return rc;
-    rc = fn(ctx, f->partial, f->len);
-    release_carry(f);
+    rc = fn(ctx, bytebuf_data(f->carry), len + head);
+    bytebuf_consume(&f->carry, len + head, KEEP_CAP);
     return rc;
 }
 
@@ -57,9 +35,10 @@ int framer_push(struct framer *f, const char *data, size_t n, size_t max_line, f
     const char *p = data, *end = data + n;
     const char *nl = memchr(p, '\n', n);
 
-    if (f->len > 0) {
+    size_t pending = bytebuf_pending(f->carry);
+    if (pending > 0) {
         if (!nl) {
-            if (f->len + n > max_line)
+            if (pending + n > max_line)
                 return -EMSGSIZE;
             return carry(f, p, n);
         }
@@ -90,16 +69,14 @@ int framer_push(struct framer *f, const char *data, size_t n, size_t max_line, f
 int framer_finish(struct framer *f, framer_fn fn, void *ctx)
 {
     int rc = 0;
-    if (f->len > 0)
-        rc = fn(ctx, f->partial, f->len);
+    size_t pending = bytebuf_pending(f->carry);
+    if (pending > 0)
+        rc = fn(ctx, bytebuf_data(f->carry), pending);
     framer_reset(f);
     return rc;
 }
 
 void framer_reset(struct framer *f)
 {
-    free(f->partial);
-    f->partial = NULL;
-    f->len = 0;
-    f->cap = 0;
+    bytebuf_free(&f->carry);
 }

@@ -6,6 +6,8 @@
 #ifndef LINEPOOL_FRAMER_H
 #define LINEPOOL_FRAMER_H
 
+#include "bytebuf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,11 +16,9 @@
 typedef int (*framer_fn)(void *ctx, const char *msg, size_t len);
 
 /* Per-stream state: only the bytes of an unterminated line carried from one push to the
- * next. Zero-initialise; holds no memory while no line is pending. Owned by one thread. */
+ * next. Zero-initialise; one NULL pointer while no line is pending. Owned by one thread. */
 struct framer {
-    char *partial;
-    size_t len;
-    size_t cap;
+    struct bytebuf *carry;
 };
 
 /* Feeds n bytes. Calls fn for every complete message, in order. A message longer than
@@ -35,7 +35,7 @@ int framer_finish(struct framer *f, framer_fn fn, void *ctx);
 /* Bytes of the pending unterminated line. */
 static inline size_t framer_pending(const struct framer *f)
 {
-    return f->len;
+    return bytebuf_pending(f->carry);
 }
 
 /* Drops any pending bytes and frees the buffer. */

@@ -7,7 +7,8 @@ set(LP_FUZZ_OUT ${CMAKE_BINARY_DIR}/fuzz)
 set(LP_FUZZ_TARGETS framer config values plugin_args plugin_schema hdr json hlog template
     admin_proto proxy passfd)
 set(LP_FUZZ_proxy_SOURCES ${PROJECT_SOURCE_DIR}/server/proxy.c)
-set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c)
+set(LP_FUZZ_framer_SOURCES ${PROJECT_SOURCE_DIR}/server/framer.c
+    ${PROJECT_SOURCE_DIR}/server/bytebuf.c)
 set(LP_FUZZ_admin_proto_SOURCES ${PROJECT_SOURCE_DIR}/server/admin_proto.c)
 set(LP_FUZZ_config_SOURCES ${PROJECT_SOURCE_DIR}/server/config.c
     ${PROJECT_SOURCE_DIR}/server/listen_spec.c ${PROJECT_SOURCE_DIR}/server/opt.c

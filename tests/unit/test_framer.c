@@ -110,7 +110,7 @@ static void unterminated_tail_delivered_at_finish(void)
     CU_ASSERT_EQUAL(s.len[0], 13);
     CU_ASSERT(memcmp(s.data[0], "Hello, World!", 13) == 0);
     CU_ASSERT_EQUAL(framer_pending(&f), 0);
-    CU_ASSERT_PTR_NULL(f.partial);
+    CU_ASSERT_PTR_NULL(f.carry);
 }
 
 static void finish_without_tail_delivers_nothing(void)
@@ -219,7 +219,7 @@ static void huge_line_reassembled_from_many_pushes(void)
     CU_ASSERT_EQUAL(seen.len, n);
     CU_ASSERT_EQUAL(seen.wrong, 0);
     CU_ASSERT_EQUAL(framer_pending(&f), 0);
-    CU_ASSERT_PTR_NULL(f.partial); /* the 300 KB carry was freed */
+    CU_ASSERT_PTR_NULL(f.carry); /* the 300 KB carry was freed */
     CU_ASSERT_EQUAL(framer_finish(&f, big_counter, &seen), 0);
     CU_ASSERT_EQUAL(seen.calls, 1); /* and nothing is left to deliver at the end */
     free(big);
