@@ -880,12 +880,9 @@ static int obey_kick(struct conn *c, int kick)
     return 1;
 }
 
-enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events,
-                             struct pool_worker *w)
+static enum pool_verdict run(struct conn *c, uint32_t events, struct pool_worker *w,
+                             struct conn_counters *k)
 {
-    (void)ctx;
-    struct conn *c = (struct conn *)src;
-    struct conn_counters *k = &c->env->counters[w->index * c->env->nlisteners + c->chain->index];
     atomic_store_explicit(&c->last_active_ns, monotonic_ns(), memory_order_relaxed);
     c->flags &= ~(uint32_t)C_STAYED; /* a refused migration is asked again once this run */
     int kick = atomic_load_explicit(&c->kick, memory_order_relaxed);
@@ -919,4 +916,17 @@ enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events
     if (flush(c, k) < 0)
         return destroy(c, "write failed");
     return settle(c);
+}
+
+enum pool_verdict conn_ready(void *ctx, struct pool_source *src, uint32_t events,
+                             struct pool_worker *w)
+{
+    (void)ctx;
+    struct conn *c = (struct conn *)src;
+    struct conn_counters *k = &c->env->counters[w->index * c->env->nlisteners + c->chain->index];
+    uint64_t msgs = c->msgs;
+    enum pool_verdict v = run(c, events, w, k); /* c stays valid until the pool releases it */
+    if (c->msgs != msgs)
+        count(&w->work_done, c->msgs - msgs);
+    return v;
 }

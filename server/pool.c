@@ -681,7 +681,7 @@ struct spread_state {
     uint64_t idle_seen;               /* the machine's idle jiffies then; 0: unknown */
     int stat_fd;                      /* /proc/stat, or -1: idle time unknown */
     double jiffies_per_s;
-    struct spread_hold hold;
+    struct spread_memory memory;
 };
 
 /* Idle and iowait jiffies summed over every CPU, from /proc/stat's first line; 0 unknown. */
@@ -737,6 +737,15 @@ static double fraction(uint64_t now, uint64_t then, double dt)
     return f > 1 ? 1 : f;
 }
 
+/* The work every worker's callbacks reported (pool_worker.work_done), summed. */
+static uint64_t work_done(struct pool *p)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < p->nthreads; i++)
+        sum += atomic_load_explicit(&p->workers[i].ctx.work_done, memory_order_relaxed);
+    return sum;
+}
+
 static void slow_sample(struct pool *p, struct spread_state *sp, uint64_t now)
 {
     for (unsigned i = 0; i < p->nthreads; i++)
@@ -770,6 +779,32 @@ static int spread_start(struct pool *p, struct spread_state *sp, uint64_t now)
     return 0;
 }
 
+static void set_width(struct pool *p, unsigned width)
+{
+    unsigned total = 0;
+    for (unsigned i = 0; i < p->nthreads; i++)
+        total += set_sources(p, i);
+    /* One over the even share, so that two sets one apart do not trade a source back and
+     * forth. */
+    atomic_store_explicit(&p->quota, total / width + 1, memory_order_relaxed);
+    atomic_store_explicit(&p->width, width, memory_order_relaxed);
+}
+
+/* After the monitor slept: windows start afresh, so none spans the sleep. */
+static void spread_resume(struct pool *p, struct spread_state *sp, uint64_t now)
+{
+    unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed);
+    unsigned next = spread_restart(&sp->memory, width, now);
+    if (next != width) {
+        log_debug("pool: %u of %u workers take connections (were %u): no handler asleep for "
+                  "a while",
+                  next, p->nthreads, width);
+        set_width(p, next);
+    }
+    fast_sample(p, sp, now);
+    slow_sample(p, sp, now);
+}
+
 static void spread_stop(struct spread_state *sp)
 {
     if (sp->started && sp->stat_fd >= 0)
@@ -785,7 +820,7 @@ static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
 {
     if (!sp->started && spread_start(p, sp, now) < 0)
         return;
-    unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed), total = 0;
+    unsigned width = atomic_load_explicit(&p->width, memory_order_relaxed);
     if (now < sp->since_ns + (uint64_t)SPREAD_WINDOW_NS)
         return;
     int slow = now - sp->slow_since_ns >= (uint64_t)IDLE_WINDOW_NS;
@@ -800,31 +835,22 @@ static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
             if (slow)
                 w.busy += fraction(b, sp->slow_busy_seen[i], slow_dt);
         }
-        total += set_sources(p, i);
     }
-    unsigned wanted = width;
+    unsigned next = spread_on_short(&sp->memory, width, p->nthreads, w.blocked, now);
     if (slow) {
         uint64_t idle = machine_idle_jiffies(sp->stat_fd);
         w.idle_cores = idle && sp->idle_seen && idle >= sp->idle_seen
                            ? (double)(idle - sp->idle_seen) / sp->jiffies_per_s / (slow_dt / 1e9)
                            : -1;
-        wanted = spread_width(&w);
+        w.width = next;
+        next = spread_on_long(&sp->memory, &w, work_done(p), now);
         slow_sample(p, sp, now);
-    } else if (w.blocked > SPREAD_BLOCKED) {
-        wanted = p->nthreads; /* the long window would say so too; this is sooner */
     }
-    unsigned next = spread_settle(&sp->hold, width, wanted, now);
-    if (next != width && slow)
+    if (next != width)
         log_debug("pool: %u of %u workers take connections (were %u): asleep in callbacks %.2f; "
-                  "busy %.2f, idle CPUs %.2f",
-                  next, p->nthreads, width, w.blocked, w.busy, w.idle_cores);
-    else if (next != width)
-        log_debug("pool: %u of %u workers take connections (were %u): asleep in callbacks %.2f",
-                  next, p->nthreads, width, w.blocked);
-    /* One over the even share, so that two sets one apart do not trade a source back and
-     * forth. */
-    atomic_store_explicit(&p->quota, total / next + 1, memory_order_relaxed);
-    atomic_store_explicit(&p->width, next, memory_order_relaxed);
+                  "busy %.2f, idle CPUs %.2f; work done %.0f/s",
+                  next, p->nthreads, width, w.blocked, w.busy, w.idle_cores, sp->memory.rate);
+    set_width(p, next);
     fast_sample(p, sp, now);
 }
 
@@ -876,6 +902,8 @@ static void *monitor_main(void *arg)
                 break;
             idle = 0;
             prev_look = monotonic_ns(); /* counters seen before the sleep are a sleep old */
+            if (spread.started)
+                spread_resume(p, &spread, prev_look);
         }
     }
     spread_stop(&spread);

@@ -33,11 +33,15 @@ struct pool_source {
 };
 
 /* What a worker gives the callback: its private scratch buffer and its index (for
- * per-worker counters), valid for the call. */
+ * per-worker counters), valid for the call; and a counter of the work its callbacks did
+ * (the connection layer counts messages), which only this worker's callbacks advance (a
+ * relaxed load and store, no read-modify-write). When spread by load, the monitor reads it
+ * to see whether giving the load more workers made it go faster. */
 struct pool_worker {
     char *scratch;
     size_t scratch_size;
     unsigned index;
+    _Atomic uint64_t work_done;
 };
 
 enum pool_verdict {
@@ -59,10 +63,11 @@ void pool_source_init(struct pool_source *src);
 /* Spread by load instead of over every set (call before the first pool_add): sources are
  * placed on as few workers as the load needs, and move, each when a worker next claims it,
  * when that number changes. It grows while the active workers are busy and the machine has
- * idle CPU, shrinks when the load fits in fewer, and becomes every worker as soon as
- * handlers are seen asleep inside callbacks (blocking handlers want them all). Workers
- * outside it keep serving the sources they hold. Without this call every set takes sources
- * from the start. */
+ * idle CPU, and keeps the growth only if the work done per second rose with it (see
+ * spread.h); shrinks when the load fits in fewer; and becomes every worker while handlers
+ * are seen asleep inside callbacks (blocking handlers want them all). Workers outside it
+ * keep serving the sources they hold. Without this call every set takes sources from the
+ * start. */
 void pool_spread_by_load(struct pool *p);
 
 /* How many workers take new sources now: pool_threads(), or fewer when spread by load. */

@@ -35,6 +35,9 @@ set_tests_properties(test_pool_stress.random_sleeps_and_burns_keep_order_at_8_th
   PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
 
 lp_add_integration_tests(test_spread.py TIMEOUT 120)
+# It needs the idle core a second worker grows onto: nothing may run beside it.
+set_tests_properties(test_spread.cpu_bound_handlers_keep_the_worker_that_made_them_faster
+  PROPERTIES RUN_SERIAL TRUE LABELS "integration;measures")
 
 lp_add_integration_tests(test_deferred.py TIMEOUT 300)
 set_tests_properties(test_deferred.thousand_waiting_connections_hold_no_worker

@@ -1,5 +1,6 @@
 /* Unit tests of the spread decision (server/spread.c): how many workers the load needs,
- * from one window's measurements. */
+ * from one window's measurements, and what it remembers between windows (blocking streaks,
+ * trials of a growth, back-off). */
 #include "cunit_main.h"
 #include "spread.h"
 
@@ -34,11 +35,99 @@ static void busy_workers_on_a_full_machine_do_not_grow(void)
     CU_ASSERT_EQUAL(width_for(8, 16, 7.9, 0.1, 0.3), 8);
 }
 
-static void blocking_handlers_take_every_worker(void)
+static void long_window_leaves_blocking_to_the_short_one(void)
 {
-    CU_ASSERT_EQUAL(width_for(1, 32, 1.0, 0.9, 1.8), 32);
-    CU_ASSERT_EQUAL(width_for(1, 32, 0.3, 0.3, 1.8), 32); /* one handler asleep 30% of it */
-    CU_ASSERT_EQUAL(width_for(2, 4, 1.0, SPREAD_BLOCKED, 1.0), 2); /* at the bar: not yet */
+    /* spread_width weighs busy and idle time only: blocking is spread_on_short's */
+    CU_ASSERT_EQUAL(width_for(1, 32, 0.3, 0.3, 1.8), 1);
+}
+
+#define MS 1000000ull
+
+static void blocking_takes_every_worker_after_two_windows(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS;
+    /* one window over the bar can be a sampling artefact */
+    CU_ASSERT_EQUAL(spread_on_short(&m, 1, 32, 0.9, t), 1);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 1, 32, 0.0, t + 20 * MS), 1);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 1, 32, 0.3, t + 40 * MS), 1);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 1, 32, 0.3, t + 60 * MS), 32);
+    /* at the bar is not over it */
+    struct spread_memory at = {0};
+    CU_ASSERT_EQUAL(spread_on_short(&at, 2, 4, SPREAD_BLOCKED, t), 2);
+    CU_ASSERT_EQUAL(spread_on_short(&at, 2, 4, SPREAD_BLOCKED, t + 20 * MS), 2);
+}
+
+static void blocking_ends_back_at_the_width_before(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS;
+    CU_ASSERT_EQUAL(spread_on_short(&m, 3, 16, 1.0, t), 3);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 3, 16, 1.0, t + 20 * MS), 16);
+    unsigned long long last = t + 20 * MS;
+    /* the long window leaves the width alone meanwhile, busy as the workers are */
+    struct spread_window w = {.width = 16, .nthreads = 16, .busy = 16, .idle_cores = 0};
+    CU_ASSERT_EQUAL(spread_on_long(&m, &w, 1000, last + 100 * MS), 16);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 16, 16, 0.0, last + SPREAD_UNBLOCK_NS - MS), 16);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 16, 16, 0.0, last + SPREAD_UNBLOCK_NS), 3);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 3, 16, 0.0, last + SPREAD_UNBLOCK_NS + 20 * MS), 3);
+}
+
+/* Long windows of 100 ms at a steady work rate (per second) from *t, *work on. */
+static unsigned steady(struct spread_memory *m, struct spread_window *w, unsigned n_windows,
+                       double rate, unsigned long long *t, unsigned long long *work)
+{
+    unsigned width = w->width;
+    for (unsigned i = 0; i < n_windows; i++) {
+        *t += 100 * MS;
+        *work += (unsigned long long)(rate / 10);
+        w->width = width;
+        width = spread_on_long(m, w, *work, *t);
+    }
+    w->width = width; /* the width the next window starts with */
+    return width;
+}
+
+static void growth_that_pays_is_kept(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS, work = 0;
+    struct spread_window w = {.width = 1, .nthreads = 2, .busy = 0.5, .idle_cores = 1.0};
+    CU_ASSERT_EQUAL(steady(&m, &w, 5, 15000, &t, &work), 1);
+    w.busy = 0.99; /* CPU-bound handlers: the one worker is the bottleneck */
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 15000, &t, &work), 2);
+    w.busy = 1.9;
+    CU_ASSERT_EQUAL(steady(&m, &w, 11, 28000, &t, &work), 2); /* 1.9x: kept */
+    CU_ASSERT_EQUAL(m.trial_from, 0);
+    CU_ASSERT_EQUAL(m.backoff_ns, 0);
+}
+
+static void growth_that_does_not_pay_is_undone_and_backs_off(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS, work = 0;
+    /* echo, the load generator bound: the worker is busy, yet two go no faster */
+    struct spread_window w = {.width = 1, .nthreads = 2, .busy = 0.5, .idle_cores = 1.0};
+    CU_ASSERT_EQUAL(steady(&m, &w, 5, 290000, &t, &work), 1);
+    w.busy = 0.95;
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 290000, &t, &work), 2);
+    w.busy = 1.3;
+    CU_ASSERT_EQUAL(steady(&m, &w, 9, 220000, &t, &work), 2); /* on trial for a second */
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 220000, &t, &work), 1); /* slower: undone */
+    CU_ASSERT_EQUAL(m.backoff_ns, SPREAD_BACKOFF_MIN_NS);
+    /* no growth for load during the back-off, however busy */
+    w.busy = 0.99;
+    CU_ASSERT_EQUAL(steady(&m, &w, 19, 290000, &t, &work), 1);
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 290000, &t, &work), 2);  /* the next trial */
+    CU_ASSERT_EQUAL(steady(&m, &w, 10, 291000, &t, &work), 1); /* 0.3% faster: undone */
+    CU_ASSERT_EQUAL(m.backoff_ns, 2 * SPREAD_BACKOFF_MIN_NS);
+    /* the back-off doubles to its cap */
+    for (int i = 0; i < 10; i++) {
+        m.no_grow_until_ns = 0;
+        CU_ASSERT_EQUAL(steady(&m, &w, 1, 290000, &t, &work), 2);
+        CU_ASSERT_EQUAL(steady(&m, &w, 10, 290000, &t, &work), 1);
+    }
+    CU_ASSERT_EQUAL(m.backoff_ns, SPREAD_BACKOFF_MAX_NS);
 }
 
 static void shrinks_when_the_load_fits_in_fewer(void)
@@ -74,12 +163,52 @@ static void growth_is_at_once_shrinking_waits(void)
     CU_ASSERT_EQUAL(spread_settle(&h, 3, 2, t + (SPREAD_SHRINK_WINDOWS + 1) * step), 3);
 }
 
+static void restart_ends_a_trial_without_a_verdict(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS, work = 0;
+    struct spread_window w = {.width = 1, .nthreads = 4, .busy = 0.5, .idle_cores = 3.0};
+    steady(&m, &w, 3, 10000, &t, &work);
+    w.busy = 0.95;
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 10000, &t, &work), 2);
+    /* the load stops and the monitor sleeps: the trial ends there, kept, with no back-off */
+    t += 3000 * MS;
+    CU_ASSERT_EQUAL(spread_restart(&m, 2, t), 2);
+    CU_ASSERT_EQUAL(m.trial_from, 0);
+    CU_ASSERT_EQUAL(m.backoff_ns, 0);
+    CU_ASSERT_EQUAL(m.no_grow_until_ns, 0);
+    /* no growth in the first window after it: the rate before a trial is not known yet */
+    w.busy = 1.9;
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 20000, &t, &work), 2);
+    CU_ASSERT_EQUAL(steady(&m, &w, 1, 20000, &t, &work), 3);
+}
+
+static void restart_ends_a_quiet_spread_for_blocking(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS;
+    spread_on_short(&m, 1, 8, 1.0, t);
+    CU_ASSERT_EQUAL(spread_on_short(&m, 1, 8, 1.0, t + 20 * MS), 8);
+    /* a light load that never fills a window: the sleeps in between end it */
+    CU_ASSERT_EQUAL(spread_restart(&m, 8, t + 500 * MS), 8);
+    CU_ASSERT_EQUAL(spread_restart(&m, 8, t + 20 * MS + SPREAD_UNBLOCK_NS), 1);
+    CU_ASSERT_EQUAL(m.before_blocking, 0);
+}
+
 static CU_TestInfo tests[] = {
+    {"restart_ends_a_trial_without_a_verdict", restart_ends_a_trial_without_a_verdict},
+    {"restart_ends_a_quiet_spread_for_blocking", restart_ends_a_quiet_spread_for_blocking},
     {"growth_is_at_once_shrinking_waits", growth_is_at_once_shrinking_waits},
     {"light_load_stays_packed", light_load_stays_packed},
     {"busy_workers_grow_onto_idle_cores", busy_workers_grow_onto_idle_cores},
     {"busy_workers_on_a_full_machine_do_not_grow", busy_workers_on_a_full_machine_do_not_grow},
-    {"blocking_handlers_take_every_worker", blocking_handlers_take_every_worker},
+    {"long_window_leaves_blocking_to_the_short_one", long_window_leaves_blocking_to_the_short_one},
+    {"blocking_takes_every_worker_after_two_windows",
+     blocking_takes_every_worker_after_two_windows},
+    {"blocking_ends_back_at_the_width_before", blocking_ends_back_at_the_width_before},
+    {"growth_that_pays_is_kept", growth_that_pays_is_kept},
+    {"growth_that_does_not_pay_is_undone_and_backs_off",
+     growth_that_does_not_pay_is_undone_and_backs_off},
     {"shrinks_when_the_load_fits_in_fewer", shrinks_when_the_load_fits_in_fewer},
     {"out_of_range_input_is_clamped", out_of_range_input_is_clamped},
     CU_TEST_INFO_NULL,
