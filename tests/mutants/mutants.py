@@ -175,6 +175,19 @@ REWRITTEN = [
           ["test_pool_stress.random_sleeps_and_burns_keep_order_at_8_threads"],
           "a connection moved to another worker's set (--spread load, when the width grows) "
           "is taken out of its old set but never registered in the new one, so it stalls"),
+    fault("growth_kept_whether_or_not_it_paid",
+          [("server/spread.c",
+            "    if (after > 0 && after >= m->rate_before * (1 + SPREAD_TRIAL_GAIN)) {\n",
+            "    if (1) {\n")],
+          ["unit:test_spread"],
+          "a growth for load stays even when the load went no faster (echo bound by its "
+          "client falls by a quarter on two workers)"),
+    fault("blocking_spread_never_ends",
+          [("server/spread.c",
+            "    if (!m->before_blocking || now_ns - m->last_blocked_ns < SPREAD_UNBLOCK_NS)\n",
+            "    if (1)\n")],
+          ["test_spread.light_load_stays_on_one_worker_and_blocking_brings_in_all"],
+          "once handlers blocked, every worker keeps taking connections for good"),
     fault("event_during_a_run_lost",
           [("server/pool.c", "     * fast as we answer must not keep its worker from the other sources of the set. */\n"
             "    requeue(self, src);\n",
