@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-PEERS = {"redis": "Redis", "memcached": "memcached", "iperf3": "iperf3"}
+PEERS = {"redis": "Redis", "memcached": "memcached", "iperf3": "iperf3",
+         "floor": "the floor (floor_echo.c)"}
 
 
 # --- small commands used by the run script ------------------------------------------------
@@ -320,10 +321,19 @@ def main_rows(res, scale_counts):
         rows.append(("echo, 50 conns: server CPU per request" + label, "cpu µs",
                      lp("cpu/" + s, "cpu_us_per_req"), "Redis", lp("cpu/redis", "cpu_us_per_req"),
                      ("<=", 0.85) if s == "linepool" else None))
+        rows.append(("echo, 50 conns: server CPU per request" + label, "cpu µs",
+                     lp("cpu/" + s, "cpu_us_per_req"), PEERS["floor"],
+                     lp("cpu/floor", "cpu_us_per_req"), None))
         rows.append(("echo, 50 conns: system calls per request" + label, "calls",
                      lp("syscalls/" + s, "syscalls_per_req"), "budget 2.1", 2.1,
                      ("<=", 1.0) if s == "linepool" else None))
-    for peer in ("redis", "memcached"):
+    # What the bar of 0.85 x Redis stands on: the floor's own ratio in the same run.
+    rows.append(("echo, 50 conns: server CPU per request, the floor itself", "cpu µs",
+                 lp("cpu/floor", "cpu_us_per_req"), "Redis", lp("cpu/redis", "cpu_us_per_req"),
+                 None))
+    rows.append(("echo, 50 conns, closed loop, the floor itself", "req/s",
+                 lp("echo50/floor", "rps"), "Redis", lp("echo50/redis", "rps"), None))
+    for peer in ("redis", "memcached", "floor"):
         rows.append(("echo, 50 conns: system calls per request", "calls",
                      lp("syscalls/" + peer, "syscalls_per_req"), PEERS[peer] + " (itself)",
                      lp("syscalls/" + peer, "syscalls_per_req"), None))
