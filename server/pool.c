@@ -828,14 +828,18 @@ static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
     struct spread_window w = {.width = width, .nthreads = p->nthreads, .idle_cores = -1};
     for (unsigned i = 0; i < p->nthreads; i++) {
         struct worker *wk = &p->workers[i];
-        uint64_t b = busy_so_far(wk, now), c = cpu_so_far(wk);
+        uint64_t b = busy_so_far(wk, now), c = i < width ? cpu_so_far(wk) : 0;
         if (i < width) {
             double busy = fraction(b, sp->busy_seen[i], dt), cpu = fraction(c, sp->cpu_seen[i], dt);
             w.blocked += busy > cpu && c ? busy - cpu : 0;
             if (slow)
                 w.busy += fraction(b, sp->slow_busy_seen[i], slow_dt);
         }
+        /* the next short window starts here: one read of each clock serves both */
+        sp->busy_seen[i] = b;
+        sp->cpu_seen[i] = c;
     }
+    sp->since_ns = now;
     unsigned next = spread_on_short(&sp->memory, width, p->nthreads, w.blocked, now);
     if (slow) {
         uint64_t idle = machine_idle_jiffies(sp->stat_fd);
@@ -851,7 +855,6 @@ static void spread_look(struct pool *p, struct spread_state *sp, uint64_t now)
                   "busy %.2f, idle CPUs %.2f; work done %.0f/s",
                   next, p->nthreads, width, w.blocked, w.busy, w.idle_cores, sp->memory.rate);
     set_width(p, next);
-    fast_sample(p, sp, now);
 }
 
 static void *monitor_main(void *arg)

@@ -79,15 +79,26 @@ unsigned spread_on_short(struct spread_memory *m, unsigned width, unsigned nthre
     return unblocked(m, width, now_ns);
 }
 
-/* The trial's verdict once it has run long enough: the width to keep. */
+/* The trial's verdict: the width to keep, or 0 while it is too early to tell. A growth that
+ * paid is known as soon as SPREAD_TRIAL_PASS_NS (so a large machine grows step after step);
+ * one that did not, only at SPREAD_TRIAL_NS. */
 static unsigned judge_trial(struct spread_memory *m, unsigned width, unsigned long long work,
                             unsigned long long now_ns)
 {
-    double secs = (double)(now_ns - m->trial_start_ns) / 1e9;
-    double after = (double)(work - m->trial_start_work) / secs;
+    unsigned long long ran = now_ns - m->trial_start_ns;
+    if (ran < SPREAD_TRIAL_PASS_NS)
+        return 0;
+    double after = (double)(work - m->trial_start_work) / ((double)ran / 1e9);
+    /* 10%, or half of what the added workers could give at most when that is less (60 to
+     * 62 workers can add 3%, not 10) */
+    double most = (double)(width - m->trial_from) / m->trial_from / 2;
+    double gain = most < SPREAD_TRIAL_GAIN ? most : SPREAD_TRIAL_GAIN;
+    int paid = after > 0 && after >= m->rate_before * (1 + gain);
+    if (!paid && ran < SPREAD_TRIAL_NS)
+        return 0;
     unsigned from = m->trial_from;
     m->trial_from = 0;
-    if (after > 0 && after >= m->rate_before * (1 + SPREAD_TRIAL_GAIN)) {
+    if (paid) {
         m->backoff_ns = 0;
         return width;
     }
@@ -114,9 +125,9 @@ unsigned spread_on_long(struct spread_memory *m, const struct spread_window *w,
     if (m->before_blocking)
         return width; /* spread for blocking handlers: spread_on_short decides */
     if (m->trial_from) {
-        if (now_ns - m->trial_start_ns < SPREAD_TRIAL_NS)
-            return width;
-        return judge_trial(m, width, work, now_ns);
+        unsigned kept = judge_trial(m, width, work, now_ns);
+        if (kept != width)
+            return kept ? kept : width; /* undone, or still on trial */
     }
     unsigned wanted = spread_width(w);
     if (wanted > width) {

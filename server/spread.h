@@ -54,11 +54,15 @@ unsigned spread_settle(struct spread_hold *h, unsigned width, unsigned wanted,
  * what holds the load back: with the load generator on the same machine, or an open-loop
  * client the server already keeps up with, more workers only add wake-ups (measured on
  * 2 cores, echo, 50 connections: 296,000 req/s packed on one worker, 215,000 spread over
- * two). So a growth stays only if the work done per second over the next SPREAD_TRIAL_NS
- * beat the rate before it by SPREAD_TRIAL_GAIN; otherwise the width goes back, and growth
+ * two). So a growth stays only if the work done per second since it beat the rate before
+ * it by SPREAD_TRIAL_GAIN (or by half what the added workers could add, when that is less),
+ * judged from SPREAD_TRIAL_PASS_NS on (so a large machine grows
+ * step by step, a few hundred ms apart) and at SPREAD_TRIAL_NS at the latest; otherwise
+ * the width goes back, and growth
  * for load waits SPREAD_BACKOFF_MIN_NS, doubling up to SPREAD_BACKOFF_MAX_NS while trials
  * keep failing, so a load that does not scale pays a failed trial rarely. */
 #define SPREAD_TRIAL_NS       1000000000ull
+#define SPREAD_TRIAL_PASS_NS  200000000ull /* a growth that paid is kept this soon */
 #define SPREAD_TRIAL_GAIN     0.10
 #define SPREAD_BACKOFF_MIN_NS 2000000000ull
 #define SPREAD_BACKOFF_MAX_NS 64000000000ull

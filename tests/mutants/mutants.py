@@ -177,8 +177,8 @@ REWRITTEN = [
           "is taken out of its old set but never registered in the new one, so it stalls"),
     fault("growth_kept_whether_or_not_it_paid",
           [("server/spread.c",
-            "    if (after > 0 && after >= m->rate_before * (1 + SPREAD_TRIAL_GAIN)) {\n",
-            "    if (1) {\n")],
+            "    int paid = after > 0 && after >= m->rate_before * (1 + gain);\n",
+            "    int paid = 1;\n")],
           ["unit:test_spread"],
           "a growth for load stays even when the load went no faster (echo bound by its "
           "client falls by a quarter on two workers)"),

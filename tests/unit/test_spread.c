@@ -102,6 +102,27 @@ static void growth_that_pays_is_kept(void)
     CU_ASSERT_EQUAL(m.backoff_ns, 0);
 }
 
+static void a_large_machine_grows_step_after_step(void)
+{
+    struct spread_memory m = {0};
+    unsigned long long t = 10000 * MS, work = 0;
+    double per_worker = 10000;
+    struct spread_window w = {.width = 1, .nthreads = 64, .busy = 0.5, .idle_cores = 63};
+    CU_ASSERT_EQUAL(steady(&m, &w, 3, per_worker, &t, &work), 1);
+    unsigned width = 1, steps = 0;
+    unsigned long long start = t;
+    while (width < 64 && steps < 100) {
+        /* every active worker saturated, the rest of the machine idle, the rate with them */
+        w.busy = 0.99 * width;
+        w.idle_cores = 64 - width;
+        width = steady(&m, &w, 1, per_worker * width, &t, &work);
+        steps++;
+    }
+    CU_ASSERT_EQUAL(width, 64);
+    /* each paid growth is known 200 ms on: 1 -> 32 -> 48 -> ... -> 64 in a few seconds */
+    CU_ASSERT(t - start <= 3000 * MS);
+}
+
 static void growth_that_does_not_pay_is_undone_and_backs_off(void)
 {
     struct spread_memory m = {0};
@@ -207,6 +228,7 @@ static CU_TestInfo tests[] = {
      blocking_takes_every_worker_after_two_windows},
     {"blocking_ends_back_at_the_width_before", blocking_ends_back_at_the_width_before},
     {"growth_that_pays_is_kept", growth_that_pays_is_kept},
+    {"a_large_machine_grows_step_after_step", a_large_machine_grows_step_after_step},
     {"growth_that_does_not_pay_is_undone_and_backs_off",
      growth_that_does_not_pay_is_undone_and_backs_off},
     {"shrinks_when_the_load_fits_in_fewer", shrinks_when_the_load_fits_in_fewer},
