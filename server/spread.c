@@ -1,10 +1,17 @@
 /* spread - see spread.h. */
 #include "spread.h"
 
+/* The window's width, within 1..nthreads. */
+static unsigned clamped_width(const struct spread_window *w)
+{
+    unsigned n = w->nthreads ? w->nthreads : 1;
+    return w->width < 1 ? 1 : w->width > n ? n : w->width;
+}
+
 unsigned spread_width(const struct spread_window *w)
 {
     unsigned n = w->nthreads ? w->nthreads : 1;
-    unsigned width = w->width < 1 ? 1 : w->width > n ? n : w->width;
+    unsigned width = clamped_width(w);
     if (width < n && w->busy > SPREAD_GROW_BUSY * width &&
         (w->idle_cores < 0 || w->idle_cores >= SPREAD_GROW_IDLE_CORES)) {
         /* Half the idle cores at once (at least one): a 64-core machine coming under load
@@ -72,9 +79,7 @@ unsigned spread_on_short(struct spread_memory *m, unsigned width, unsigned nthre
         if (!m->before_blocking)
             m->before_blocking = width;
         m->trial_from = 0; /* the blocking decides now, not the trial */
-        m->hold.hold_until_ns = now_ns + SPREAD_HOLD_NS;
-        m->hold.votes = 0;
-        return nthreads;
+        return spread_settle(&m->hold, width, nthreads, now_ns); /* a growth: at once */
     }
     return unblocked(m, width, now_ns);
 }
@@ -120,8 +125,7 @@ unsigned spread_on_long(struct spread_memory *m, const struct spread_window *w,
     }
     m->last_ns = now_ns;
     m->last_work = work;
-    unsigned n = w->nthreads ? w->nthreads : 1;
-    unsigned width = w->width < 1 ? 1 : w->width > n ? n : w->width;
+    unsigned width = clamped_width(w);
     if (m->before_blocking)
         return width; /* spread for blocking handlers: spread_on_short decides */
     if (m->trial_from) {
